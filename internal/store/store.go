@@ -1,0 +1,323 @@
+// Package store defines the storage interface of the service. It imports no
+// database driver: the sqlite and postgres subpackages implement it, and
+// storetest holds the conformance suite both run.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Drivers translate their own errors into these where they
+// leave the driver, so callers test with errors.Is.
+var (
+	// ErrNotFound: no such row, or it belongs to another workspace.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness rule was violated (see ConflictError).
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database could not be reached or refused the work.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrLeaseLost: a completion named a delivery no longer leased to the caller.
+	ErrLeaseLost = errors.New("lease lost")
+)
+
+// ConflictError names the existing row a create collided with.
+type ConflictError struct {
+	ExistingID string
+}
+
+func (e *ConflictError) Error() string { return "conflicts with existing " + e.ExistingID }
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Subscription statuses.
+const (
+	SubscriptionActive   = "active"
+	SubscriptionDisabled = "disabled"
+)
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+	DeliverySkipped   = "skipped"
+)
+
+type Workspace struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+type APIKey struct {
+	ID          string // the public part of the key, "rdk_…"
+	WorkspaceID string
+	Hash        []byte // SHA-256 of the whole key
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
+}
+
+type Subscription struct {
+	ID               string
+	WorkspaceID      string
+	WebhookURL       string
+	EventType        string
+	WorkflowID       string // "" when unscoped
+	CampaignID       string // "" when unscoped
+	SigningSecret    string // "" when none
+	PreviousSecret   string // still used for signing until PreviousUntil
+	PreviousUntil    *time.Time
+	StandardWebhooks bool
+	Status           string
+	DisabledReason   string
+	FailingSince     *time.Time // first failure of the current failure streak
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type Event struct {
+	ID            string
+	WorkspaceID   string
+	EventType     string
+	WorkflowID    string
+	CampaignID    string
+	OccurredAt    time.Time
+	Data          []byte // the data JSON exactly as received
+	SourceEventID string // for derived (disposition) events, the call_completed event
+	CreatedAt     time.Time
+}
+
+type Delivery struct {
+	ID             string
+	WorkspaceID    string
+	EventID        string
+	SubscriptionID string
+	EventType      string
+	Status         string
+	Attempts       int
+	NextAttemptAt  *time.Time // nil once final
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type Attempt struct {
+	ID           string
+	DeliveryID   string
+	Number       int // 1-based
+	At           time.Time
+	StatusCode   int // 0 when no response
+	Latency      time.Duration
+	ErrorClass   string // "" on success; see delivery package for the classes
+	Error        string
+	ResponseBody string // the start of the response body
+}
+
+// Job is a delivery with what sending it needs: its event and subscription as
+// they are at claim time.
+type Job struct {
+	Delivery     Delivery
+	Event        Event
+	Subscription Subscription
+	// Deleted is true when the subscription was deleted after the delivery
+	// was created; such jobs are completed as skipped.
+	Deleted bool
+}
+
+// NewEvent is one event to store, with its id chosen by the caller.
+type NewEvent struct {
+	ID            string
+	EventType     string
+	WorkflowID    string
+	CampaignID    string
+	OccurredAt    time.Time
+	Data          []byte
+	SourceEventID string
+}
+
+// IngestParams is one ingest request: events stored together, each routed to
+// the active subscriptions of the workspace that match its type and scope.
+type IngestParams struct {
+	WorkspaceID string
+	// IdempotencyKey, when set, makes a repeated request with the same key
+	// return the first request's event ids instead of storing again.
+	IdempotencyKey string
+	Events         []NewEvent
+	// ResponseIDs are returned for this request (and for its replays): the
+	// ids of the events the caller sent, not the derived ones.
+	ResponseIDs []string
+	// LeaseOwner and LeaseUntil, when set, create the deliveries already
+	// leased to that owner, so the process that ingested can send them
+	// without claiming them first.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+type IngestResult struct {
+	ResponseIDs []string
+	Replayed    bool  // the idempotency key was seen before; nothing was stored
+	Jobs        []Job // the deliveries created, with event and subscription
+}
+
+type CreateWorkspaceParams struct {
+	Name string
+}
+
+type CreateAPIKeyParams struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte
+}
+
+type CreateSubscriptionParams struct {
+	WorkspaceID      string
+	WebhookURL       string
+	EventType        string
+	WorkflowID       string
+	CampaignID       string
+	SigningSecret    string
+	StandardWebhooks bool
+}
+
+type ListSubscriptionsParams struct {
+	WorkspaceID string
+	EventType   string // "" for all
+	Status      string // "" for all
+	After       string // id cursor
+	Limit       int
+}
+
+type SetSubscriptionStatusParams struct {
+	WorkspaceID string
+	ID          string
+	Status      string
+	Reason      string
+}
+
+type RotateSecretParams struct {
+	WorkspaceID string
+	ID          string
+	NewSecret   string
+	// PreviousUntil keeps the old secret signing until then; nil drops it now.
+	PreviousUntil *time.Time
+}
+
+type ListEventsParams struct {
+	WorkspaceID string
+	EventType   string
+	After       string
+	Limit       int
+}
+
+type ListDeliveriesParams struct {
+	WorkspaceID    string
+	SubscriptionID string
+	EventID        string
+	Status         string
+	After          string
+	Limit          int
+}
+
+type ClaimParams struct {
+	Owner      string
+	Now        time.Time
+	LeaseUntil time.Time
+	Limit      int
+}
+
+// Completion records one attempt of a leased delivery and its outcome.
+type Completion struct {
+	DeliveryID     string
+	SubscriptionID string
+	Owner          string
+	Attempt        *Attempt // nil when no request was made (skipped)
+	Status         string   // pending (retry later), succeeded, failed, skipped
+	NextAttemptAt  *time.Time
+	// DisableReason, when set, disables the subscription with that reason.
+	DisableReason string
+}
+
+type RetryFailedParams struct {
+	WorkspaceID    string
+	SubscriptionID string
+	Since          time.Time
+	Now            time.Time
+}
+
+// Store is everything the service keeps. Methods taking a workspace id only
+// see that workspace's rows; another workspace's id is ErrNotFound.
+type Store interface {
+	CreateWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
+	GetWorkspace(ctx context.Context, id string) (Workspace, error)
+	// EnsureWorkspace returns the workspace with that name, creating it if missing.
+	EnsureWorkspace(ctx context.Context, name string) (Workspace, error)
+	CountWorkspaces(ctx context.Context) (int, error)
+
+	CreateAPIKey(ctx context.Context, p CreateAPIKeyParams) (APIKey, error)
+	// GetAPIKey finds a key by its public id, revoked or not.
+	GetAPIKey(ctx context.Context, id string) (APIKey, error)
+	ListAPIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
+
+	// CreateSubscription fails with a *ConflictError when an active
+	// subscription with the same url, type and scope exists.
+	CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (Subscription, error)
+	GetSubscription(ctx context.Context, workspaceID, id string) (Subscription, error)
+	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
+	SetSubscriptionStatus(ctx context.Context, p SetSubscriptionStatusParams) (Subscription, error)
+	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
+	// DeleteSubscription hides the subscription; its pending deliveries are
+	// skipped and no new ones are created.
+	DeleteSubscription(ctx context.Context, workspaceID, id string) error
+
+	// Ingest stores each request's events and deliveries. All requests are
+	// committed in one transaction; results are in request order.
+	Ingest(ctx context.Context, reqs []IngestParams) ([]IngestResult, error)
+	GetEvent(ctx context.Context, workspaceID, id string) (Event, error)
+	ListEvents(ctx context.Context, p ListEventsParams) ([]Event, error)
+
+	GetDelivery(ctx context.Context, workspaceID, id string) (Delivery, []Attempt, error)
+	ListDeliveries(ctx context.Context, p ListDeliveriesParams) ([]Delivery, error)
+	// RetryDelivery makes a final delivery pending again, due now.
+	RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (Delivery, error)
+	// RetryFailed makes every failed delivery of a subscription created since
+	// p.Since pending again and returns how many.
+	RetryFailed(ctx context.Context, p RetryFailedParams) (int, error)
+
+	// ClaimDeliveries leases up to Limit due pending deliveries to Owner:
+	// those whose time has come and that nobody holds a live lease on.
+	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
+	// CompleteDeliveries records attempts and outcomes in one transaction.
+	// A completion whose lease was lost is ignored, not an error.
+	CompleteDeliveries(ctx context.Context, cs []Completion) error
+	// ReleaseDeliveries hands leased deliveries back, due now (shutdown).
+	ReleaseDeliveries(ctx context.Context, owner string, ids []string) error
+	// NextDueAt is the earliest next_attempt_at among unleased pending
+	// deliveries, or nil when there are none.
+	NextDueAt(ctx context.Context) (*time.Time, error)
+	// PendingStats reports the count of pending deliveries and the creation
+	// time of the oldest.
+	PendingStats(ctx context.Context) (count int, oldest *time.Time, err error)
+
+	// DisableFailingSubscriptions disables active subscriptions failing since
+	// before the given time and returns how many.
+	DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error)
+	// Prune deletes final deliveries (with attempts) and events with no
+	// pending delivery, older than before; it returns the rows deleted.
+	Prune(ctx context.Context, before time.Time) (int, error)
+	// TryLead takes or renews the named leadership for owner until the given
+	// time; it reports whether owner leads.
+	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Waker is implemented by stores that can tell other processes that new
+// work exists (PostgreSQL LISTEN/NOTIFY). Wait blocks until a notification
+// or ctx ends.
+type Waker interface {
+	Notify(ctx context.Context) error
+	Listen(ctx context.Context, onWake func()) error
+}
