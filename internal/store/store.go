@@ -272,7 +272,10 @@ type Store interface {
 	DeleteSubscription(ctx context.Context, workspaceID, id string) error
 
 	// Ingest stores each request's events and deliveries. All requests are
-	// committed in one transaction; results are in request order.
+	// committed in one transaction; results are in request order. Matching
+	// active subscriptions get a pending delivery (returned in Jobs);
+	// matching disabled ones get a delivery recorded as skipped (not in
+	// Jobs), so nothing is lost silently; deleted ones get nothing.
 	Ingest(ctx context.Context, reqs []IngestParams) ([]IngestResult, error)
 	GetEvent(ctx context.Context, workspaceID, id string) (Event, error)
 	ListEvents(ctx context.Context, p ListEventsParams) ([]Event, error)
@@ -291,8 +294,9 @@ type Store interface {
 	// CompleteDeliveries records attempts and outcomes in one transaction.
 	// A completion whose lease was lost is ignored, not an error.
 	CompleteDeliveries(ctx context.Context, cs []Completion) error
-	// ReleaseDeliveries hands leased deliveries back, due now (shutdown).
-	ReleaseDeliveries(ctx context.Context, owner string, ids []string) error
+	// ReleaseDeliveries hands leased deliveries back unattempted, due at
+	// dueAt (now on shutdown; later when the process has no room for them).
+	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
 	// NextDueAt is the earliest next_attempt_at among unleased pending
 	// deliveries, or nil when there are none.
 	NextDueAt(ctx context.Context) (*time.Time, error)

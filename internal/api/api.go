@@ -1,0 +1,296 @@
+// Package api is the HTTP interface: routes, authentication, strict JSON
+// input and the mapping of errors to responses. It translates requests into
+// calls on the store and ingest service and knows no SQL.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/netguard"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+// Config holds the API's settings.
+type Config struct {
+	AllowHTTP     bool
+	Policy        netguard.Policy
+	MaxBody       int64   // default 1 MiB
+	MaxIngestBody int64   // default 10 MiB
+	RateLimit     float64 // requests per second per key; 0 disables
+	RateBurst     int
+}
+
+// Deps are what the API drives.
+type Deps struct {
+	Store  store.Store
+	Ingest *ingest.Service
+	Wake   func() // tells the dispatcher that retried work is due
+	Logger *slog.Logger
+	// Extra routes (metrics, dashboard, OpenAPI) mounted as given.
+	Extra map[string]http.Handler
+}
+
+// Server serves the API.
+type Server struct {
+	store  store.Store
+	ingest *ingest.Service
+	wake   func()
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+
+	limitersMu sync.Mutex
+	limiters   map[string]*rate.Limiter
+}
+
+// New builds the API.
+func New(d Deps, cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxIngestBody <= 0 {
+		cfg.MaxIngestBody = 10 << 20
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(1, int(cfg.RateLimit*2))
+	}
+	if d.Wake == nil {
+		d.Wake = func() {}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
+	s.routes(d.Extra)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes(extra map[string]http.Handler) {
+	open := map[string]handlerFunc{
+		"GET /healthz": s.healthz,
+		"GET /readyz":  s.readyz,
+		"/api/":        s.notFound,
+	}
+	authed := map[string]handlerFunc{
+		"POST /api/v1/webhook_subscriptions":                      s.createSubscription,
+		"GET /api/v1/webhook_subscriptions":                       s.listSubscriptions,
+		"GET /api/v1/webhook_subscriptions/{id}":                  s.getSubscription,
+		"DELETE /api/v1/webhook_subscriptions/{id}":               s.deleteSubscription,
+		"POST /api/v1/webhook_subscriptions/{id}/enable":          s.enableSubscription,
+		"POST /api/v1/webhook_subscriptions/{id}/disable":         s.disableSubscription,
+		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret":   s.rotateSecret,
+		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":    s.retryFailed,
+		"POST /api/v1/events":                                     s.ingestEvents,
+		"GET /api/v1/events":                                      s.listEvents,
+		"GET /api/v1/events/{id}":                                 s.getEvent,
+		"GET /api/v1/deliveries":                                  s.listDeliveries,
+		"GET /api/v1/deliveries/{id}":                             s.getDelivery,
+		"POST /api/v1/deliveries/{id}/retry":                      s.retryDelivery,
+		"GET /api/v1/event_types":                                 s.eventTypes,
+		"GET /api/v1/api_keys":                                    s.listAPIKeys,
+		"POST /api/v1/api_keys":                                   s.createAPIKey,
+		"DELETE /api/v1/api_keys/{id}":                            s.revokeAPIKey,
+	}
+	for pattern, h := range open {
+		s.mux.Handle(pattern, s.wrap(h))
+	}
+	for pattern, h := range authed {
+		s.mux.Handle(pattern, s.wrap(s.authenticate(h)))
+	}
+	for pattern, h := range extra {
+		s.mux.Handle(pattern, h)
+	}
+}
+
+// wrap turns a handler's returned error into the JSON error response.
+func (s *Server) wrap(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return errorf(http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+type ctxKey struct{}
+
+// workspaceID is the authenticated workspace of a request.
+func workspaceID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// KeyID is the public id under which an API key is stored: a prefix of its
+// hash, so any key string (including one set through REVDESK_API_KEY) can be
+// looked up without storing the key itself.
+func KeyID(key string) (id string, hash []byte) {
+	sum := sha256.Sum256([]byte(key))
+	return "key_" + hex.EncodeToString(sum[:8]), sum[:]
+}
+
+// NewKey makes a fresh API key: rdk_ and 256 random bits.
+func NewKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return ids.APIKey + "_" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (s *Server) authenticate(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(token) == "" {
+			return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>")
+		}
+		id, hash := KeyID(strings.TrimSpace(token))
+		key, err := s.store.GetAPIKey(r.Context(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err != nil || subtle.ConstantTimeCompare(key.Hash, hash) != 1 || key.RevokedAt != nil {
+			return errorf(http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
+		}
+		if err := s.allow(key.ID); err != nil {
+			return err
+		}
+		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, key.WorkspaceID)))
+	}
+}
+
+// allow applies the per-key rate limit.
+func (s *Server) allow(keyID string) error {
+	if s.cfg.RateLimit <= 0 {
+		return nil
+	}
+	s.limitersMu.Lock()
+	l := s.limiters[keyID]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), s.cfg.RateBurst)
+		s.limiters[keyID] = l
+	}
+	s.limitersMu.Unlock()
+	res := l.Reserve()
+	if delay := res.Delay(); delay > 0 {
+		res.Cancel()
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "too many requests for this API key", RetryAfter: max(1, int(delay.Seconds()+0.999))}
+	}
+	return nil
+}
+
+// readBody reads a size-limited body that must be JSON if its type is given.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+		}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+}
+
+// checkQuery rejects query parameters the route does not know, so a typo in
+// a filter is an error rather than an unfiltered answer.
+func checkQuery(r *http.Request, known ...string) error {
+	for name := range r.URL.Query() {
+		found := false
+		for _, k := range known {
+			found = found || k == name
+		}
+		if !found {
+			return &Error{Status: http.StatusBadRequest, Code: "unknown_parameter", Message: fmt.Sprintf("unknown query parameter %q (known: %s)", name, strings.Join(known, ", ")), Field: name}
+		}
+	}
+	return nil
+}
+
+// page reads limit and after.
+func page(r *http.Request) (limit int, after string, err error) {
+	limit = 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, convErr := strconv.Atoi(v)
+		if convErr != nil || n < 1 || n > 100 {
+			return 0, "", &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: "limit must be a whole number from 1 to 100", Field: "limit"}
+		}
+		limit = n
+	}
+	return limit, r.URL.Query().Get("after"), nil
+}
+
+// list writes one page; the store was asked for limit+1 rows to learn
+// whether more follow.
+func list[T any](w http.ResponseWriter, rows []T, limit int, id func(T) string, view func(T) any) {
+	hasMore := len(rows) > limit
+	if hasMore {
+		rows = rows[:limit]
+	}
+	data := make([]any, len(rows))
+	for i, row := range rows {
+		data[i] = view(row)
+	}
+	resp := map[string]any{"data": data, "has_more": hasMore}
+	if hasMore {
+		resp["next_after"] = id(rows[len(rows)-1])
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func formatBytes(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func timePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

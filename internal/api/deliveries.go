@@ -1,0 +1,120 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+func deliveryView(d store.Delivery) map[string]any {
+	return map[string]any{
+		"id":              d.ID,
+		"event_id":        d.EventID,
+		"subscription_id": d.SubscriptionID,
+		"event_type":      d.EventType,
+		"status":          d.Status,
+		"attempt_count":   d.Attempts,
+		"next_attempt_at": timePtr(d.NextAttemptAt),
+		"last_error":      nullable(d.LastError),
+		"created_at":      d.CreatedAt.UTC().Format(time.RFC3339Nano),
+		"updated_at":      d.UpdatedAt.UTC().Format(time.RFC3339Nano),
+	}
+}
+
+func attemptView(a store.Attempt) map[string]any {
+	return map[string]any{
+		"number":        a.Number,
+		"at":            a.At.UTC().Format(time.RFC3339Nano),
+		"status_code":   a.StatusCode,
+		"latency_ms":    float64(a.Latency.Microseconds()) / 1000,
+		"error_class":   nullable(a.ErrorClass),
+		"error":         nullable(a.Error),
+		"response_body": a.ResponseBody,
+	}
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	if err := checkQuery(r, "limit", "after", "subscription_id", "event_id", "status"); err != nil {
+		return err
+	}
+	limit, after, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	switch status := q.Get("status"); status {
+	case "", store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliverySkipped:
+	default:
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: "status must be pending, succeeded, failed or skipped", Field: "status"}
+	}
+	rows, err := s.store.ListDeliveries(r.Context(), store.ListDeliveriesParams{
+		WorkspaceID: workspaceID(r.Context()), SubscriptionID: q.Get("subscription_id"), EventID: q.Get("event_id"),
+		Status: q.Get("status"), After: after, Limit: limit + 1,
+	})
+	if err != nil {
+		return err
+	}
+	list(w, rows, limit, func(d store.Delivery) string { return d.ID }, func(d store.Delivery) any { return deliveryView(d) })
+	return nil
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, attempts, err := s.store.GetDelivery(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := deliveryView(d)
+	views := make([]any, len(attempts))
+	for i, a := range attempts {
+		views[i] = attemptView(a)
+	}
+	v["attempts"] = views
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// retryDelivery sends a delivery again now, whatever its final status was.
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.store.RetryDelivery(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now())
+	if err != nil {
+		return err
+	}
+	s.wake()
+	writeJSON(w, http.StatusAccepted, deliveryView(d))
+	return nil
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	keys, err := s.store.ListAPIKeys(r.Context(), workspaceID(r.Context()))
+	if err != nil {
+		return err
+	}
+	data := make([]any, len(keys))
+	for i, k := range keys {
+		data[i] = map[string]any{"id": k.ID, "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano), "revoked_at": timePtr(k.RevokedAt)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data})
+	return nil
+}
+
+// createAPIKey makes another key for the caller's workspace; the key is
+// shown this once.
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
+	key := NewKey()
+	id, hash := KeyID(key)
+	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: workspaceID(r.Context()), Hash: hash})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": k.ID, "api_key": key, "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano)})
+	return nil
+}
+
+func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.RevokeAPIKey(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,141 @@
+// Package cli is the revdesk command line: serve, workspace management, and
+// the commands that talk to a running server.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/revdesk/webhooks/internal/delivery"
+	"github.com/revdesk/webhooks/internal/server"
+)
+
+// CLI is the whole command tree. Every flag also reads REVDESK_<FLAG>.
+type CLI struct {
+	Serve     ServeCmd     `cmd:"" help:"Run the API and the dispatcher."`
+	Workspace WorkspaceCmd `cmd:"" help:"Manage workspaces."`
+}
+
+// ServeCmd runs the service.
+type ServeCmd struct {
+	Addr                 string        `default:":8080" env:"REVDESK_ADDR" help:"Address to listen on (HOST:PORT)."`
+	DB                   string        `default:"sqlite:revdesk.db" env:"REVDESK_DB" help:"Database URL: sqlite:PATH or postgres://…"`
+	AllowHTTP            bool          `env:"REVDESK_ALLOW_HTTP" help:"Accept http:// webhook URLs."`
+	AllowPrivateNetworks bool          `env:"REVDESK_ALLOW_PRIVATE_NETWORKS" help:"Allow deliveries to loopback and private addresses (development, tests)."`
+	AllowCIDR            []string      `name:"allow-cidr" env:"REVDESK_ALLOW_CIDR" help:"Open one otherwise forbidden address range (repeatable), e.g. 10.1.2.0/24."`
+	Dev                  bool          `env:"REVDESK_DEV" help:"Development mode: --allow-http, --allow-private-networks and readable logs."`
+	RetrySchedule        string        `default:"5s,5m,30m,2h,5h,10h,10h" env:"REVDESK_RETRY_SCHEDULE" help:"Delays before each retry, comma-separated; empty for no retries."`
+	DeliveryTimeout      time.Duration `default:"10s" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
+	MaxBody              int64         `default:"10485760" env:"REVDESK_MAX_BODY" help:"Largest event ingest body in bytes (other requests: 1 MiB)."`
+	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
+	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
+	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
+	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
+	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
+	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
+	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
+}
+
+// Run serves until SIGINT or SIGTERM.
+func (c *ServeCmd) Run() error {
+	schedule, err := delivery.ParseSchedule(c.RetrySchedule)
+	if err != nil {
+		return err
+	}
+	var cidrs []netip.Prefix
+	for _, s := range c.AllowCIDR {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("--allow-cidr %q: %w", s, err)
+		}
+		cidrs = append(cidrs, p)
+	}
+	if c.Dev {
+		c.AllowHTTP, c.AllowPrivateNetworks = true, true
+	}
+	log := newLogger(c.Dev, c.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.Run(ctx, server.Config{
+		Addr:                 c.Addr,
+		DB:                   c.DB,
+		AllowHTTP:            c.AllowHTTP,
+		AllowPrivateNetworks: c.AllowPrivateNetworks,
+		AllowCIDRs:           cidrs,
+		RetrySchedule:        schedule,
+		DeliveryTimeout:      c.DeliveryTimeout,
+		MaxIngestBody:        c.MaxBody,
+		RateLimit:            c.RateLimit,
+		DisableAfter:         c.DisableAfter,
+		Retention:            c.Retention,
+		MaxInFlight:          c.MaxInFlight,
+		PerEndpoint:          c.PerEndpoint,
+		APIKey:               c.APIKey,
+	}, log)
+}
+
+func newLogger(dev bool, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if dev {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// WorkspaceCmd groups workspace commands.
+type WorkspaceCmd struct {
+	Create WorkspaceCreateCmd `cmd:"" help:"Create a workspace and print its id and a fresh API key as JSON."`
+}
+
+// WorkspaceCreateCmd creates a workspace directly in the database.
+type WorkspaceCreateCmd struct {
+	Name string `arg:"" help:"Workspace name."`
+	DB   string `default:"sqlite:revdesk.db" env:"REVDESK_DB" help:"Database URL."`
+}
+
+func (c *WorkspaceCreateCmd) Run() error {
+	ctx := context.Background()
+	st, err := server.OpenStore(ctx, c.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, key, err := server.CreateWorkspace(ctx, st, c.Name)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]string{"workspace_id": ws.ID, "api_key": key})
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string) int {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("revdesk"),
+		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery."),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		parser.Errorf("%s", err)
+		return 2
+	}
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "revdesk:", err)
+		return 1
+	}
+	return 0
+}

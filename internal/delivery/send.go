@@ -1,0 +1,162 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/revdesk/webhooks/internal/catalog"
+	"github.com/revdesk/webhooks/internal/netguard"
+	"github.com/revdesk/webhooks/internal/signing"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+// Header names of a delivery request.
+const (
+	HeaderEventType      = "X-revdesk-Event-Type"
+	HeaderEventID        = "X-revdesk-Event-Id"
+	HeaderDeliveryID     = "X-revdesk-Delivery-Id"
+	HeaderSubscriptionID = "X-revdesk-Subscription-Id"
+)
+
+// Error classes recorded on attempts, besides netguard's network classes.
+const (
+	ClassHTTPStatus = "http_status"
+	ClassRedirect   = "redirect"
+	ClassGone       = "gone"
+	ClassBadRequest = "invalid_request"
+)
+
+const (
+	// responseReadCap bounds how much of a response is read, so a receiver
+	// streaming an endless body cannot hold a sender.
+	responseReadCap = 64 << 10
+	// responseKeep is how much of it is kept with the attempt.
+	responseKeep = 1 << 10
+)
+
+// Doer sends HTTP requests; *http.Client from netguard.NewClient is the one
+// used in production, so every request passes the address guard.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// result is what one attempt found out.
+type result struct {
+	attempt    store.Attempt
+	header     http.Header // response headers, nil without a response
+	forbidden  bool        // the destination is refused for good
+	networkErr bool        // no HTTP response at all
+}
+
+// Request builds the POST for a job: the body of the event's shape and the
+// documented headers, plus Standard Webhooks headers when opted in.
+func Request(ctx context.Context, job *store.Job, userAgent string, now time.Time) (*http.Request, error) {
+	ev, sub := &job.Event, &job.Subscription
+	et, ok := catalog.Lookup(job.Delivery.EventType)
+	if !ok {
+		return nil, fmt.Errorf("event type %q: %w", job.Delivery.EventType, catalog.ErrUnknownType)
+	}
+	body, err := catalog.Body(et.Name, ev.OccurredAt, ev.Data)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", userAgent)
+	setHeader(h, HeaderEventType, et.Name)
+	setHeader(h, HeaderEventID, ev.ID)
+	setHeader(h, HeaderDeliveryID, job.Delivery.ID)
+	setHeader(h, HeaderSubscriptionID, sub.ID)
+
+	secrets := activeSecrets(sub, now)
+	if et.Signed {
+		// During a rotation overlap the documented header keeps the previous
+		// secret, so receivers switch when the response said they would.
+		setHeader(h, signing.HeaderSignature256, signing.DocumentedHeader(secrets[len(secrets)-1], body))
+	}
+	if sub.StandardWebhooks {
+		signing.SetStandardHeaders(h, job.Delivery.ID, now, body, secrets...)
+	}
+	return req, nil
+}
+
+// setHeader keeps the documented spelling of header names on the wire
+// (Header.Set would canonicalise X-revdesk-… to X-Revdesk-…). HTTP header
+// names are case-insensitive, but the contract shows these bytes.
+func setHeader(h http.Header, name, value string) {
+	h[name] = []string{value}
+}
+
+// activeSecrets lists the secrets to sign with: the current one first, then
+// the previous one while its overlap lasts. A subscription without a secret
+// yields [""].
+func activeSecrets(sub *store.Subscription, now time.Time) []string {
+	if sub.PreviousSecret != "" && sub.PreviousUntil != nil && now.Before(*sub.PreviousUntil) {
+		return []string{sub.SigningSecret, sub.PreviousSecret}
+	}
+	return []string{sub.SigningSecret}
+}
+
+// attempt makes one request for a job and records what happened.
+func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string, timeout time.Duration) result {
+	start := time.Now()
+	r := result{attempt: store.Attempt{DeliveryID: job.Delivery.ID, Number: job.Delivery.Attempts + 1, At: start}}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := Request(ctx, job, userAgent, start)
+	if err != nil {
+		r.attempt.ErrorClass, r.attempt.Error = ClassBadRequest, err.Error()
+		r.forbidden = true
+		return r
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		r.attempt.Latency = time.Since(start)
+		r.attempt.ErrorClass = netguard.ErrorClass(err)
+		r.attempt.Error = err.Error()
+		r.forbidden = errors.Is(err, netguard.ErrForbiddenAddress)
+		r.networkErr = true
+		return r
+	}
+	defer resp.Body.Close()
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, responseKeep))
+	// Reading the rest (bounded) lets the connection be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseReadCap-responseKeep))
+	r.attempt.Latency = time.Since(start)
+	r.attempt.StatusCode = resp.StatusCode
+	r.attempt.ResponseBody = strings.ToValidUTF8(string(trimUTF8(head)), "\uFFFD")
+	r.header = resp.Header
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+	case code == http.StatusGone:
+		r.attempt.ErrorClass, r.attempt.Error = ClassGone, "endpoint answered 410 Gone"
+	case code >= 300 && code < 400:
+		r.attempt.ErrorClass = ClassRedirect
+		r.attempt.Error = fmt.Sprintf("endpoint answered %d (redirects are not followed)", code)
+	default:
+		r.attempt.ErrorClass, r.attempt.Error = ClassHTTPStatus, fmt.Sprintf("endpoint answered %d", code)
+	}
+	return r
+}
+
+// trimUTF8 drops a rune cut in half at the end of a capped read.
+func trimUTF8(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && len(b) > 0; i++ {
+		if r, _ := utf8.DecodeLastRune(b); r != utf8.RuneError {
+			break
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}

@@ -1,0 +1,307 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+// deliveryColumnsOf lists a delivery's columns qualified with a table alias.
+func deliveryColumnsOf(alias string) string {
+	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_id, %[1]s.subscription_id,
+	%[1]s.event_type, %[1]s.status, %[1]s.attempts, %[1]s.next_attempt_at, %[1]s.last_error,
+	%[1]s.created_at, %[1]s.updated_at`, alias)
+}
+
+var deliveryColumns = deliveryColumnsOf("deliveries")
+
+func deliveryDest(d *store.Delivery) []any {
+	return []any{&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status,
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt}
+}
+
+func scanDelivery(r pgx.Row) (store.Delivery, error) {
+	var d store.Delivery
+	err := r.Scan(deliveryDest(&d)...)
+	return d, err
+}
+
+func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.Delivery, []store.Attempt, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+deliveryColumns+` FROM deliveries WHERE workspace_id = $1 AND id = $2`, workspaceID, id)
+	b.Queue(`SELECT a.id, a.delivery_id, a.number, a.at, a.status_code, a.latency_ns, a.error_class,
+			a.error, a.response_body
+		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.workspace_id = $1 AND a.delivery_id = $2 ORDER BY a.number`, workspaceID, id)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	d, err := scanDelivery(br.QueryRow())
+	if err != nil {
+		return store.Delivery{}, nil, translate(err)
+	}
+	rows, err := br.Query()
+	attempts, err := rowsOf(rows, err, func(r pgx.Row) (store.Attempt, error) {
+		var a store.Attempt
+		var latency int64
+		var body []byte
+		err := r.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.At, &a.StatusCode, &latency, &a.ErrorClass,
+			&a.Error, &body)
+		a.Latency, a.ResponseBody = time.Duration(latency), string(body)
+		return a, err
+	})
+	if err != nil {
+		return store.Delivery{}, nil, err
+	}
+	return d, attempts, translate(br.Close())
+}
+
+func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
+		  AND ($4 = '' OR status = $4) AND id > $5
+		ORDER BY id LIMIT $6`,
+		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit))
+	return rowsOf(rows, err, scanDelivery)
+}
+
+// RetryDelivery also brings forward a pending delivery that nobody holds, so
+// "retry" on one waiting for its next attempt sends it now.
+func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `UPDATE deliveries SET status = 'pending',
+			next_attempt_at = $3, lease_owner = NULL, lease_until = NULL, updated_at = $3
+		WHERE workspace_id = $1 AND id = $2 AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < $3)
+		RETURNING `+deliveryColumns, workspaceID, id, at))
+	if err = translate(err); errors.Is(err, store.ErrNotFound) {
+		// Not found, or pending under a live lease: the latter is returned as is.
+		d, err = scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
+		return d, translate(err)
+	}
+	return d, err
+}
+
+func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	var found bool
+	var n int
+	err := s.pool.QueryRow(ctx, `WITH sub AS (
+			SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
+		), retried AS (
+			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $4
+			FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
+			RETURNING 1
+		)
+		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM retried)`,
+		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now).Scan(&found, &n)
+	if err != nil {
+		return 0, translate(err)
+	}
+	if !found {
+		return 0, store.ErrNotFound
+	}
+	return n, nil
+}
+
+// ClaimDeliveries is one statement: lock due rows others are not claiming
+// (SKIP LOCKED), lease them, and return them joined to their event and
+// subscription.
+func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `WITH due AS (
+			SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= $1
+			ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+		), d AS (
+			UPDATE deliveries d SET lease_owner = $3, lease_until = $4
+			FROM due WHERE d.id = due.id
+			RETURNING d.*
+		)
+		SELECT `+deliveryColumnsOf("d")+`, `+eventColumnsOf("e")+`, `+subscriptionColumnsOf("s")+`,
+			s.deleted_at IS NOT NULL
+		FROM d JOIN events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
+		ORDER BY d.next_attempt_at, d.id`, p.Now, p.Limit, p.Owner, p.LeaseUntil)
+	return rowsOf(rows, err, func(r pgx.Row) (store.Job, error) {
+		var j store.Job
+		dest := append(deliveryDest(&j.Delivery), eventDest(&j.Event)...)
+		dest = append(dest, subscriptionDest(&j.Subscription)...)
+		err := r.Scan(append(dest, &j.Deleted)...)
+		return j, err
+	})
+}
+
+// CompleteDeliveries is one statement, so one round trip and one implicit
+// transaction: update the deliveries still leased to their completer, insert
+// the attempts of those, and fold the outcomes into each subscription's
+// failure streak (the last success in the batch ends it; failures after it
+// start a new one) and disable requests.
+func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	t := now()
+	// A delivery completed twice in one batch keeps the last completion;
+	// an UPDATE cannot apply two.
+	last := make(map[string]int, len(cs))
+	for i, c := range cs {
+		last[c.DeliveryID] = i
+	}
+	var (
+		cID, cOwner, cStatus, cAttID, cClass, cErr, cReason []string
+		cNext, cAt                                          []*time.Time
+		cHas                                                []bool
+		cCode                                               []int32
+		cLatency                                            []int64
+		cBody                                               [][]byte
+	)
+	for i, c := range cs {
+		if last[c.DeliveryID] != i {
+			continue
+		}
+		switch c.Status {
+		case store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliverySkipped:
+		default:
+			return fmt.Errorf("postgres: invalid delivery status %q", c.Status)
+		}
+		a := c.Attempt
+		if a == nil {
+			a = &store.Attempt{}
+		}
+		at := a.At
+		if at.IsZero() {
+			at = t
+		}
+		attID := a.ID
+		if attID == "" {
+			attID = ids.NewAt(ids.Attempt, at)
+		}
+		cID, cOwner, cStatus = append(cID, c.DeliveryID), append(cOwner, c.Owner), append(cStatus, c.Status)
+		cNext, cHas, cAttID = append(cNext, c.NextAttemptAt), append(cHas, c.Attempt != nil), append(cAttID, attID)
+		cAt, cCode, cLatency = append(cAt, &at), append(cCode, int32(a.StatusCode)), append(cLatency, int64(a.Latency))
+		cClass, cErr = append(cClass, cleanText(a.ErrorClass)), append(cErr, cleanText(a.Error))
+		cBody, cReason = append(cBody, []byte(a.ResponseBody)), append(cReason, c.DisableReason)
+	}
+	_, err := s.pool.Exec(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[],
+				$6::text[], $7::timestamptz[], $8::int[], $9::bigint[], $10::text[], $11::text[],
+				$12::bytea[], $13::text[])
+				WITH ORDINALITY AS u(id, owner, status, next_at, has_attempt, attempt_id, at, code,
+					latency, class, error, body, reason, ord)
+		), d AS (
+			UPDATE deliveries d SET status = u.status,
+				attempts = d.attempts + u.has_attempt::int,
+				next_attempt_at = CASE WHEN u.status = 'pending' THEN coalesce(u.next_at, $14) END,
+				last_error = CASE WHEN u.has_attempt THEN u.error ELSE d.last_error END,
+				lease_owner = NULL, lease_until = NULL, updated_at = $14
+			FROM u WHERE d.id = u.id AND d.lease_owner = u.owner AND d.status = 'pending'
+			RETURNING d.id AS delivery_id, d.subscription_id AS sub_id, d.attempts AS number, u.*
+		), a AS (
+			INSERT INTO attempts (id, delivery_id, number, at, status_code, latency_ns, error_class,
+				error, response_body)
+			SELECT attempt_id, delivery_id, number, at, code, latency, class, error, body
+			FROM d WHERE has_attempt
+		), ok AS (
+			SELECT sub_id, max(ord) FILTER (WHERE has_attempt AND status = 'succeeded') AS last_ok
+			FROM d GROUP BY sub_id
+		), agg AS (
+			SELECT d.sub_id, ok.last_ok,
+				min(d.at) FILTER (WHERE d.has_attempt AND d.status <> 'succeeded'
+					AND d.ord > coalesce(ok.last_ok, 0)) AS first_fail,
+				(array_agg(d.reason ORDER BY d.ord DESC) FILTER (WHERE d.reason <> ''))[1] AS reason
+			FROM d JOIN ok USING (sub_id) GROUP BY d.sub_id, ok.last_ok
+		), next AS (
+			SELECT s.id, agg.reason,
+				CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
+					ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
+			FROM subscriptions s JOIN agg ON agg.sub_id = s.id
+		)
+		UPDATE subscriptions s SET failing_since = next.failing_since,
+			status = CASE WHEN next.reason IS NULL THEN s.status ELSE 'disabled' END,
+			disabled_reason = coalesce(next.reason, s.disabled_reason),
+			updated_at = CASE WHEN next.reason IS NULL THEN s.updated_at ELSE $14 END
+		FROM next
+		WHERE s.id = next.id
+		  AND (next.reason IS NOT NULL OR s.failing_since IS DISTINCT FROM next.failing_since)`,
+		cID, cOwner, cStatus, cNext, cHas, cAttID, cAt, cCode, cLatency, cClass, cErr, cBody, cReason, t)
+	return translate(err)
+}
+
+func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
+			next_attempt_at = $3
+		WHERE id = ANY($1) AND lease_owner = $2 AND status = 'pending'`, ids, owner, dueAt)
+	return translate(err)
+}
+
+func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
+	var t *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries
+		WHERE status = 'pending' AND lease_owner IS NULL`).Scan(&t)
+	return t, translate(err)
+}
+
+func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
+	var n int
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM deliveries
+		WHERE status = 'pending'`).Scan(&n, &oldest)
+	return n, oldest, translate(err)
+}
+
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
+			updated_at = $3
+		WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1`, failingBefore, reason, now())
+	if err != nil {
+		return 0, translate(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Prune judges a final delivery's age by when it became final, so history
+// of a delivery that was retried lately stays. Idempotency keys of the same
+// age go too (not counted: they are not rows a user sees).
+func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`DELETE FROM deliveries WHERE status <> 'pending' AND updated_at < $1`, before)
+		b.Queue(`DELETE FROM events e WHERE created_at < $1
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)`, before)
+		b.Queue(`DELETE FROM idempotency_keys WHERE created_at < $1`, before)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for range 2 {
+			tag, err := br.Exec()
+			if err != nil {
+				return err
+			}
+			n += int(tag.RowsAffected())
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+	var led bool
+	err := s.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+		WHERE leases.owner = excluded.owner OR leases.until <= $4
+		RETURNING true`, name, owner, until, now()).Scan(&led)
+	if err = translate(err); errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return led, err
+}

@@ -1,0 +1,317 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+const eventColumns = `id, workspace_id, event_type, workflow_id, campaign_id, occurred_at, data,
+	source_event_id, created_at`
+
+// eventColumnsOf is eventColumns qualified with a table alias.
+func eventColumnsOf(alias string) string {
+	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_type, %[1]s.workflow_id,
+	%[1]s.campaign_id, %[1]s.occurred_at, %[1]s.data, %[1]s.source_event_id, %[1]s.created_at`, alias)
+}
+
+func eventDest(e *store.Event) []any {
+	return []any{&e.ID, &e.WorkspaceID, &e.EventType, &e.WorkflowID, &e.CampaignID, &e.OccurredAt,
+		&e.Data, &e.SourceEventID, &e.CreatedAt}
+}
+
+func scanEvent(r pgx.Row) (store.Event, error) {
+	var e store.Event
+	err := r.Scan(eventDest(&e)...)
+	return e, err
+}
+
+func (s *Store) GetEvent(ctx context.Context, workspaceID, id string) (store.Event, error) {
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
+	return e, translate(err)
+}
+
+func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE workspace_id = $1 AND ($2 = '' OR event_type = $2) AND id > $3
+		ORDER BY id LIMIT $4`, p.WorkspaceID, p.EventType, p.After, limitArg(p.Limit))
+	return rowsOf(rows, err, scanEvent)
+}
+
+// Ingest takes a fixed number of round trips whatever the batch size:
+// claim idempotency keys, then (pipelined) insert events and read the
+// candidate subscriptions, then insert the deliveries routed in Go.
+func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	results := make([]store.IngestResult, len(reqs))
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		fresh, err := claimIdempotencyKeys(ctx, tx, reqs, results)
+		if err != nil {
+			return err
+		}
+		t := now()
+		events, subs, err := insertEvents(ctx, tx, reqs, fresh, t)
+		if err != nil {
+			return err
+		}
+		return insertDeliveries(ctx, tx, reqs, results, events, subs, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+type idemKey struct{ workspace, key string }
+
+// claimIdempotencyKeys records the requests' keys and fills the results of
+// requests whose key was seen before (in the database or earlier in the
+// batch). It reports which requests are to be stored.
+func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult) ([]bool, error) {
+	fresh := make([]bool, len(reqs))
+	first := map[idemKey]int{} // key → index of the request that brings it
+	var wss, keys []string
+	var responses [][]string
+	t := now()
+	for i, r := range reqs {
+		fresh[i] = true
+		if r.IdempotencyKey == "" {
+			continue
+		}
+		k := idemKey{r.WorkspaceID, r.IdempotencyKey}
+		if _, dup := first[k]; dup {
+			fresh[i] = false
+			continue
+		}
+		first[k] = i
+		wss, keys, responses = append(wss, k.workspace), append(keys, k.key), append(responses, r.ResponseIDs)
+	}
+	if len(keys) == 0 {
+		return fresh, nil
+	}
+	// A key committed by a concurrent ingest makes the insert wait for that
+	// transaction, then skip the row; the second query then sees it.
+	rows, err := tx.Query(ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids, created_at)
+		SELECT w, k, string_to_array(r, ' '), $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(w, k, r)
+		ON CONFLICT DO NOTHING RETURNING workspace_id, key`, wss, keys, joinIDs(responses), t)
+	inserted, err := rowsOf(rows, err, func(r pgx.Row) (idemKey, error) {
+		var k idemKey
+		return k, r.Scan(&k.workspace, &k.key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[idemKey]bool, len(first))
+	for k, i := range first {
+		seen[k] = true
+		fresh[i] = false
+	}
+	for _, k := range inserted {
+		seen[k] = false
+		fresh[first[k]] = true
+	}
+	var replayWss, replayKeys []string
+	for k, replayed := range seen {
+		if replayed {
+			replayWss, replayKeys = append(replayWss, k.workspace), append(replayKeys, k.key)
+		}
+	}
+	stored := map[idemKey][]string{}
+	if len(replayKeys) > 0 {
+		rows, err := tx.Query(ctx, `SELECT workspace_id, key, response_ids FROM idempotency_keys
+			WHERE (workspace_id, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, replayWss, replayKeys)
+		if err != nil {
+			return nil, err
+		}
+		var k idemKey
+		var ids []string
+		if _, err := pgx.ForEachRow(rows, []any{&k.workspace, &k.key, &ids}, func() error {
+			stored[k] = ids
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for i, r := range reqs {
+		if fresh[i] {
+			continue
+		}
+		k := idemKey{r.WorkspaceID, r.IdempotencyKey}
+		ids, ok := stored[k]
+		if !ok { // first brought earlier in this batch
+			ids = reqs[first[k]].ResponseIDs
+		}
+		results[i] = store.IngestResult{ResponseIDs: ids, Replayed: true}
+	}
+	return fresh, nil
+}
+
+// joinIDs packs each list of ids into one space-separated string: ids never
+// contain spaces, and Postgres has no ragged arrays to send lists of lists.
+func joinIDs(lists [][]string) []string {
+	out := make([]string, len(lists))
+	for i, l := range lists {
+		out[i] = strings.Join(l, " ")
+	}
+	return out
+}
+
+type eventRef struct {
+	req   int
+	event store.Event
+}
+
+type routeKey struct{ workspace, eventType string }
+
+// insertEvents stores the events of the fresh requests and, in the same
+// round trip, reads the active subscriptions that could match them.
+func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fresh []bool, t time.Time) ([]eventRef, map[routeKey][]store.Subscription, error) {
+	var events []eventRef
+	var (
+		cID, cWs, cType, cWf, cCamp, cSrc []string
+		cOcc                              []time.Time
+		cData                             [][]byte
+	)
+	routes := map[routeKey]bool{}
+	for i, r := range reqs {
+		if !fresh[i] {
+			continue
+		}
+		for _, ne := range r.Events {
+			occ := ne.OccurredAt.UTC().Truncate(time.Microsecond)
+			data := ne.Data
+			if data == nil {
+				data = []byte{}
+			}
+			e := store.Event{ID: ne.ID, WorkspaceID: r.WorkspaceID, EventType: ne.EventType,
+				WorkflowID: ne.WorkflowID, CampaignID: ne.CampaignID, OccurredAt: occ, Data: data,
+				SourceEventID: ne.SourceEventID, CreatedAt: t}
+			events = append(events, eventRef{req: i, event: e})
+			cID, cWs, cType = append(cID, e.ID), append(cWs, e.WorkspaceID), append(cType, e.EventType)
+			cWf, cCamp, cSrc = append(cWf, e.WorkflowID), append(cCamp, e.CampaignID), append(cSrc, e.SourceEventID)
+			cOcc, cData = append(cOcc, occ), append(cData, data)
+			routes[routeKey{e.WorkspaceID, e.EventType}] = true
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil, nil
+	}
+	var rWs, rType []string
+	for k := range routes {
+		rWs, rType = append(rWs, k.workspace), append(rType, k.eventType)
+	}
+
+	// Duplicate ids are skipped rather than failing so the first one can be
+	// named in the conflict error.
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id, occurred_at,
+			data, source_event_id, created_at)
+		SELECT *, $9::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::timestamptz[], $7::bytea[], $8::text[])
+		ON CONFLICT (id) DO NOTHING RETURNING id`,
+		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, t)
+	b.Queue(`SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE (workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		  AND deleted_at IS NULL
+		ORDER BY id`, rWs, rType)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	inserted, err := rowsOf(rows, err, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(inserted) < len(cID) {
+		return nil, nil, duplicateEvent(cID, inserted)
+	}
+	rows, err = br.Query()
+	list, err := rowsOf(rows, err, scanSubscription)
+	if err != nil {
+		return nil, nil, err
+	}
+	subs := map[routeKey][]store.Subscription{}
+	for _, sub := range list {
+		k := routeKey{sub.WorkspaceID, sub.EventType}
+		subs[k] = append(subs[k], sub)
+	}
+	return events, subs, br.Close()
+}
+
+// duplicateEvent names the first event id that was not inserted: taken
+// already, or repeated within the batch.
+func duplicateEvent(all, inserted []string) error {
+	left := make(map[string]int, len(inserted))
+	for _, id := range inserted {
+		left[id]++
+	}
+	for _, id := range all {
+		if left[id] == 0 {
+			return &store.ConflictError{ExistingID: id}
+		}
+		left[id]--
+	}
+	return store.ErrConflict
+}
+
+// matches reports whether sub's scope admits e: a scoped subscription only
+// receives events carrying its workflow or campaign.
+func matches(sub store.Subscription, e store.Event) bool {
+	return (sub.WorkflowID == "" || sub.WorkflowID == e.WorkflowID) &&
+		(sub.CampaignID == "" || sub.CampaignID == e.CampaignID)
+}
+
+// insertDeliveries routes each event to its subscriptions, stores the
+// deliveries in one statement and fills the fresh requests' results.
+// Disabled subscriptions get a delivery recorded as skipped, not a job.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult,
+	events []eventRef, subs map[routeKey][]store.Subscription, t time.Time) error {
+	for i, r := range reqs {
+		if !results[i].Replayed {
+			results[i] = store.IngestResult{ResponseIDs: r.ResponseIDs, Jobs: []store.Job{}}
+		}
+	}
+	var (
+		cID, cWs, cEvent, cSub, cType, cStatus []string
+		cOwner                                 []*string
+		cNext, cUntil                          []*time.Time
+	)
+	for _, ref := range events {
+		req := reqs[ref.req]
+		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
+			if !matches(sub, ref.event) {
+				continue
+			}
+			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: ref.event.WorkspaceID,
+				EventID: ref.event.ID, SubscriptionID: sub.ID, EventType: ref.event.EventType,
+				Status: store.DeliverySkipped, CreatedAt: t, UpdatedAt: t}
+			var owner *string
+			var until *time.Time
+			if sub.Status == store.SubscriptionActive {
+				d.Status, d.NextAttemptAt = store.DeliveryPending, &t
+				if req.LeaseOwner != "" {
+					owner, until = &req.LeaseOwner, &req.LeaseUntil
+				}
+				results[ref.req].Jobs = append(results[ref.req].Jobs, store.Job{Delivery: d, Event: ref.event, Subscription: sub})
+			}
+			cID, cWs, cEvent, cSub, cType, cStatus = append(cID, d.ID), append(cWs, d.WorkspaceID),
+				append(cEvent, d.EventID), append(cSub, d.SubscriptionID), append(cType, d.EventType),
+				append(cStatus, d.Status)
+			cNext, cOwner, cUntil = append(cNext, d.NextAttemptAt), append(cOwner, owner), append(cUntil, until)
+		}
+	}
+	if len(cID) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type,
+			status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+		SELECT *, $10::timestamptz, $10 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+			$5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::timestamptz[])`,
+		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, t)
+	return err
+}

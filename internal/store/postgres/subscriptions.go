@@ -1,0 +1,165 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
+	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
+	failing_since, created_at, updated_at`
+
+// subscriptionColumnsOf is subscriptionColumns qualified with a table alias.
+func subscriptionColumnsOf(alias string) string {
+	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.webhook_url, %[1]s.event_type,
+	%[1]s.workflow_id, %[1]s.campaign_id, %[1]s.signing_secret, %[1]s.previous_secret,
+	%[1]s.previous_until, %[1]s.standard_webhooks, %[1]s.status, %[1]s.disabled_reason,
+	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at`, alias)
+}
+
+func subscriptionDest(sub *store.Subscription) []any {
+	return []any{&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID,
+		&sub.CampaignID, &sub.SigningSecret, &sub.PreviousSecret, &sub.PreviousUntil,
+		&sub.StandardWebhooks, &sub.Status, &sub.DisabledReason, &sub.FailingSince,
+		&sub.CreatedAt, &sub.UpdatedAt}
+}
+
+func scanSubscription(r pgx.Row) (store.Subscription, error) {
+	var sub store.Subscription
+	err := r.Scan(subscriptionDest(&sub)...)
+	return sub, err
+}
+
+// conflictRetries bounds how often a create is retried when the row it
+// collided with disappears before it can be named.
+const conflictRetries = 3
+
+func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
+	t := now()
+	sub := store.Subscription{
+		ID:               ids.New(ids.Subscription),
+		WorkspaceID:      p.WorkspaceID,
+		WebhookURL:       p.WebhookURL,
+		EventType:        p.EventType,
+		WorkflowID:       p.WorkflowID,
+		CampaignID:       p.CampaignID,
+		SigningSecret:    p.SigningSecret,
+		StandardWebhooks: p.StandardWebhooks,
+		Status:           store.SubscriptionActive,
+		CreatedAt:        t,
+		UpdatedAt:        t,
+	}
+	for range conflictRetries {
+		_, err := s.pool.Exec(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
+			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t)
+		if err = translate(err); !errors.Is(err, store.ErrConflict) {
+			if err != nil {
+				return store.Subscription{}, err
+			}
+			return sub, nil
+		}
+		if conflict := s.activeDuplicate(ctx, sub); conflict != nil {
+			return store.Subscription{}, conflict
+		}
+	}
+	return store.Subscription{}, store.ErrConflict
+}
+
+// activeDuplicate names the live active subscription with sub's url, type
+// and scope, other than sub itself; nil when there is none (any more).
+func (s *Store) activeDuplicate(ctx context.Context, sub store.Subscription) error {
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT id FROM subscriptions
+		WHERE workspace_id = $1 AND event_type = $2 AND webhook_url = $3 AND workflow_id = $4
+		  AND campaign_id = $5 AND id <> $6 AND status = 'active' AND deleted_at IS NULL`,
+		sub.WorkspaceID, sub.EventType, sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.ID).Scan(&id)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return translate(err)
+	}
+	return &store.ConflictError{ExistingID: id}
+}
+
+func (s *Store) GetSubscription(ctx context.Context, workspaceID, id string) (store.Subscription, error) {
+	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, workspaceID, id))
+	return sub, translate(err)
+}
+
+func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE workspace_id = $1 AND deleted_at IS NULL
+		  AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3) AND id > $4
+		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit))
+	return rowsOf(rows, err, scanSubscription)
+}
+
+// SetSubscriptionStatus clears the reason and the failure streak when
+// enabling, so a re-enabled subscription gets its full grace period. Enabling
+// next to an identical active subscription is a *store.ConflictError.
+func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
+	if p.Status != store.SubscriptionActive && p.Status != store.SubscriptionDisabled {
+		return store.Subscription{}, fmt.Errorf("postgres: invalid subscription status %q", p.Status)
+	}
+	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
+			status = $3,
+			disabled_reason = CASE WHEN $3 = 'active' THEN '' ELSE $4 END,
+			failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END,
+			updated_at = $5
+		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, now()))
+	if err = translate(err); errors.Is(err, store.ErrConflict) {
+		existing, getErr := s.GetSubscription(ctx, p.WorkspaceID, p.ID)
+		if getErr != nil {
+			return store.Subscription{}, getErr
+		}
+		if conflict := s.activeDuplicate(ctx, existing); conflict != nil {
+			return store.Subscription{}, conflict
+		}
+	}
+	return sub, err
+}
+
+func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
+			previous_secret = CASE WHEN $4::timestamptz IS NULL THEN '' ELSE signing_secret END,
+			previous_until = $4,
+			signing_secret = $3,
+			updated_at = $5
+		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, now()))
+	return sub, translate(err)
+}
+
+// DeleteSubscription keeps the row, hidden, because deliveries and their
+// history still reference it. Pending deliveries nobody holds become skipped
+// now; one under a live lease is left to its holder, and if the holder dies
+// the next claim returns it with Job.Deleted set.
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		t := now()
+		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET deleted_at = $3, updated_at = $3
+			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, workspaceID, id, t)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
+				lease_owner = NULL, lease_until = NULL, updated_at = $2
+			WHERE subscription_id = $1 AND status = 'pending' AND (lease_owner IS NULL OR lease_until < $2)`, id, t)
+		return err
+	})
+}

@@ -1,0 +1,427 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+const deliveryColumns = `id, workspace_id, event_id, subscription_id, event_type, status, attempts,
+	next_attempt_at, last_error, created_at, updated_at`
+
+func scanDelivery(row scanner) (store.Delivery, error) {
+	var d store.Delivery
+	var next sql.NullInt64
+	var created, updated int64
+	err := row.Scan(&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts,
+		&next, &d.LastError, &created, &updated)
+	if err != nil {
+		return d, translate(err)
+	}
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	return d, nil
+}
+
+func scanDeliveries(rows *sql.Rows, err error) ([]store.Delivery, error) {
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	ds := []store.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, translate(rows.Err())
+}
+
+func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.Delivery, []store.Attempt, error) {
+	// One read transaction so the delivery and its attempts agree.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Delivery{}, nil, translate(err)
+	}
+	defer tx.Rollback()
+	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	if err != nil {
+		return d, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, delivery_id, number, at, status_code, latency_ns, error_class,
+		error, response_body FROM attempts WHERE delivery_id = ? ORDER BY number`, id)
+	if err != nil {
+		return d, nil, translate(err)
+	}
+	defer rows.Close()
+	attempts := []store.Attempt{}
+	for rows.Next() {
+		var a store.Attempt
+		var at, latency int64
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &at, &a.StatusCode, &latency, &a.ErrorClass,
+			&a.Error, &a.ResponseBody); err != nil {
+			return d, nil, translate(err)
+		}
+		a.At, a.Latency = fromNS(at), time.Duration(latency)
+		attempts = append(attempts, a)
+	}
+	return d, attempts, translate(rows.Err())
+}
+
+func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
+	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE workspace_id = ?1 AND id > ?2 AND (?3 = '' OR subscription_id = ?3)
+		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
+		ORDER BY id LIMIT ?6`,
+		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit)))
+}
+
+// RetryDelivery makes a final delivery pending and due at now. A pending one
+// is made due now unless someone holds it (then it is already being sent).
+func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
+	var d store.Delivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending',
+			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
+			WHERE id = ?3 AND workspace_id = ?4 AND (status <> 'pending' OR lease_owner IS NULL)
+			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
+		if err == store.ErrNotFound {
+			// Either not ours, or pending and leased: tell them apart.
+			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+		}
+		return err
+	})
+	return d, err
+}
+
+func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
+			due_at = ?1, updated_at = ?2
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4`,
+			ns(p.Now), ns(time.Now()), p.SubscriptionID, ns(p.Since))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// ClaimDeliveries leases due deliveries with one UPDATE … RETURNING. Leasing
+// moves due_at to the lease's end, so an expired lease makes the row due
+// again without anyone touching it.
+func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	var ds []store.Delivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ds, err = scanDeliveries(tx.QueryContext(ctx, `UPDATE deliveries
+			SET lease_owner = ?1, lease_until = ?2, due_at = max(?2, next_attempt_at)
+			WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?3
+				ORDER BY due_at LIMIT ?4)
+			RETURNING `+deliveryColumns, p.Owner, ns(p.LeaseUntil), ns(p.Now), p.Limit))
+		return err
+	})
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	// Events never change and are not pruned while a delivery is pending, so
+	// they (and the subscriptions) are read after commit from the read pool,
+	// keeping the writer free.
+	return s.jobs(ctx, ds)
+}
+
+func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, error) {
+	events := map[string]store.Event{}
+	subs := map[string]store.Subscription{}
+	deleted := map[string]bool{}
+	var eventIDs, subIDs []any
+	for _, d := range ds {
+		if _, ok := events[d.EventID]; !ok {
+			events[d.EventID] = store.Event{}
+			eventIDs = append(eventIDs, d.EventID)
+		}
+		if _, ok := subs[d.SubscriptionID]; !ok {
+			subs[d.SubscriptionID] = store.Subscription{}
+			subIDs = append(subIDs, d.SubscriptionID)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (`+
+		placeholders(len(eventIDs))+`)`, eventIDs...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		events[e.ID] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	rows, err = s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id IN (`+
+		placeholders(len(subIDs))+`)`, subIDs...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		sub, del, err := scanSubscription(rows)
+		if err != nil {
+			return nil, err
+		}
+		subs[sub.ID], deleted[sub.ID] = sub, del
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	jobs := make([]store.Job, len(ds))
+	for i, d := range ds {
+		jobs[i] = store.Job{Delivery: d, Event: events[d.EventID], Subscription: subs[d.SubscriptionID],
+			Deleted: deleted[d.SubscriptionID]}
+	}
+	return jobs, nil
+}
+
+// CompleteDeliveries applies completions in order in one transaction.
+// Subscription bookkeeping (failure streak, disabling) is folded per
+// subscription and written once, so a batch to one endpoint costs one row
+// update at most.
+func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	type subState struct {
+		cleared   bool       // a success ended the streak in this batch
+		firstFail *time.Time // first failure after the last success
+		disable   string
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		complete := tx.StmtContext(ctx, s.completeStmt)
+		insertAttempt := tx.StmtContext(ctx, s.insertAttempt)
+		now := time.Now()
+		states := map[string]*subState{}
+		var order []string
+		for _, c := range cs {
+			var next any
+			if c.Status == store.DeliveryPending {
+				t := now
+				if c.NextAttemptAt != nil {
+					t = *c.NextAttemptAt
+				}
+				next = ns(t)
+			}
+			attempted, lastError := 0, ""
+			if c.Attempt != nil {
+				attempted, lastError = 1, c.Attempt.Error
+				if lastError == "" {
+					lastError = c.Attempt.ErrorClass
+				}
+			}
+			var number int
+			var subID string
+			err := complete.QueryRowContext(ctx, c.Status, attempted, next, lastError, ns(now), c.DeliveryID,
+				c.Owner).Scan(&number, &subID)
+			if err == sql.ErrNoRows {
+				continue // the lease was lost: someone else owns this delivery now
+			}
+			if err != nil {
+				return err
+			}
+			st := states[subID]
+			if st == nil {
+				st = &subState{}
+				states[subID] = st
+				order = append(order, subID)
+			}
+			if c.DisableReason != "" {
+				st.disable = c.DisableReason
+			}
+			if c.Attempt == nil {
+				continue
+			}
+			a := c.Attempt
+			if _, err := insertAttempt.ExecContext(ctx, c.DeliveryID, number, ids.NewAt(ids.Attempt, now), ns(a.At),
+				a.StatusCode, int64(a.Latency), a.ErrorClass, a.Error, a.ResponseBody); err != nil {
+				return err
+			}
+			if c.Status == store.DeliverySucceeded {
+				st.cleared, st.firstFail = true, nil
+			} else if st.firstFail == nil {
+				at := a.At
+				st.firstFail = &at
+			}
+		}
+		for _, subID := range order {
+			st := states[subID]
+			var err error
+			switch {
+			case st.cleared:
+				_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
+					AND failing_since IS NOT ?`, nsPtr(st.firstFail), subID, nsPtr(st.firstFail))
+			case st.firstFail != nil:
+				_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
+					AND failing_since IS NULL`, ns(*st.firstFail), subID)
+			}
+			if err != nil {
+				return err
+			}
+			if st.disable != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+					updated_at = ? WHERE id = ? AND status = 'active'`, st.disable, ns(now), subID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// ReleaseDeliveries hands back, unattempted, leases the owner still holds,
+// due at dueAt.
+func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
+	if len(idList) == 0 {
+		return nil
+	}
+	args := []any{ns(dueAt), ns(time.Now()), owner}
+	for _, id := range idList {
+		args = append(args, id)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
+			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
+			WHERE lease_owner = ?3 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
+		return err
+	})
+}
+
+func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
+	var due sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT due_at FROM deliveries
+		WHERE status = 'pending' AND lease_owner IS NULL ORDER BY due_at LIMIT 1`).Scan(&due)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	return fromNullNS(due), nil
+}
+
+func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
+	var n int
+	var oldest sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM deliveries
+		WHERE status = 'pending'`).Scan(&n, &oldest)
+	if err != nil {
+		return 0, nil, translate(err)
+	}
+	return n, fromNullNS(oldest), nil
+}
+
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?`,
+			reason, ns(time.Now()), ns(failingBefore))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// pruneChunk bounds each prune transaction so ingest and claims are never
+// held up behind one long delete.
+const pruneChunk = 2000
+
+// Prune deletes, in chunks, final deliveries created before the cutoff with
+// their attempts, then events before it that no delivery refers to, then
+// idempotency keys before it.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
+	// Delivery ids start with their creation millisecond (internal/ids) and
+	// the store makes them, so an id bound turns the scan into a primary key
+	// range; created_at then cuts it exactly.
+	idBound := ids.NewAt(ids.Delivery, before.Add(time.Millisecond))
+	cutoff := ns(before)
+	total := 0
+	steps := []struct {
+		stmts []string
+	}{
+		{[]string{
+			`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries
+				WHERE id < ?1 AND created_at < ?2 AND status <> 'pending' LIMIT ?3)`,
+			`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
+				WHERE id < ?1 AND created_at < ?2 AND status <> 'pending' LIMIT ?3)`,
+		}},
+		{[]string{`DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < ?2
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`}},
+		{[]string{`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys
+			WHERE created_at < ?2 LIMIT ?3)`}},
+	}
+	for _, step := range steps {
+		for {
+			var last int64
+			err := s.inTx(ctx, func(tx *sql.Tx) error {
+				for _, q := range step.stmts {
+					res, err := tx.ExecContext(ctx, q, idBound, cutoff, pruneChunk)
+					if err != nil {
+						return err
+					}
+					if last, err = res.RowsAffected(); err != nil {
+						return err
+					}
+					total += int(last)
+				}
+				return nil
+			})
+			if err != nil {
+				return total, err
+			}
+			if last < pruneChunk {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// TryLead takes the named leadership when it is free or expired, or renews
+// it for its owner.
+func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+	var leads bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO leaders (name, owner, lease_until) VALUES (?1, ?2, ?3)
+			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+			WHERE leaders.owner = excluded.owner OR leaders.lease_until < ?4`,
+			name, owner, ns(until), ns(time.Now()))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		leads = n == 1
+		return err
+	})
+	return leads, err
+}

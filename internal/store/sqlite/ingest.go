@@ -1,0 +1,201 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+// Ingest stores every request in one transaction. Routing reads the
+// subscriptions of each (workspace, event type) once per call and matches
+// scope in Go, so a batch of one type costs one indexed SELECT. A disabled
+// subscription gets its delivery recorded as skipped, so users can see what
+// it missed.
+func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	results := make([]store.IngestResult, len(reqs))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		in := ingester{
+			ctx: ctx, tx: tx, now: time.Now(),
+			insertEvent:    tx.StmtContext(ctx, s.insertEvent),
+			insertDelivery: tx.StmtContext(ctx, s.insertDelivery),
+			routes:         map[routeKey][]store.Subscription{},
+		}
+		for i, req := range reqs {
+			var err error
+			if results[i], err = in.request(req); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+type routeKey struct{ workspaceID, eventType string }
+
+type ingester struct {
+	ctx            context.Context
+	tx             *sql.Tx
+	now            time.Time
+	insertEvent    *sql.Stmt
+	insertDelivery *sql.Stmt
+	routes         map[routeKey][]store.Subscription
+}
+
+func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) {
+	if req.IdempotencyKey != "" {
+		var stored []byte
+		err := in.tx.QueryRowContext(in.ctx, `SELECT response_ids FROM idempotency_keys
+			WHERE workspace_id = ? AND key = ?`, req.WorkspaceID, req.IdempotencyKey).Scan(&stored)
+		if err == nil {
+			res := store.IngestResult{Replayed: true}
+			return res, json.Unmarshal(stored, &res.ResponseIDs)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return store.IngestResult{}, err
+		}
+		// Recorded before the events so a later request in the same call
+		// with the same key is a replay of this one.
+		b, err := json.Marshal(req.ResponseIDs)
+		if err != nil {
+			return store.IngestResult{}, err
+		}
+		if _, err := in.tx.ExecContext(in.ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids,
+			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, b, ns(in.now)); err != nil {
+			return store.IngestResult{}, err
+		}
+	}
+
+	now := ns(in.now)
+	created := fromNS(now)
+	var owner, leaseUntil any
+	due := now
+	if req.LeaseOwner != "" {
+		owner, leaseUntil = req.LeaseOwner, ns(req.LeaseUntil)
+		due = max(now, ns(req.LeaseUntil))
+	}
+	res := store.IngestResult{ResponseIDs: req.ResponseIDs}
+	for _, e := range req.Events {
+		if _, err := in.insertEvent.ExecContext(in.ctx, e.ID, req.WorkspaceID, e.EventType, e.WorkflowID,
+			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, now); err != nil {
+			if errors.Is(translate(err), store.ErrConflict) {
+				return res, &store.ConflictError{ExistingID: e.ID}
+			}
+			return res, err
+		}
+		subs, err := in.subscriptions(req.WorkspaceID, e.EventType)
+		if err != nil {
+			return res, err
+		}
+		event := store.Event{
+			ID: e.ID, WorkspaceID: req.WorkspaceID, EventType: e.EventType, WorkflowID: e.WorkflowID,
+			CampaignID: e.CampaignID, OccurredAt: fromNS(ns(e.OccurredAt)), Data: e.Data,
+			SourceEventID: e.SourceEventID, CreatedAt: created,
+		}
+		for _, sub := range subs {
+			if (sub.WorkflowID != "" && sub.WorkflowID != e.WorkflowID) ||
+				(sub.CampaignID != "" && sub.CampaignID != e.CampaignID) {
+				continue
+			}
+			id := ids.NewAt(ids.Delivery, in.now)
+			if sub.Status != store.SubscriptionActive {
+				if _, err := in.insertDelivery.ExecContext(in.ctx, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
+					store.DeliverySkipped, nil, nil, nil, nil, now, now); err != nil {
+					return res, err
+				}
+				continue
+			}
+			if _, err := in.insertDelivery.ExecContext(in.ctx, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
+				store.DeliveryPending, now, due, owner, leaseUntil, now, now); err != nil {
+				return res, err
+			}
+			next := created
+			res.Jobs = append(res.Jobs, store.Job{
+				Delivery: store.Delivery{
+					ID: id, WorkspaceID: req.WorkspaceID, EventID: e.ID, SubscriptionID: sub.ID,
+					EventType: e.EventType, Status: store.DeliveryPending, NextAttemptAt: &next,
+					CreatedAt: created, UpdatedAt: created,
+				},
+				Event:        event,
+				Subscription: sub,
+			})
+		}
+	}
+	return res, nil
+}
+
+// subscriptions returns the subscriptions (active or disabled, not deleted)
+// of a workspace for one event type, read once per Ingest call.
+func (in *ingester) subscriptions(workspaceID, eventType string) ([]store.Subscription, error) {
+	key := routeKey{workspaceID, eventType}
+	if subs, ok := in.routes[key]; ok {
+		return subs, nil
+	}
+	rows, err := in.tx.QueryContext(in.ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE workspace_id = ? AND event_type = ? AND deleted_at IS NULL`,
+		workspaceID, eventType)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var subs []store.Subscription
+	for rows.Next() {
+		sub, _, err := scanSubscription(rows)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	in.routes[key] = subs
+	return subs, nil
+}
+
+const eventColumns = `id, workspace_id, event_type, workflow_id, campaign_id, occurred_at, data,
+	source_event_id, created_at`
+
+func scanEvent(row scanner) (store.Event, error) {
+	var e store.Event
+	var occurred, created int64
+	err := row.Scan(&e.ID, &e.WorkspaceID, &e.EventType, &e.WorkflowID, &e.CampaignID, &occurred, &e.Data,
+		&e.SourceEventID, &created)
+	if err != nil {
+		return e, translate(err)
+	}
+	e.OccurredAt, e.CreatedAt = fromNS(occurred), fromNS(created)
+	return e, nil
+}
+
+func (s *Store) GetEvent(ctx context.Context, workspaceID, id string) (store.Event, error) {
+	return scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+}
+
+func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE workspace_id = ?1 AND id > ?2 AND (?3 = '' OR event_type = ?3)
+		ORDER BY id LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	events := []store.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, translate(rows.Err())
+}

@@ -1,0 +1,226 @@
+// Package sqlite implements store.Store on an embedded SQLite database
+// (modernc.org/sqlite, pure Go).
+//
+// SQLite has a single writer, so the Store keeps two pools on the same file:
+// a one-connection pool that every write goes through (transactions begin
+// IMMEDIATE, so they queue in Go instead of failing with SQLITE_BUSY), and a
+// read pool that WAL lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite store.Store.
+type Store struct {
+	w *sql.DB // the single writer
+	r *sql.DB // readers
+
+	insertEvent    *sql.Stmt
+	insertDelivery *sql.Stmt
+	completeStmt   *sql.Stmt
+	insertAttempt  *sql.Stmt
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Every connection: wait for locks instead of failing at once, and enforce
+// foreign keys (off by default in SQLite).
+const commonPragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+
+// Open opens (creating if needed) the database at dsn, a file path or a
+// "file:" URI, and applies pending migrations.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if dsn == "" || strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") {
+		// Two pools on an in-memory database would be two databases.
+		return nil, errors.New("sqlite: a database file is required")
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	// WAL lets readers run beside the writer; synchronous=FULL makes every
+	// commit durable before it returns (an event acknowledged with 202 must
+	// survive a power cut).
+	w, err := sql.Open("sqlite", dsn+sep+commonPragmas+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	r, err := sql.Open("sqlite", dsn+sep+commonPragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxIdleTime(0)
+
+	s := &Store{w: w, r: r}
+	if err := s.init(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", translate(err))
+	}
+	// The hot statements are prepared once on the writer's only connection;
+	// tx.StmtContext then reuses them inside each transaction.
+	for _, ps := range []struct {
+		dst *(*sql.Stmt)
+		sql string
+	}{
+		{&s.insertEvent, `INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id,
+			occurred_at, data, source_event_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)`},
+		{&s.insertDelivery, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type,
+			status, next_attempt_at, due_at, lease_owner, lease_until, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.completeStmt, `UPDATE deliveries SET status = ?1,
+			attempts = attempts + ?2, next_attempt_at = ?3, due_at = ?3,
+			last_error = CASE WHEN ?2 = 1 THEN ?4 ELSE last_error END,
+			lease_owner = NULL, lease_until = NULL, updated_at = ?5
+			WHERE id = ?6 AND lease_owner = ?7 AND status = 'pending'
+			RETURNING attempts, subscription_id`},
+		{&s.insertAttempt, `INSERT INTO attempts (delivery_id, number, id, at, status_code, latency_ns,
+			error_class, error, response_body) VALUES (?,?,?,?,?,?,?,?,?)`},
+	} {
+		st, err := s.w.PrepareContext(ctx, ps.sql)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*ps.dst = st
+	}
+	return nil
+}
+
+// Ping checks that both pools reach the database.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return translate(err)
+	}
+	return translate(s.r.PingContext(ctx))
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.completeStmt, s.insertAttempt} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// inTx runs fn in a write transaction and commits it.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
+
+// translate maps driver errors onto the store's sentinels so nothing above
+// this package needs to know SQLite's codes. Errors already carrying a
+// sentinel pass through.
+func translate(err error) error {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
+		errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch code := se.Code(); code {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		// A row pointing at a parent that does not exist: the parent was
+		// not found (an unknown workspace, say).
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	default:
+		switch code & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB,
+			sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+	}
+	return err
+}
+
+// Times are stored as integer unix nanoseconds.
+
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+func nsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromNullNS(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNS(n.Int64)
+	return &t
+}
+
+// limitOrAll turns a list limit into SQL: zero or less means no limit.
+func limitOrAll(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

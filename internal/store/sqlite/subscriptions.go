@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
+	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
+	failing_since, created_at, updated_at, deleted_at IS NOT NULL`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanSubscription reads subscriptionColumns; deleted reports whether the
+// subscription was deleted (only claims look at deleted ones).
+func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err error) {
+	var prevUntil, failing sql.NullInt64
+	var created, updated int64
+	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
+		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
+		&failing, &created, &updated, &deleted)
+	if err != nil {
+		return sub, false, translate(err)
+	}
+	sub.PreviousUntil, sub.FailingSince = fromNullNS(prevUntil), fromNullNS(failing)
+	sub.CreatedAt, sub.UpdatedAt = fromNS(created), fromNS(updated)
+	return sub, deleted, nil
+}
+
+func getSubscription(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, workspaceID, id string) (store.Subscription, error) {
+	sub, _, err := scanSubscription(q.QueryRowContext(ctx, `SELECT `+subscriptionColumns+`
+		FROM subscriptions WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`, id, workspaceID))
+	return sub, err
+}
+
+// activeTwin finds the active subscription identical to sub (same url, type
+// and scope), other than sub itself.
+func activeTwin(ctx context.Context, tx *sql.Tx, sub store.Subscription) error {
+	var existing string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM subscriptions WHERE workspace_id = ? AND webhook_url = ?
+		AND event_type = ? AND workflow_id = ? AND campaign_id = ? AND status = 'active' AND deleted_at IS NULL
+		AND id <> ?`, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID, sub.ID,
+	).Scan(&existing)
+	switch {
+	case err == nil:
+		return &store.ConflictError{ExistingID: existing}
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	default:
+		return err
+	}
+}
+
+func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
+	now := time.Now()
+	at := fromNS(ns(now))
+	sub := store.Subscription{
+		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
+		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
+		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
+		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := activeTwin(ctx, tx, sub); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
+			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now))
+		return err
+	})
+	if err != nil {
+		return store.Subscription{}, err
+	}
+	return sub, nil
+}
+
+func (s *Store) GetSubscription(ctx context.Context, workspaceID, id string) (store.Subscription, error) {
+	return getSubscription(ctx, s.r, workspaceID, id)
+}
+
+func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2
+		AND (?3 = '' OR event_type = ?3) AND (?4 = '' OR status = ?4)
+		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	subs := []store.Subscription{}
+	for rows.Next() {
+		sub, _, err := scanSubscription(rows)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	return subs, translate(rows.Err())
+}
+
+// SetSubscriptionStatus enables or disables a subscription. Enabling starts a
+// fresh failure streak, and is a *store.ConflictError when an identical
+// subscription became active meanwhile.
+func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
+	if p.Status != store.SubscriptionActive && p.Status != store.SubscriptionDisabled {
+		return store.Subscription{}, errors.New("sqlite: invalid subscription status " + p.Status)
+	}
+	var sub store.Subscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := getSubscription(ctx, tx, p.WorkspaceID, p.ID)
+		if err != nil {
+			return err
+		}
+		if p.Status == store.SubscriptionActive {
+			if err := activeTwin(ctx, tx, cur); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'active', disabled_reason = '',
+				failing_since = NULL, updated_at = ? WHERE id = ?`, ns(time.Now()), p.ID)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+				updated_at = ? WHERE id = ?`, p.Reason, ns(time.Now()), p.ID)
+		}
+		if err != nil {
+			return err
+		}
+		sub, err = getSubscription(ctx, tx, p.WorkspaceID, p.ID)
+		return err
+	})
+	return sub, err
+}
+
+func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	var sub store.Subscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// With an overlap the current secret becomes the previous one;
+		// without, the previous one is dropped now.
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET
+			previous_secret = CASE WHEN ?1 IS NULL THEN '' ELSE signing_secret END,
+			previous_until = ?1, signing_secret = ?2, updated_at = ?3
+			WHERE id = ?4 AND workspace_id = ?5 AND deleted_at IS NULL`,
+			nsPtr(p.PreviousUntil), p.NewSecret, ns(time.Now()), p.ID, p.WorkspaceID)
+		if err := expectOne(res, err); err != nil {
+			return err
+		}
+		sub, err = getSubscription(ctx, tx, p.WorkspaceID, p.ID)
+		return err
+	})
+	return sub, err
+}
+
+// DeleteSubscription hides the subscription and skips its pending deliveries
+// that nobody holds; leased ones are skipped by their holder, which sees
+// Job.Deleted when it next claims them.
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
+	now := ns(time.Now())
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET deleted_at = ?, updated_at = ?
+			WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`, now, now, id, workspaceID)
+		if err := expectOne(res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
+			due_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
+			WHERE subscription_id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until < ?)`,
+			now, id, now)
+		return err
+	})
+}
