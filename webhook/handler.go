@@ -21,8 +21,15 @@ type handlerConfig struct {
 	allowNoSecret bool
 }
 
-// WithMaxBodyBytes caps the request body; larger bodies get 413.
-func WithMaxBodyBytes(n int64) Option { return func(c *handlerConfig) { c.maxBody = n } }
+// WithMaxBodyBytes caps the request body; larger bodies get 413. Values
+// below 1 keep DefaultMaxBodyBytes.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *handlerConfig) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	}
+}
 
 // WithTolerance sets how far the Standard Webhooks timestamp may be from now
 // (DefaultTolerance otherwise).

@@ -99,6 +99,9 @@ func TestHandler(t *testing.T) {
 		{"body too large", func(t *testing.T) *http.Request {
 			return delivery(t, webhook.EventCallVoicemail, callBody, nil)
 		}, []webhook.Option{webhook.WithMaxBodyBytes(64)}, http.StatusRequestEntityTooLarge},
+		{"non-positive cap keeps the default", func(t *testing.T) *http.Request {
+			return delivery(t, webhook.EventCallVoicemail, callBody, nil)
+		}, []webhook.Option{webhook.WithMaxBodyBytes(0)}, http.StatusOK},
 		{"GET refused", func(t *testing.T) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/hooks/revdesk", nil)
 		}, nil, http.StatusMethodNotAllowed},

@@ -316,7 +316,7 @@ func Disposition(data []byte) (string, error) {
 const createdAtLayout = "2006-01-02T15:04:05.000Z"
 
 // Body returns the bytes delivered for an event. Flat types deliver data
-// unchanged; enveloped types wrap it, without re-encoding data, so the
+// itself (the same slice, unchanged); enveloped types wrap it, without re-encoding data, so the
 // producer's key order, number spelling and escapes reach the receiver (and
 // the signature covers exactly those bytes).
 func Body(eventType string, occurredAt time.Time, data []byte) ([]byte, error) {

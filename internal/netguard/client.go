@@ -9,7 +9,8 @@ import (
 
 // NewClient returns the HTTP client every outbound delivery (test sends
 // included) must use. Its dialer applies p on every connection attempt;
-// timeout bounds a whole request, from dial to the end of the body.
+// timeout bounds a whole request, from dial to the end of the body (zero
+// means no limit, as for http.Client).
 func NewClient(p Policy, timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{
 		Timeout:   timeout,

@@ -4,23 +4,29 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 )
 
 // atonLike reports whether a C-library resolver (inet_aton) would read host
-// as an IPv4 address: one to four parts, each decimal, 0-octal or 0x-hex.
+// as an IPv4 address: one to four parts, each decimal, 0-octal or 0x-hex
+// (glibc reads a bare 0x as zero). Range checks are left out on purpose:
+// over-approximating only makes the invariant stricter.
 func atonLike(host string) bool {
 	parts := strings.Split(host, ".")
 	if len(parts) > 4 {
 		return false
 	}
 	for _, s := range parts {
-		if _, err := strconv.ParseUint(s, 0, 32); err != nil {
-			if s != "0x" && s != "0X" { // glibc reads a bare 0x as zero
-				return false
-			}
+		digits := "0123456789"
+		switch {
+		case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
+			s, digits = s[2:], "0123456789abcdefABCDEF"
+		case s == "":
+			return false
+		}
+		if strings.Trim(s, digits) != "" {
+			return false
 		}
 	}
 	return true

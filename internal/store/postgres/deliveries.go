@@ -74,9 +74,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // "retry" on one waiting for its next attempt sends it now.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = $3, lease_owner = NULL, lease_until = NULL, updated_at = $3
+			next_attempt_at = $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
 		WHERE workspace_id = $1 AND id = $2 AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < $3)
-		RETURNING `+deliveryColumns, workspaceID, id, at))
+		RETURNING `+deliveryColumns, workspaceID, id, at, now()))
 	if err = translate(err); errors.Is(err, store.ErrNotFound) {
 		// Not found, or pending under a live lease: the latter is returned as is.
 		d, err = scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
@@ -92,12 +92,12 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 	err := s.pool.QueryRow(ctx, `WITH sub AS (
 			SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
 		), retried AS (
-			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $4
+			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
 			FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
 			RETURNING 1
 		)
 		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM retried)`,
-		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now).Scan(&found, &n)
+		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n)
 	if err != nil {
 		return 0, translate(err)
 	}
@@ -139,7 +139,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 // transaction: update the deliveries still leased to their completer, insert
 // the attempts of those, and fold the outcomes into each subscription's
 // failure streak (the last success in the batch ends it; failures after it
-// start a new one) and disable requests.
+// start a new one) and disable requests (which leave a subscription already
+// disabled, and its reason, alone).
 func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
 	if len(cs) == 0 {
 		return nil
@@ -196,7 +197,8 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 			UPDATE deliveries d SET status = u.status,
 				attempts = d.attempts + u.has_attempt::int,
 				next_attempt_at = CASE WHEN u.status = 'pending' THEN coalesce(u.next_at, $14) END,
-				last_error = CASE WHEN u.has_attempt THEN u.error ELSE d.last_error END,
+				last_error = CASE WHEN NOT u.has_attempt THEN d.last_error
+					WHEN u.error <> '' THEN u.error ELSE u.class END,
 				lease_owner = NULL, lease_until = NULL, updated_at = $14
 			FROM u WHERE d.id = u.id AND d.lease_owner = u.owner AND d.status = 'pending'
 			RETURNING d.id AS delivery_id, d.subscription_id AS sub_id, d.attempts AS number, u.*
@@ -215,18 +217,17 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 				(array_agg(d.reason ORDER BY d.ord DESC) FILTER (WHERE d.reason <> ''))[1] AS reason
 			FROM d JOIN ok USING (sub_id) GROUP BY d.sub_id, ok.last_ok
 		), next AS (
-			SELECT s.id, agg.reason,
+			SELECT s.id, agg.reason, agg.reason IS NOT NULL AND s.status = 'active' AS disable,
 				CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
 					ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
 			FROM subscriptions s JOIN agg ON agg.sub_id = s.id
 		)
 		UPDATE subscriptions s SET failing_since = next.failing_since,
-			status = CASE WHEN next.reason IS NULL THEN s.status ELSE 'disabled' END,
-			disabled_reason = coalesce(next.reason, s.disabled_reason),
-			updated_at = CASE WHEN next.reason IS NULL THEN s.updated_at ELSE $14 END
+			status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
+			disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
+			updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
 		FROM next
-		WHERE s.id = next.id
-		  AND (next.reason IS NOT NULL OR s.failing_since IS DISTINCT FROM next.failing_since)`,
+		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)`,
 		cID, cOwner, cStatus, cNext, cHas, cAttID, cAt, cCode, cLatency, cClass, cErr, cBody, cReason, t)
 	return translate(err)
 }
@@ -266,32 +267,58 @@ func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore t
 	return int(tag.RowsAffected()), nil
 }
 
-// Prune judges a final delivery's age by when it became final, so history
-// of a delivery that was retried lately stays. Idempotency keys of the same
-// age go too (not counted: they are not rows a user sees).
+// pruneChunk bounds each prune statement so that no single transaction
+// grows huge or holds row locks for long.
+const pruneChunk = 2000
+
+// Prune counts every row it deletes: deliveries, their attempts, events and
+// idempotency keys of the same age.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
-	var n int
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`DELETE FROM deliveries WHERE status <> 'pending' AND updated_at < $1`, before)
-		b.Queue(`DELETE FROM events e WHERE created_at < $1
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)`, before)
-		b.Queue(`DELETE FROM idempotency_keys WHERE created_at < $1`, before)
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
-		for range 2 {
-			tag, err := br.Exec()
-			if err != nil {
-				return err
-			}
-			n += int(tag.RowsAffected())
-		}
-		return br.Close()
-	})
-	if err != nil {
-		return 0, err
+	// Delivery ids start with their creation millisecond and the store makes
+	// them, so an id bound turns the scan into a primary key range;
+	// created_at then cuts it exactly.
+	idBound := ids.NewAt(ids.Delivery, before.Add(time.Millisecond))
+	// Each step returns the main rows it deleted (which decide whether
+	// another chunk is needed) and the attempts deleted with them.
+	steps := []struct {
+		query string
+		args  []any
+	}{
+		{`WITH d AS (
+			DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
+				WHERE id < $1 AND created_at < $2 AND status <> 'pending' LIMIT $3)
+			RETURNING id
+		), a AS (
+			DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM d) RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a)`, []any{idBound, before, pruneChunk}},
+		{`WITH e AS (
+			DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < $1
+				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)
+			RETURNING 1
+		)
+		SELECT count(*), 0 FROM e`, []any{before, pruneChunk}},
+		{`WITH k AS (
+			DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
+				FROM idempotency_keys WHERE created_at < $1 LIMIT $2)
+			RETURNING 1
+		)
+		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
 	}
-	return n, nil
+	total := 0
+	for _, step := range steps {
+		for {
+			var n, attempts int
+			if err := s.pool.QueryRow(ctx, step.query, step.args...).Scan(&n, &attempts); err != nil {
+				return total, translate(err)
+			}
+			total += n + attempts
+			if n < pruneChunk {
+				break
+			}
+		}
+	}
+	return total, nil
 }
 
 func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {

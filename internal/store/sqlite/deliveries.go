@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/revdesk/webhooks/internal/ids"
@@ -82,17 +83,18 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
-// is made due now unless someone holds it (then it is already being sent).
+// is brought forward too, unless someone holds a live lease on it (then it is
+// being sent already and is returned as is).
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
 	var d store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
-			WHERE id = ?3 AND workspace_id = ?4 AND (status <> 'pending' OR lease_owner IS NULL)
+			next_attempt_at = ?1, due_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2
+			WHERE id = ?3 AND workspace_id = ?4
+			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
 			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
-		if err == store.ErrNotFound {
-			// Either not ours, or pending and leased: tell them apart.
+		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
 		}
@@ -240,7 +242,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 			var subID string
 			err := complete.QueryRowContext(ctx, c.Status, attempted, next, lastError, ns(now), c.DeliveryID,
 				c.Owner).Scan(&number, &subID)
-			if err == sql.ErrNoRows {
+			if errors.Is(err, sql.ErrNoRows) {
 				continue // the lease was lost: someone else owns this delivery now
 			}
 			if err != nil {
@@ -258,16 +260,22 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 			if c.Attempt == nil {
 				continue
 			}
-			a := c.Attempt
-			if _, err := insertAttempt.ExecContext(ctx, c.DeliveryID, number, ids.NewAt(ids.Attempt, now), ns(a.At),
-				a.StatusCode, int64(a.Latency), a.ErrorClass, a.Error, a.ResponseBody); err != nil {
+			a := *c.Attempt
+			if a.At.IsZero() {
+				a.At = now
+			}
+			if a.ID == "" {
+				a.ID = ids.NewAt(ids.Attempt, a.At)
+			}
+			// The body is stored as a BLOB: receivers may answer with any bytes.
+			if _, err := insertAttempt.ExecContext(ctx, c.DeliveryID, number, a.ID, ns(a.At),
+				a.StatusCode, int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody)); err != nil {
 				return err
 			}
 			if c.Status == store.DeliverySucceeded {
 				st.cleared, st.firstFail = true, nil
 			} else if st.firstFail == nil {
-				at := a.At
-				st.firstFail = &at
+				st.firstFail = &a.At
 			}
 		}
 		for _, subID := range order {
@@ -317,7 +325,7 @@ func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
 	var due sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT due_at FROM deliveries
 		WHERE status = 'pending' AND lease_owner IS NULL ORDER BY due_at LIMIT 1`).Scan(&due)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
@@ -377,8 +385,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 		}},
 		{[]string{`DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < ?2
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`}},
-		{[]string{`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys
-			WHERE created_at < ?2 LIMIT ?3)`}},
+		{[]string{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
+			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`}},
 	}
 	for _, step := range steps {
 		for {
@@ -414,7 +422,7 @@ func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leaders (name, owner, lease_until) VALUES (?1, ?2, ?3)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-			WHERE leaders.owner = excluded.owner OR leaders.lease_until < ?4`,
+			WHERE leaders.owner = excluded.owner OR leaders.lease_until <= ?4`,
 			name, owner, ns(until), ns(time.Now()))
 		if err != nil {
 			return err

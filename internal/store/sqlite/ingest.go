@@ -69,7 +69,7 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 			return store.IngestResult{}, err
 		}
 		if _, err := in.tx.ExecContext(in.ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids,
-			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, b, ns(in.now)); err != nil {
+			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(in.now)); err != nil {
 			return store.IngestResult{}, err
 		}
 	}

@@ -86,7 +86,6 @@ CREATE INDEX deliveries_due ON deliveries (due_at) INCLUDE (created_at) WHERE st
 CREATE INDEX deliveries_workspace ON deliveries (workspace_id, id);
 CREATE INDEX deliveries_event ON deliveries (event_id, id);
 CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id);
-CREATE INDEX deliveries_final ON deliveries (updated_at) WHERE status <> 'pending';
 
 -- response_body is bytea: receivers may answer with any bytes, which text
 -- (UTF-8, no NUL) would reject.
@@ -110,6 +109,7 @@ CREATE TABLE idempotency_keys (
     created_at   timestamptz NOT NULL,
     PRIMARY KEY (workspace_id, key)
 );
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
 CREATE TABLE leases (
     name  text PRIMARY KEY,

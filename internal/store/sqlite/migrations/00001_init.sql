@@ -94,7 +94,7 @@ CREATE TABLE attempts (
     latency_ns    INTEGER NOT NULL,
     error_class   TEXT NOT NULL,
     error         TEXT NOT NULL,
-    response_body TEXT NOT NULL,
+    response_body BLOB NOT NULL, -- receivers may answer with any bytes
     PRIMARY KEY (delivery_id, number)
 ) STRICT, WITHOUT ROWID;
 

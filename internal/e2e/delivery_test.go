@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deliveryOf reads the first delivery of a subscription, with its attempts,
+// from the delivery log.
+func (s *server) deliveryOf(t *testing.T, subscriptionID string) map[string]any {
+	t.Helper()
+	r := s.do("GET", "/api/v1/deliveries?subscription_id="+subscriptionID, "")
+	rows := r.json(t)["data"].([]any)
+	if len(rows) == 0 {
+		t.Fatalf("no delivery for %s", subscriptionID)
+	}
+	id := rows[0].(map[string]any)["id"].(string)
+	return s.do("GET", "/api/v1/deliveries/"+id, "").json(t)
+}
+
+// waitDelivery polls the delivery log until cond holds.
+func (s *server) waitDelivery(t *testing.T, subscriptionID string, cond func(d map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		d := s.deliveryOf(t, subscriptionID)
+		if cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery log never reached the expected state: %v", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func status(want string) func(map[string]any) bool {
+	return func(d map[string]any) bool { return d["status"] == want }
+}
+
+func TestRetriesUntilSuccess(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "100ms,100ms,100ms")
+	e.rcv.answer = func(_ http.ResponseWriter, path string, n int) int {
+		if n <= 2 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	}
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/flaky") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	got := e.rcv.waitFor("/flaky", 3, 10*time.Second)
+	for _, d := range got[1:] {
+		if d.Header.Get("X-revdesk-Delivery-Id") != got[0].Header.Get("X-revdesk-Delivery-Id") {
+			t.Errorf("attempts carry different delivery ids")
+		}
+	}
+	d := e.srv.waitDelivery(t, sub, status("succeeded"))
+	attempts := d["attempts"].([]any)
+	if len(attempts) != 3 {
+		t.Fatalf("log shows %d attempts, want 3: %v", len(attempts), d)
+	}
+	for i, want := range []float64{500, 500, 200} {
+		a := attempts[i].(map[string]any)
+		if a["status_code"] != want || a["number"] != float64(i+1) {
+			t.Errorf("attempt %d: %v", i+1, a)
+		}
+		if a["latency_ms"] == nil || a["at"] == nil {
+			t.Errorf("attempt %d lacks time or latency: %v", i+1, a)
+		}
+	}
+	if attempts[0].(map[string]any)["error_class"] != "http_status" {
+		t.Errorf("failed attempt class: %v", attempts[0])
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(e.rcv.at("/flaky")); n != 3 {
+		t.Errorf("receiver got %d requests after success, want 3", n)
+	}
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "50ms,50ms")
+	e.rcv.answer = func(http.ResponseWriter, string, int) int { return http.StatusBadGateway }
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/down") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	d := e.srv.waitDelivery(t, sub, status("failed"))
+	if n := len(d["attempts"].([]any)); n != 3 {
+		t.Errorf("%d attempts, want 3 (first + 2 retries): %v", n, d)
+	}
+	if d["next_attempt_at"] != nil {
+		t.Errorf("a failed delivery has a next attempt: %v", d)
+	}
+}
+
+func TestNoRetryScheduleIsFireAndForget(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "")
+	e.rcv.answer = func(http.ResponseWriter, string, int) int { return http.StatusInternalServerError }
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/once") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	d := e.srv.waitDelivery(t, sub, status("failed"))
+	if n := len(d["attempts"].([]any)); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
+func TestRedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "")
+	e.rcv.answer = func(_ http.ResponseWriter, path string, n int) int {
+		if path == "/moved" {
+			return http.StatusFound
+		}
+		return http.StatusOK
+	}
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/moved") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	d := e.srv.waitDelivery(t, sub, status("failed"))
+	a := d["attempts"].([]any)[0].(map[string]any)
+	if a["status_code"] != float64(302) || a["error_class"] != "redirect" {
+		t.Errorf("redirect attempt: %v", a)
+	}
+	if n := len(e.rcv.got); n != 1 {
+		t.Errorf("receiver got %d requests, want only the first", n)
+	}
+}
+
+func TestGoneDisablesSubscription(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "50ms")
+	e.rcv.answer = func(http.ResponseWriter, string, int) int { return http.StatusGone }
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/gone") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	d := e.srv.waitDelivery(t, sub, status("failed"))
+	if n := len(d["attempts"].([]any)); n != 1 {
+		t.Errorf("410 was retried: %d attempts", n)
+	}
+	s := e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
+	if s["status"] != "disabled" || !strings.Contains(s["disabled_reason"].(string), "410") {
+		t.Fatalf("subscription after 410: %v", s)
+	}
+	// New events for it are recorded as skipped, and nothing is sent.
+	ev := e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	rows := e.srv.do("GET", "/api/v1/deliveries?event_id="+ev, "").json(t)["data"].([]any)
+	if len(rows) != 1 || rows[0].(map[string]any)["status"] != "skipped" {
+		t.Errorf("delivery to a disabled subscription: %v", rows)
+	}
+	// Re-enabling brings it back.
+	if r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/enable", ""); r.Status != 200 || r.json(t)["status"] != "active" {
+		t.Errorf("enable: %d %s", r.Status, r.Body)
+	}
+	if n := len(e.rcv.at("/gone")); n != 1 {
+		t.Errorf("receiver got %d requests, want 1", n)
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "50ms,50ms")
+	e.rcv.answer = func(w http.ResponseWriter, _ string, n int) int {
+		if n == 1 {
+			w.Header().Set("Retry-After", "2")
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	}
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/busy") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	got := e.rcv.waitFor("/busy", 2, 10*time.Second)
+	if gap := got[1].At.Sub(got[0].At); gap < 1900*time.Millisecond {
+		t.Errorf("retry came %s after a 503 with Retry-After: 2", gap)
+	}
+	e.srv.waitDelivery(t, sub, status("succeeded"))
+}
+
+func TestHangingEndpointDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	hang := newReceiver(t)
+	stop := make(chan struct{})
+	hang.answer = func(http.ResponseWriter, string, int) int { <-stop; return http.StatusOK }
+	t.Cleanup(func() { close(stop) })
+	e := setupContract(t, "--retry-schedule", "1s", "--delivery-timeout", "5s")
+	// Both receivers use httptest's certificate; one CA file covers both.
+	hangSub, _ := e.srv.subscribe(`{"webhook_url":"` + hang.url("/hang") + `","event_type":"sms_sent"}`)
+	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/healthy") + `","event_type":"sms_sent"}`)
+
+	const events = 200
+	sent := map[string]time.Time{}
+	for range events {
+		start := time.Now()
+		sent[e.srv.ingest(`{"event_type":"sms_sent","data":`+smsRecord+`}`)] = start
+	}
+	got := e.rcv.waitFor("/healthy", events, 20*time.Second)
+	var worst time.Duration
+	for _, d := range got {
+		worst = max(worst, d.At.Sub(sent[d.Header.Get("X-revdesk-Event-Id")]))
+	}
+	t.Logf("worst ingest-to-receipt latency of the healthy endpoint while the other hangs: %s", worst)
+	if worst > 2*time.Second {
+		t.Errorf("the healthy endpoint waited %s: it is queued behind the hanging one", worst)
+	}
+	if n := len(hang.at("/hang")); n == 0 {
+		t.Error("the hanging endpoint was never tried")
+	}
+	_ = hangSub
+}

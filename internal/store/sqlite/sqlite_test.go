@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/store"
+	"github.com/revdesk/webhooks/internal/store/storetest"
+)
+
+func open(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "revdesk.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+func TestOpenTwiceKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := "file:" + filepath.Join(t.TempDir(), "revdesk.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Reopening runs the migrations again, which must be a no-op.
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.GetWorkspace(ctx, ws.ID); err != nil || got.Name != "acme" {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	var mode string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var sync int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+		t.Errorf("synchronous = %d, %v; want 2 (FULL)", sync, err)
+	}
+}
+
+func TestOpenRejectsMemory(t *testing.T) {
+	if _, err := Open(context.Background(), ":memory:"); err == nil {
+		t.Fatal("Open(:memory:) succeeded; two pools would see two databases")
+	}
+}
+
+const (
+	benchEvents = 100
+	benchSubs   = 10
+	benchBatch  = 100
+)
+
+// benchSetup makes a workspace with benchSubs subscriptions to new_call.
+func benchSetup(b *testing.B) (*Store, string) {
+	s := open(b)
+	ctx := context.Background()
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range benchSubs {
+		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws.ID,
+			WebhookURL: fmt.Sprintf("https://example.com/%d", i), EventType: "new_call"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, ws.ID
+}
+
+func benchRequest(ws string) []store.IngestParams {
+	p := store.IngestParams{WorkspaceID: ws}
+	data := []byte(`{"id":"call_123","direction":"inbound","from":"+15555550100","to":"+15555550101",` +
+		`"status":"RINGING","workflow_id":null,"campaign_id":null,"created_at":"2026-06-30T19:30:00.000Z"}`)
+	for range benchEvents {
+		e := store.NewEvent{ID: ids.New(ids.Event), EventType: "new_call", OccurredAt: time.Now(), Data: data}
+		p.Events = append(p.Events, e)
+		p.ResponseIDs = append(p.ResponseIDs, e.ID)
+	}
+	return []store.IngestParams{p}
+}
+
+// BenchmarkIngest: one op is one request of 100 events, each fanned out to
+// 10 subscriptions (100 event rows + 1,000 delivery rows).
+func BenchmarkIngest(b *testing.B) {
+	s, ws := benchSetup(b)
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		req := benchRequest(ws)
+		b.StartTimer()
+		if _, err := s.Ingest(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*benchEvents*(1+benchSubs))/secs, "rows/s")
+	b.ReportMetric(float64(b.N*benchEvents*benchSubs)/secs, "deliveries/s")
+}
+
+// BenchmarkClaimComplete: one op claims 100 due deliveries and completes
+// them as succeeded, each with an attempt row.
+func BenchmarkClaimComplete(b *testing.B) {
+	s, ws := benchSetup(b)
+	ctx := context.Background()
+	perIngest := benchEvents * benchSubs
+	for range (b.N*benchBatch + perIngest - 1) / perIngest {
+		if _, err := s.Ingest(ctx, benchRequest(ws)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		now := time.Now()
+		jobs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Owner: "bench", Now: now,
+			LeaseUntil: now.Add(time.Minute), Limit: benchBatch})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(jobs) != benchBatch {
+			b.Fatalf("claimed %d, want %d", len(jobs), benchBatch)
+		}
+		cs := make([]store.Completion, len(jobs))
+		for i, j := range jobs {
+			cs[i] = store.Completion{DeliveryID: j.Delivery.ID, SubscriptionID: j.Subscription.ID, Owner: "bench",
+				Status: store.DeliverySucceeded, Attempt: &store.Attempt{At: now, StatusCode: 200,
+					Latency: time.Millisecond, ResponseBody: "ok"}}
+		}
+		if err := s.CompleteDeliveries(ctx, cs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "deliveries/s")
+}
