@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,8 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 
+	patterns []string
+
 	limitersMu sync.Mutex
 	limiters   map[string]*rate.Limiter
 }
@@ -86,6 +89,12 @@ func New(d Deps, cfg Config) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// Routes lists the method and path patterns the API serves (extra routes
+// excluded), for the OpenAPI check.
+func (s *Server) Routes() []string {
+	return append([]string(nil), s.patterns...)
+}
+
 func (s *Server) routes(extra map[string]http.Handler) {
 	open := map[string]handlerFunc{
 		"GET /healthz": s.healthz,
@@ -93,31 +102,34 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"/api/":        s.notFound,
 	}
 	authed := map[string]handlerFunc{
-		"POST /api/v1/webhook_subscriptions":                      s.createSubscription,
-		"GET /api/v1/webhook_subscriptions":                       s.listSubscriptions,
-		"GET /api/v1/webhook_subscriptions/{id}":                  s.getSubscription,
-		"DELETE /api/v1/webhook_subscriptions/{id}":               s.deleteSubscription,
-		"POST /api/v1/webhook_subscriptions/{id}/enable":          s.enableSubscription,
-		"POST /api/v1/webhook_subscriptions/{id}/disable":         s.disableSubscription,
-		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret":   s.rotateSecret,
-		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":    s.retryFailed,
-		"POST /api/v1/events":                                     s.ingestEvents,
-		"GET /api/v1/events":                                      s.listEvents,
-		"GET /api/v1/events/{id}":                                 s.getEvent,
-		"GET /api/v1/deliveries":                                  s.listDeliveries,
-		"GET /api/v1/deliveries/{id}":                             s.getDelivery,
-		"POST /api/v1/deliveries/{id}/retry":                      s.retryDelivery,
-		"GET /api/v1/event_types":                                 s.eventTypes,
-		"GET /api/v1/api_keys":                                    s.listAPIKeys,
-		"POST /api/v1/api_keys":                                   s.createAPIKey,
-		"DELETE /api/v1/api_keys/{id}":                            s.revokeAPIKey,
+		"POST /api/v1/webhook_subscriptions":                    s.createSubscription,
+		"GET /api/v1/webhook_subscriptions":                     s.listSubscriptions,
+		"GET /api/v1/webhook_subscriptions/{id}":                s.getSubscription,
+		"DELETE /api/v1/webhook_subscriptions/{id}":             s.deleteSubscription,
+		"POST /api/v1/webhook_subscriptions/{id}/enable":        s.enableSubscription,
+		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
+		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,
+		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  s.retryFailed,
+		"POST /api/v1/events":                                   s.ingestEvents,
+		"GET /api/v1/events":                                    s.listEvents,
+		"GET /api/v1/events/{id}":                               s.getEvent,
+		"GET /api/v1/deliveries":                                s.listDeliveries,
+		"GET /api/v1/deliveries/{id}":                           s.getDelivery,
+		"POST /api/v1/deliveries/{id}/retry":                    s.retryDelivery,
+		"GET /api/v1/event_types":                               s.eventTypes,
+		"GET /api/v1/api_keys":                                  s.listAPIKeys,
+		"POST /api/v1/api_keys":                                 s.createAPIKey,
+		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,
 	}
 	for pattern, h := range open {
 		s.mux.Handle(pattern, s.wrap(h))
+		s.patterns = append(s.patterns, pattern)
 	}
 	for pattern, h := range authed {
 		s.mux.Handle(pattern, s.wrap(s.authenticate(h)))
+		s.patterns = append(s.patterns, pattern)
 	}
+	sort.Strings(s.patterns)
 	for pattern, h := range extra {
 		s.mux.Handle(pattern, h)
 	}

@@ -23,6 +23,7 @@ import (
 type CLI struct {
 	Serve     ServeCmd     `cmd:"" help:"Run the API and the dispatcher."`
 	Workspace WorkspaceCmd `cmd:"" help:"Manage workspaces."`
+	Bench     BenchCmd     `cmd:"" help:"Measure deliveries/s, ingest rate and latency against this machine's loopback ceiling."`
 }
 
 // ServeCmd runs the service.

@@ -140,6 +140,7 @@ type server struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	base string
+	port string
 	key  string
 	db   string
 	args []string
@@ -165,7 +166,12 @@ func startServer(t *testing.T, key, db, caFile string, args ...string) *server {
 
 func (s *server) start() {
 	s.t.Helper()
-	port := freePort(s.t)
+	// A restart keeps the port, so clients need not learn a new address.
+	port := s.port
+	if port == "" {
+		port = freePort(s.t)
+		s.port = port
+	}
 	s.base = "http://127.0.0.1:" + port
 	args := append([]string{"serve", "--addr", "127.0.0.1:" + port, "--db", s.db, "--allow-private-networks", "--log-level", "debug"}, s.args...)
 	s.cmd = exec.Command(binary, args...)

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/revdesk/webhooks/internal/bench"
+)
+
+// BenchCmd measures throughput and latency through the public API.
+type BenchCmd struct {
+	Server        string  `env:"REVDESK_SERVER" help:"URL of a running server; empty starts one in this process."`
+	APIKey        string  `name:"api-key" env:"REVDESK_API_KEY" help:"API key for --server."`
+	DB            string  `help:"Database of the in-process server (sqlite:PATH or postgres://…); default a temporary SQLite file."`
+	Subscriptions int     `default:"10" help:"Subscriptions, each its own receiving endpoint."`
+	Events        int     `default:"20000" help:"Events to ingest."`
+	Batch         int     `default:"100" help:"Events per ingest request."`
+	Concurrency   int     `default:"8" help:"Ingest requests in flight."`
+	Rate          float64 `help:"Events per second; 0 for as fast as possible."`
+	Backlog       bool    `help:"Keep receivers down during ingest, then measure draining the backlog."`
+	JSON          bool    `name:"json" help:"Print the result as JSON."`
+}
+
+func (c *BenchCmd) Run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Run(ctx, bench.Options{
+		Server: c.Server, APIKey: c.APIKey, DB: c.DB, Subscriptions: c.Subscriptions, Events: c.Events,
+		Batch: c.Batch, Concurrency: c.Concurrency, Rate: c.Rate, Backlog: c.Backlog, Progress: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Printf(`
+engine             %s
+subscriptions      %d
+events             %d
+deliveries         %d in %.2fs
+deliveries/s       %.0f
+ingest events/s    %.0f
+latency ms         p50 %.2f  p90 %.2f  p99 %.2f  max %.2f
+peak RSS           %.0f MiB (this process)
+loopback ceiling   %.0f POST/s
+ratio to ceiling   %.2f
+`, res.Engine, res.Subscriptions, res.Events, res.Deliveries, res.Seconds, res.DeliveriesPerSec, res.IngestEventsPerSec,
+		res.LatencyMS.P50, res.LatencyMS.P90, res.LatencyMS.P99, res.LatencyMS.Max, res.PeakRSSMiB, res.RawPostsPerSec, res.CeilingRatio)
+	return nil
+}
