@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 
 	"github.com/revdesk/webhooks/internal/bench"
 )
@@ -22,17 +23,40 @@ type BenchCmd struct {
 	Rate          float64 `help:"Events per second; 0 for as fast as possible."`
 	Backlog       bool    `help:"Keep receivers down during ingest, then measure draining the backlog."`
 	JSON          bool    `name:"json" help:"Print the result as JSON."`
+	CPUProfile    string  `help:"Write a CPU profile of this process (server included when in-process) to FILE."`
+	MemProfile    string  `help:"Write a heap profile at the end of the run to FILE."`
 }
 
 func (c *BenchCmd) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := bench.Run(ctx, bench.Options{
 		Server: c.Server, APIKey: c.APIKey, DB: c.DB, Subscriptions: c.Subscriptions, Events: c.Events,
 		Batch: c.Batch, Concurrency: c.Concurrency, Rate: c.Rate, Backlog: c.Backlog, Progress: os.Stderr,
 	})
 	if err != nil {
 		return err
+	}
+	if c.MemProfile != "" {
+		f, err := os.Create(c.MemProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
 	}
 	if c.JSON {
 		enc := json.NewEncoder(os.Stdout)

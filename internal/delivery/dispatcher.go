@@ -24,8 +24,8 @@ type Config struct {
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
 	MaxInFlight   int             // requests in flight in all; default 64
 	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory; default 4096
-	LaneCapacity  int             // deliveries queued for one endpoint; default 512
+	Capacity      int             // deliveries held in memory; default 8192
+	LaneCapacity  int             // deliveries queued for one endpoint; default 2048
 	ClaimBatch    int             // default 256
 	PollInterval  time.Duration   // fallback polling; default 500 ms
 	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
@@ -53,10 +53,10 @@ func (c *Config) defaults() {
 		c.PerEndpoint = 16
 	}
 	if c.Capacity <= 0 {
-		c.Capacity = 4096
+		c.Capacity = 8192
 	}
 	if c.LaneCapacity <= 0 {
-		c.LaneCapacity = 512
+		c.LaneCapacity = 2048
 	}
 	if c.ClaimBatch <= 0 {
 		c.ClaimBatch = 256

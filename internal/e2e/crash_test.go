@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -14,18 +14,13 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 	t.Parallel()
 	e := setupContract(t)
 	var (
-		mu      sync.Mutex
+		crashed atomic.Bool
 		release = make(chan struct{})
-		first   = true
 	)
 	e.rcv.mu.Lock()
 	e.rcv.answer = func(http.ResponseWriter, string, int) int {
-		mu.Lock()
-		hold := first
-		first = false
-		mu.Unlock()
-		if hold {
-			<-release // the first attempt never answers before the crash
+		if !crashed.Load() {
+			<-release // an attempt begun before the crash never answers
 		}
 		return http.StatusOK
 	}
@@ -35,6 +30,7 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/crash") + `","event_type":"sms_delivered"}`)
 	id := e.srv.ingest(`{"event_type":"sms_delivered","data":` + smsRecord + `}`)
 	e.srv.kill()
+	crashed.Store(true)
 	t.Logf("killed after 202 for %s", id)
 
 	before := len(e.rcv.at("/crash")) // 0, or 1 held open when the crash came

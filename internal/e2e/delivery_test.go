@@ -123,7 +123,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	if a["status_code"] != float64(302) || a["error_class"] != "redirect" {
 		t.Errorf("redirect attempt: %v", a)
 	}
-	if n := len(e.rcv.got); n != 1 {
+	if _, _, n := e.rcv.tally(nil, nil); n != 1 {
 		t.Errorf("receiver got %d requests, want only the first", n)
 	}
 }

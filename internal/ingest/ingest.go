@@ -176,8 +176,9 @@ func prepare(in Input, now time.Time) ([]store.NewEvent, error) {
 	return out, nil
 }
 
-// maxGroupEvents bounds one group commit.
-const maxGroupEvents = 4000
+// maxGroupEvents bounds one group commit, and so how far a handoff to the
+// dispatcher can exceed its capacity.
+const maxGroupEvents = 1000
 
 // Run commits queued requests until ctx ends. Requests that arrive while a
 // transaction commits are committed together in the next one (group

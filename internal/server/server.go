@@ -22,6 +22,7 @@ import (
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
+	"github.com/revdesk/webhooks/internal/openapi"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
@@ -53,6 +54,12 @@ type Config struct {
 	ShutdownTimeout      time.Duration
 	// Extra routes mounted beside the API (dashboard, OpenAPI).
 	Extra map[string]http.Handler
+}
+
+// singleProcessStore is a store only one serving process uses at a time
+// (SQLite): leases found at start belong to a process that died.
+type singleProcessStore interface {
+	ReleaseAllLeases(ctx context.Context) (int, error)
 }
 
 // OpenStore opens the database named by a URL: sqlite:PATH (or a bare path)
@@ -134,6 +141,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	if r, ok := st.(singleProcessStore); ok {
+		n, err := r.ReleaseAllLeases(ctx)
+		if err != nil {
+			return fmt.Errorf("releasing leases of a previous run: %w", err)
+		}
+		if n > 0 {
+			log.Info("took back deliveries leased by a previous run", "count", n)
+		}
+	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
@@ -156,7 +172,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	in := ingest.New(st, disp, waker, m)
 	maint := &delivery.Maintainer{Store: st, Owner: owner, DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
 
-	extra := map[string]http.Handler{"GET /metrics": m.Handler()}
+	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}

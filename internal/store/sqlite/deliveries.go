@@ -122,9 +122,8 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 	return int(n), err
 }
 
-// ClaimDeliveries leases due deliveries with one UPDATE … RETURNING. Leasing
-// moves due_at to the lease's end, so an expired lease makes the row due
-// again without anyone touching it.
+// ClaimDeliveries leases due deliveries with one UPDATE … RETURNING (see
+// claimStmt).
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
 	if p.Limit <= 0 {
 		return nil, nil
@@ -132,11 +131,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	var ds []store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		ds, err = scanDeliveries(tx.QueryContext(ctx, `UPDATE deliveries
-			SET lease_owner = ?1, lease_until = ?2, due_at = max(?2, next_attempt_at)
-			WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?3
-				ORDER BY due_at LIMIT ?4)
-			RETURNING `+deliveryColumns, p.Owner, ns(p.LeaseUntil), ns(p.Now), p.Limit))
+		ds, err = scanDeliveries(tx.StmtContext(ctx, s.claimStmt).QueryContext(ctx,
+			p.Owner, ns(p.LeaseUntil), ns(p.Now), p.Limit))
 		return err
 	})
 	if err != nil || len(ds) == 0 {
@@ -374,25 +370,24 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	idBound := ids.NewAt(ids.Delivery, before.Add(time.Millisecond))
 	cutoff := ns(before)
 	total := 0
-	steps := []struct {
-		stmts []string
-	}{
-		{[]string{
+	// Each step repeats until a chunk comes back short.
+	steps := [][]string{
+		{
 			`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries
 				WHERE id < ?1 AND created_at < ?2 AND status <> 'pending' LIMIT ?3)`,
 			`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
 				WHERE id < ?1 AND created_at < ?2 AND status <> 'pending' LIMIT ?3)`,
-		}},
-		{[]string{`DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < ?2
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`}},
-		{[]string{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
-			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`}},
+		},
+		{`DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < ?2
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`},
+		{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
+			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`},
 	}
 	for _, step := range steps {
 		for {
 			var last int64
 			err := s.inTx(ctx, func(tx *sql.Tx) error {
-				for _, q := range step.stmts {
+				for _, q := range step {
 					res, err := tx.ExecContext(ctx, q, idBound, cutoff, pruneChunk)
 					if err != nil {
 						return err
@@ -432,4 +427,21 @@ func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time
 		return err
 	})
 	return leads, err
+}
+
+// ReleaseAllLeases hands back every leased delivery, due when it was due
+// before. SQLite serves a single process, so at start any lease found was
+// held by a process that died; releasing it spares waiting the lease out.
+func (s *Store) ReleaseAllLeases(ctx context.Context) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
+			due_at = next_attempt_at WHERE status = 'pending' AND lease_owner IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }

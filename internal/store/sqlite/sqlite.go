@@ -35,6 +35,7 @@ type Store struct {
 
 	insertEvent    *sql.Stmt
 	insertDelivery *sql.Stmt
+	claimStmt      *sql.Stmt
 	completeStmt   *sql.Stmt
 	insertAttempt  *sql.Stmt
 }
@@ -110,6 +111,13 @@ func (s *Store) init(ctx context.Context) error {
 		{&s.insertDelivery, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type,
 			status, next_attempt_at, due_at, lease_owner, lease_until, created_at, updated_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`},
+		// Leasing moves due_at to the lease's end, so an expired lease makes
+		// the row due again without anyone touching it.
+		{&s.claimStmt, `UPDATE deliveries
+			SET lease_owner = ?1, lease_until = ?2, due_at = max(?2, next_attempt_at)
+			WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?3
+				ORDER BY due_at LIMIT ?4)
+			RETURNING ` + deliveryColumns},
 		{&s.completeStmt, `UPDATE deliveries SET status = ?1,
 			attempts = attempts + ?2, next_attempt_at = ?3, due_at = ?3,
 			last_error = CASE WHEN ?2 = 1 THEN ?4 ELSE last_error END,
@@ -138,7 +146,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.completeStmt, s.insertAttempt} {
+	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claimStmt, s.completeStmt, s.insertAttempt} {
 		if st != nil {
 			st.Close()
 		}

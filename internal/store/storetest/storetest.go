@@ -1131,18 +1131,28 @@ func testFailingSince(t *testing.T, s store.Store) {
 	checkTime(t, "FailingSince of a new streak", failingSince(), t0.Add(3*time.Hour))
 
 	// Within one batch, the streak starts after the last success.
-	ingest(t, s, ws, newEvent("new_call", "", ""), newEvent("new_call", "", ""), newEvent("new_call", "", ""))
+	ingest(t, s, ws, newEvent("new_call", "", ""), newEvent("new_call", "", ""), newEvent("new_call", "", ""),
+		newEvent("new_call", "", ""))
 	jobs := claim(t, s, "o", t0.Add(4*time.Hour), 10)
-	if len(jobs) != 3 {
+	if len(jobs) != 4 {
 		t.Fatalf("claimed %d", len(jobs))
 	}
-	ta, tb := t0.Add(4*time.Hour), t0.Add(5*time.Hour)
+	outcome := func(j store.Job, at time.Time, ok bool) store.Completion {
+		c := store.Completion{DeliveryID: j.Delivery.ID, SubscriptionID: sub.ID, Owner: "o",
+			Status: store.DeliveryFailed, Attempt: attempt(at, 500, "http_status")}
+		if ok {
+			c.Status, c.Attempt = store.DeliverySucceeded, attempt(at, 200, "")
+		}
+		return c
+	}
+	ta := t0.Add(4 * time.Hour)
 	complete(t, s,
-		store.Completion{DeliveryID: jobs[0].Delivery.ID, SubscriptionID: sub.ID, Owner: "o", Status: store.DeliverySucceeded, Attempt: attempt(ta, 200, "")},
-		store.Completion{DeliveryID: jobs[1].Delivery.ID, SubscriptionID: sub.ID, Owner: "o", Status: store.DeliveryFailed, Attempt: attempt(tb, 500, "http_status")},
-		store.Completion{DeliveryID: jobs[2].Delivery.ID, SubscriptionID: sub.ID, Owner: "o", Status: store.DeliveryFailed, Attempt: attempt(tb.Add(time.Hour), 500, "http_status")},
+		outcome(jobs[0], ta, false),
+		outcome(jobs[1], ta.Add(time.Minute), true),
+		outcome(jobs[2], ta.Add(2*time.Minute), false),
+		outcome(jobs[3], ta.Add(3*time.Minute), false),
 	)
-	checkTime(t, "FailingSince after success then failures in one batch", failingSince(), tb)
+	checkTime(t, "FailingSince after failure, success, failures in one batch", failingSince(), ta.Add(2*time.Minute))
 
 	// Enabling again starts over.
 	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled}))
