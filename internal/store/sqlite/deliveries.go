@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/revdesk/webhooks/internal/ids"
@@ -207,48 +209,26 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 	if len(cs) == 0 {
 		return nil
 	}
-	type subState struct {
-		cleared   bool       // a success ended the streak in this batch
-		firstFail *time.Time // first failure after the last success
-		disable   string
-	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		complete := tx.StmtContext(ctx, s.completeStmt)
-		insertAttempt := tx.StmtContext(ctx, s.insertAttempt)
 		now := time.Now()
+		byID := make(map[string]*store.Completion, len(cs))
+		for i := range cs {
+			byID[cs[i].DeliveryID] = &cs[i]
+		}
+		done, err := completeRows(ctx, tx, cs, now)
+		if err != nil {
+			return err
+		}
+		var attempts []any
 		states := map[string]*subState{}
 		var order []string
-		for _, c := range cs {
-			var next any
-			if c.Status == store.DeliveryPending {
-				t := now
-				if c.NextAttemptAt != nil {
-					t = *c.NextAttemptAt
-				}
-				next = ns(t)
-			}
-			attempted, lastError := 0, ""
-			if c.Attempt != nil {
-				attempted, lastError = 1, c.Attempt.Error
-				if lastError == "" {
-					lastError = c.Attempt.ErrorClass
-				}
-			}
-			var number int
-			var subID string
-			err := complete.QueryRowContext(ctx, c.Status, attempted, next, lastError, ns(now), c.DeliveryID,
-				c.Owner).Scan(&number, &subID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // the lease was lost: someone else owns this delivery now
-			}
-			if err != nil {
-				return err
-			}
-			st := states[subID]
+		for _, d := range done {
+			c := byID[d.id]
+			st := states[d.subscriptionID]
 			if st == nil {
 				st = &subState{}
-				states[subID] = st
-				order = append(order, subID)
+				states[d.subscriptionID] = st
+				order = append(order, d.subscriptionID)
 			}
 			if c.DisableReason != "" {
 				st.disable = c.DisableReason
@@ -264,39 +244,112 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 				a.ID = ids.NewAt(ids.Attempt, a.At)
 			}
 			// The body is stored as a BLOB: receivers may answer with any bytes.
-			if _, err := insertAttempt.ExecContext(ctx, c.DeliveryID, number, a.ID, ns(a.At),
-				a.StatusCode, int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody)); err != nil {
-				return err
-			}
+			attempts = append(attempts, c.DeliveryID, d.attempts, a.ID, ns(a.At), a.StatusCode,
+				int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody))
 			if c.Status == store.DeliverySucceeded {
 				st.cleared, st.firstFail = true, nil
 			} else if st.firstFail == nil {
 				st.firstFail = &a.At
 			}
 		}
+		if err := insertRows(ctx, tx, `INSERT INTO attempts (delivery_id, number, id, at, status_code,
+			latency_ns, error_class, error, response_body)`, 9, attempts); err != nil {
+			return err
+		}
 		for _, subID := range order {
-			st := states[subID]
-			var err error
-			switch {
-			case st.cleared:
-				_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
-					AND failing_since IS NOT ?`, nsPtr(st.firstFail), subID, nsPtr(st.firstFail))
-			case st.firstFail != nil:
-				_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
-					AND failing_since IS NULL`, ns(*st.firstFail), subID)
-			}
-			if err != nil {
+			if err := states[subID].apply(ctx, tx, subID, now); err != nil {
 				return err
-			}
-			if st.disable != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-					updated_at = ? WHERE id = ? AND status = 'active'`, st.disable, ns(now), subID); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
 	})
+}
+
+// completed is a delivery row a completion applied to.
+type completed struct {
+	id, subscriptionID string
+	attempts           int
+}
+
+// completeRows applies the completions whose lease is still held, in
+// multi-row UPDATE … FROM (VALUES …) statements, and returns the rows
+// updated; a completion whose lease was lost matches no row.
+func completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) ([]completed, error) {
+	var done []completed
+	for len(cs) > 0 {
+		n := min(len(cs), maxRowsPerStatement)
+		args := make([]any, 0, n*6+1)
+		for _, c := range cs[:n] {
+			var next any
+			if c.Status == store.DeliveryPending {
+				t := now
+				if c.NextAttemptAt != nil {
+					t = *c.NextAttemptAt
+				}
+				next = ns(t)
+			}
+			attempted, lastError := 0, ""
+			if c.Attempt != nil {
+				attempted, lastError = 1, c.Attempt.Error
+				if lastError == "" {
+					lastError = c.Attempt.ErrorClass
+				}
+			}
+			args = append(args, c.DeliveryID, c.Owner, c.Status, attempted, next, lastError)
+		}
+		// The time is numbered after the VALUES parameters, which come first.
+		args = append(args, ns(now))
+		rows, err := tx.QueryContext(ctx, `WITH c (id, owner, status, attempted, next, last_error) AS (VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", n), ",")+`)
+			UPDATE deliveries SET status = c.status, attempts = deliveries.attempts + c.attempted,
+				next_attempt_at = c.next, due_at = c.next,
+				last_error = CASE WHEN c.attempted = 1 THEN c.last_error ELSE deliveries.last_error END,
+				lease_owner = NULL, lease_until = NULL, updated_at = ?`+strconv.Itoa(len(args))+`
+			FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
+				AND deliveries.status = 'pending'
+			RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var d completed
+			if err := rows.Scan(&d.id, &d.subscriptionID, &d.attempts); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			done = append(done, d)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		cs = cs[n:]
+	}
+	return done, nil
+}
+
+// subState is what a batch of completions does to one subscription.
+type subState struct {
+	cleared   bool       // a success ended the failure streak in this batch
+	firstFail *time.Time // first failure after the last success
+	disable   string
+}
+
+func (st *subState) apply(ctx context.Context, tx *sql.Tx, subID string, now time.Time) error {
+	var err error
+	switch {
+	case st.cleared:
+		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
+			AND failing_since IS NOT ?`, nsPtr(st.firstFail), subID, nsPtr(st.firstFail))
+	case st.firstFail != nil:
+		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
+			AND failing_since IS NULL`, ns(*st.firstFail), subID)
+	}
+	if err != nil || st.disable == "" {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+		updated_at = ? WHERE id = ? AND status = 'active'`, st.disable, ns(now), subID)
+	return err
 }
 
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,

@@ -19,19 +19,14 @@ import (
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
 	results := make([]store.IngestResult, len(reqs))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		in := ingester{
-			ctx: ctx, tx: tx, now: time.Now(),
-			insertEvent:    tx.StmtContext(ctx, s.insertEvent),
-			insertDelivery: tx.StmtContext(ctx, s.insertDelivery),
-			routes:         map[routeKey][]store.Subscription{},
-		}
+		in := ingester{ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]store.Subscription{}}
 		for i, req := range reqs {
 			var err error
 			if results[i], err = in.request(req); err != nil {
 				return err
 			}
 		}
-		return nil
+		return in.flush()
 	})
 	if err != nil {
 		return nil, err
@@ -41,13 +36,25 @@ func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.
 
 type routeKey struct{ workspaceID, eventType string }
 
+// ingester collects the rows of one Ingest call and writes them with
+// multi-row inserts at the end (events before the deliveries that
+// reference them).
 type ingester struct {
-	ctx            context.Context
-	tx             *sql.Tx
-	now            time.Time
-	insertEvent    *sql.Stmt
-	insertDelivery *sql.Stmt
-	routes         map[routeKey][]store.Subscription
+	ctx        context.Context
+	tx         *sql.Tx
+	now        time.Time
+	routes     map[routeKey][]store.Subscription
+	events     []any
+	deliveries []any
+}
+
+func (in *ingester) flush() error {
+	if err := insertRows(in.ctx, in.tx, `INSERT INTO events (id, workspace_id, event_type, workflow_id,
+		campaign_id, occurred_at, data, source_event_id, created_at)`, 9, in.events); err != nil {
+		return err
+	}
+	return insertRows(in.ctx, in.tx, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id,
+		event_type, status, next_attempt_at, due_at, lease_owner, lease_until, created_at, updated_at)`, 12, in.deliveries)
 }
 
 func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) {
@@ -84,13 +91,8 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 	}
 	res := store.IngestResult{ResponseIDs: req.ResponseIDs}
 	for _, e := range req.Events {
-		if _, err := in.insertEvent.ExecContext(in.ctx, e.ID, req.WorkspaceID, e.EventType, e.WorkflowID,
-			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, now); err != nil {
-			if errors.Is(translate(err), store.ErrConflict) {
-				return res, &store.ConflictError{ExistingID: e.ID}
-			}
-			return res, err
-		}
+		in.events = append(in.events, e.ID, req.WorkspaceID, e.EventType, e.WorkflowID,
+			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, now)
 		subs, err := in.subscriptions(req.WorkspaceID, e.EventType)
 		if err != nil {
 			return res, err
@@ -107,16 +109,12 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 			}
 			id := ids.NewAt(ids.Delivery, in.now)
 			if sub.Status != store.SubscriptionActive {
-				if _, err := in.insertDelivery.ExecContext(in.ctx, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
-					store.DeliverySkipped, nil, nil, nil, nil, now, now); err != nil {
-					return res, err
-				}
+				in.deliveries = append(in.deliveries, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
+					store.DeliverySkipped, nil, nil, nil, nil, now, now)
 				continue
 			}
-			if _, err := in.insertDelivery.ExecContext(in.ctx, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
-				store.DeliveryPending, now, due, owner, leaseUntil, now, now); err != nil {
-				return res, err
-			}
+			in.deliveries = append(in.deliveries, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
+				store.DeliveryPending, now, due, owner, leaseUntil, now, now)
 			next := created
 			res.Jobs = append(res.Jobs, store.Job{
 				Delivery: store.Delivery{

@@ -33,11 +33,7 @@ type Store struct {
 	w *sql.DB // the single writer
 	r *sql.DB // readers
 
-	insertEvent    *sql.Stmt
-	insertDelivery *sql.Stmt
-	claimStmt      *sql.Stmt
-	completeStmt   *sql.Stmt
-	insertAttempt  *sql.Stmt
+	claimStmt *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -100,38 +96,17 @@ func (s *Store) init(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
-	// The hot statements are prepared once on the writer's only connection;
-	// tx.StmtContext then reuses them inside each transaction.
-	for _, ps := range []struct {
-		dst *(*sql.Stmt)
-		sql string
-	}{
-		{&s.insertEvent, `INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id,
-			occurred_at, data, source_event_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)`},
-		{&s.insertDelivery, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type,
-			status, next_attempt_at, due_at, lease_owner, lease_until, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`},
-		// Leasing moves due_at to the lease's end, so an expired lease makes
-		// the row due again without anyone touching it.
-		{&s.claimStmt, `UPDATE deliveries
-			SET lease_owner = ?1, lease_until = ?2, due_at = max(?2, next_attempt_at)
-			WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?3
-				ORDER BY due_at LIMIT ?4)
-			RETURNING ` + deliveryColumns},
-		{&s.completeStmt, `UPDATE deliveries SET status = ?1,
-			attempts = attempts + ?2, next_attempt_at = ?3, due_at = ?3,
-			last_error = CASE WHEN ?2 = 1 THEN ?4 ELSE last_error END,
-			lease_owner = NULL, lease_until = NULL, updated_at = ?5
-			WHERE id = ?6 AND lease_owner = ?7 AND status = 'pending'
-			RETURNING attempts, subscription_id`},
-		{&s.insertAttempt, `INSERT INTO attempts (delivery_id, number, id, at, status_code, latency_ns,
-			error_class, error, response_body) VALUES (?,?,?,?,?,?,?,?,?)`},
-	} {
-		st, err := s.w.PrepareContext(ctx, ps.sql)
-		if err != nil {
-			return fmt.Errorf("sqlite: prepare: %w", err)
-		}
-		*ps.dst = st
+	// The claim is prepared once on the writer's only connection;
+	// tx.StmtContext then reuses it inside each transaction. Leasing moves
+	// due_at to the lease's end, so an expired lease makes the row due again
+	// without anyone touching it.
+	s.claimStmt, err = s.w.PrepareContext(ctx, `UPDATE deliveries
+		SET lease_owner = ?1, lease_until = ?2, due_at = max(?2, next_attempt_at)
+		WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?3
+			ORDER BY due_at LIMIT ?4)
+		RETURNING `+deliveryColumns)
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	return nil
 }
@@ -146,10 +121,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claimStmt, s.completeStmt, s.insertAttempt} {
-		if st != nil {
-			st.Close()
-		}
+	if s.claimStmt != nil {
+		s.claimStmt.Close()
 	}
 	return errors.Join(s.w.Close(), s.r.Close())
 }
@@ -231,4 +204,25 @@ func limitOrAll(n int) int {
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// maxRowsPerStatement bounds multi-row statements well below SQLite's limit
+// of 32,766 bound parameters.
+const maxRowsPerStatement = 200
+
+// insertRows inserts rows (flattened, ncols values each) with multi-row
+// INSERT statements: per row, database/sql and the driver cost more than
+// SQLite's own insert, so one statement per chunk instead of per row is
+// what makes batches fast.
+func insertRows(ctx context.Context, tx *sql.Tx, head string, ncols int, values []any) error {
+	row := "(" + placeholders(ncols) + ")"
+	for len(values) > 0 {
+		n := min(len(values)/ncols, maxRowsPerStatement)
+		q := head + " VALUES " + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+		if _, err := tx.ExecContext(ctx, q, values[:n*ncols]...); err != nil {
+			return err
+		}
+		values = values[n*ncols:]
+	}
+	return nil
 }
