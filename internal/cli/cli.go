@@ -15,6 +15,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/revdesk/webhooks/internal/dashboard"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/server"
 )
@@ -24,6 +25,13 @@ type CLI struct {
 	Serve     ServeCmd     `cmd:"" help:"Run the API and the dispatcher."`
 	Workspace WorkspaceCmd `cmd:"" help:"Manage workspaces."`
 	Bench     BenchCmd     `cmd:"" help:"Measure deliveries/s, ingest rate and latency against this machine's loopback ceiling."`
+
+	Subscriptions SubscriptionsCmd `cmd:"" help:"Manage webhook subscriptions on a running server."`
+	Events        EventsCmd        `cmd:"" help:"Send events to a running server."`
+	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
+	Listen        ListenCmd        `cmd:"" help:"Receive, verify and print deliveries locally, optionally forwarding them."`
+
+	Config kong.ConfigFlag `env:"REVDESK_CONFIG" type:"existingfile" placeholder:"FILE" help:"JSON file of flag values keyed by flag name, dashes as underscores (e.g. {\"addr\": \":8080\", \"retry_schedule\": \"1s,5s\"}); command-line flags override it."`
 }
 
 // ServeCmd runs the service.
@@ -36,10 +44,12 @@ type ServeCmd struct {
 	Dev                  bool          `env:"REVDESK_DEV" help:"Development mode: --allow-http, --allow-private-networks and readable logs."`
 	RetrySchedule        string        `default:"5s,5m,30m,2h,5h,10h,10h" env:"REVDESK_RETRY_SCHEDULE" help:"Delays before each retry, comma-separated; empty for no retries."`
 	DeliveryTimeout      time.Duration `default:"10s" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
+	Lease                time.Duration `env:"REVDESK_LEASE" help:"How long a process holds claimed deliveries before another may take them over; 0 means 2×delivery-timeout+30s."`
 	MaxBody              int64         `default:"10485760" env:"REVDESK_MAX_BODY" help:"Largest event ingest body in bytes (other requests: 1 MiB)."`
 	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
+	MaintenanceInterval  time.Duration `default:"1m" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
 	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
 	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
@@ -74,13 +84,16 @@ func (c *ServeCmd) Run() error {
 		AllowCIDRs:           cidrs,
 		RetrySchedule:        schedule,
 		DeliveryTimeout:      c.DeliveryTimeout,
+		Lease:                c.Lease,
 		MaxIngestBody:        c.MaxBody,
 		RateLimit:            c.RateLimit,
 		DisableAfter:         c.DisableAfter,
 		Retention:            c.Retention,
+		MaintenanceInterval:  c.MaintenanceInterval,
 		MaxInFlight:          c.MaxInFlight,
 		PerEndpoint:          c.PerEndpoint,
 		APIKey:               c.APIKey,
+		Extra:                dashboard.Routes(),
 	}, log)
 }
 
@@ -124,6 +137,7 @@ func Main(args []string) int {
 		kong.Name("revdesk"),
 		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery."),
 		kong.UsageOnError(),
+		kong.Configuration(kong.JSON),
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -206,4 +207,119 @@ func TestHangingEndpointDoesNotDelayOthers(t *testing.T) {
 		t.Error("the hanging endpoint was never tried")
 	}
 	_ = hangSub
+}
+
+func TestFailingSubscriptionIsDisabledAndReenabled(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", strings.TrimSuffix(strings.Repeat("100ms,", 50), ","),
+		"--disable-after", "1s", "--maintenance-interval", "100ms")
+	e.rcv.answer = func(http.ResponseWriter, string, int) int { return http.StatusInternalServerError }
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/failing") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	deadline := time.Now().Add(15 * time.Second)
+	var s map[string]any
+	for {
+		s = e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
+		if s["status"] == "disabled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a subscription failing for over 1s was not disabled: %v", s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if reason, _ := s["disabled_reason"].(string); !strings.Contains(reason, "failed") {
+		t.Errorf("disabled without a reason: %v", s)
+	}
+	// Its pending delivery is skipped rather than attempted again.
+	e.srv.waitDelivery(t, sub, status("skipped"))
+	r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/enable", "")
+	if r.Status != 200 || r.json(t)["status"] != "active" || r.json(t)["disabled_reason"] != nil {
+		t.Errorf("re-enable: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestManualRetryAndBulkRecovery(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "")
+	var healthy atomic.Bool
+	e.rcv.answer = func(http.ResponseWriter, string, int) int {
+		if healthy.Load() {
+			return http.StatusOK
+		}
+		return http.StatusServiceUnavailable
+	}
+	since := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/outage") + `","event_type":"sms_sent"}`)
+	for range 3 {
+		e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	}
+	e.rcv.waitFor("/outage", 3, 10*time.Second)
+	var ids []string
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ids) < 3 {
+		rows := e.srv.do("GET", "/api/v1/deliveries?status=failed&subscription_id="+sub, "").json(t)["data"].([]any)
+		ids = ids[:0]
+		for _, row := range rows {
+			ids = append(ids, row.(map[string]any)["id"].(string))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("expected 3 failed deliveries, have %d", len(ids))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	healthy.Store(true)
+
+	// One by hand.
+	if r := e.srv.do("POST", "/api/v1/deliveries/"+ids[0]+"/retry", ""); r.Status != http.StatusAccepted {
+		t.Fatalf("retry: %d %s", r.Status, r.Body)
+	}
+	e.rcv.waitFor("/outage", 4, 10*time.Second)
+	// The rest in bulk, as after an outage.
+	r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/retry_failed", `{"since":"`+since+`"}`)
+	if r.Status != http.StatusAccepted || r.json(t)["retried"] != float64(2) {
+		t.Fatalf("bulk retry: %d %s", r.Status, r.Body)
+	}
+	e.rcv.waitFor("/outage", 6, 10*time.Second)
+	for _, id := range ids {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			d := e.srv.do("GET", "/api/v1/deliveries/"+id, "").json(t)
+			if d["status"] == "succeeded" {
+				if n := len(d["attempts"].([]any)); n != 2 {
+					t.Errorf("%s: %d attempts, want 2", id, n)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not succeeded after retry: %v", id, d)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func TestRetentionPrunesOldDeliveries(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retention", "1s", "--maintenance-interval", "200ms")
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/old") + `","event_type":"sms_sent"}`)
+	ev := e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	d := e.srv.waitDelivery(t, sub, status("succeeded"))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := e.srv.do("GET", "/api/v1/deliveries/"+d["id"].(string), "")
+		if r.Status == http.StatusNotFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery older than the retention still there: %s", r.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := e.srv.do("GET", "/api/v1/events/"+ev, ""); r.Status != http.StatusNotFound {
+		t.Errorf("event of a pruned delivery still there: %d", r.Status)
+	}
+	if r := e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, ""); r.Status != http.StatusOK {
+		t.Errorf("retention removed the subscription: %d", r.Status)
+	}
 }

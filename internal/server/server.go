@@ -43,11 +43,13 @@ type Config struct {
 	AllowCIDRs           []netip.Prefix
 	RetrySchedule        []time.Duration
 	DeliveryTimeout      time.Duration
+	Lease                time.Duration
 	MaxBody              int64
 	MaxIngestBody        int64
 	RateLimit            float64
 	DisableAfter         time.Duration
 	Retention            time.Duration
+	MaintenanceInterval  time.Duration
 	MaxInFlight          int
 	PerEndpoint          int
 	APIKey               string // bootstrap key for the default workspace
@@ -162,6 +164,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Owner:         owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
+		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
 		PerEndpoint:   cfg.PerEndpoint,
 		UserAgent:     "RevDesk-Webhooks/" + Version,
@@ -170,7 +173,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	})
 	waker, _ := st.(store.Waker)
 	in := ingest.New(st, disp, waker, m)
-	maint := &delivery.Maintainer{Store: st, Owner: owner, DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
+	maint := &delivery.Maintainer{Store: st, Owner: owner, Interval: cfg.MaintenanceInterval,
+		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {
