@@ -71,19 +71,39 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 }
 
 // RetryDelivery also brings forward a pending delivery that nobody holds, so
-// "retry" on one waiting for its next attempt sends it now.
+// "retry" on one waiting for its next attempt sends it now. Like every
+// writer of both tables, it locks the queue row before the delivery when
+// there is one, so they cannot deadlock.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
-	d, err := scanDelivery(s.pool.QueryRow(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
-		WHERE workspace_id = $1 AND id = $2 AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < $3)
-		RETURNING `+deliveryColumns, workspaceID, id, at, now()))
-	if err = translate(err); errors.Is(err, store.ErrNotFound) {
-		// Not found, or pending under a live lease: the latter is returned as is.
-		d, err = scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-			WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
-		return d, translate(err)
+	t := now()
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `WITH d AS (
+			UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
+			WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
+			RETURNING *
+		), q AS (
+			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
+			SELECT id, next_attempt_at, created_at FROM d
+		)
+		SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
+	if err = translate(err); !errors.Is(err, store.ErrNotFound) {
+		return d, err
 	}
-	return d, err
+	d, err = scanDelivery(s.pool.QueryRow(ctx, `WITH q AS (
+			UPDATE delivery_queue SET next_attempt_at = $3, lease_owner = NULL, lease_until = NULL
+			WHERE delivery_id = $2 AND (lease_owner IS NULL OR lease_until < $3)
+			  AND EXISTS (SELECT 1 FROM deliveries WHERE workspace_id = $1 AND id = $2)
+			RETURNING delivery_id
+		)
+		UPDATE deliveries SET next_attempt_at = $3, updated_at = $4
+		WHERE id IN (SELECT delivery_id FROM q)
+		RETURNING `+deliveryColumns, workspaceID, id, at, t))
+	if err = translate(err); !errors.Is(err, store.ErrNotFound) {
+		return d, err
+	}
+	// Not found, or pending under a live lease: the latter is returned as is.
+	d, err = scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
+	return d, translate(err)
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
@@ -91,12 +111,15 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 	var n int
 	err := s.pool.QueryRow(ctx, `WITH sub AS (
 			SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		), retried AS (
+		), d AS (
 			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
 			FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
-			RETURNING 1
+			RETURNING d.id, d.created_at
+		), q AS (
+			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
+			SELECT id, $4, created_at FROM d
 		)
-		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM retried)`,
+		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d)`,
 		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n)
 	if err != nil {
 		return 0, translate(err)
@@ -107,6 +130,20 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 	return n, nil
 }
 
+var claimSQL = `WITH due AS (
+		SELECT delivery_id FROM delivery_queue WHERE due_at <= $1
+		ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+	), q AS (
+		UPDATE delivery_queue q SET lease_owner = $3, lease_until = $4
+		FROM due WHERE q.delivery_id = due.delivery_id
+		RETURNING q.delivery_id
+	)
+	SELECT ` + deliveryColumnsOf("d") + `, ` + eventColumnsOf("e") + `, ` + subscriptionColumnsOf("s") + `,
+		s.deleted_at IS NOT NULL
+	FROM q JOIN deliveries d ON d.id = q.delivery_id
+	JOIN events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
+	ORDER BY d.next_attempt_at, d.id`
+
 // ClaimDeliveries is one statement: lock due rows others are not claiming
 // (SKIP LOCKED), lease them, and return them joined to their event and
 // subscription.
@@ -114,18 +151,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `WITH due AS (
-			SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= $1
-			ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
-		), d AS (
-			UPDATE deliveries d SET lease_owner = $3, lease_until = $4
-			FROM due WHERE d.id = due.id
-			RETURNING d.*
-		)
-		SELECT `+deliveryColumnsOf("d")+`, `+eventColumnsOf("e")+`, `+subscriptionColumnsOf("s")+`,
-			s.deleted_at IS NOT NULL
-		FROM d JOIN events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
-		ORDER BY d.next_attempt_at, d.id`, p.Now, p.Limit, p.Owner, p.LeaseUntil)
+	rows, err := s.pool.Query(ctx, claimSQL, p.Now, p.Limit, p.Owner, p.LeaseUntil)
 	return rowsOf(rows, err, func(r pgx.Row) (store.Job, error) {
 		var j store.Job
 		dest := append(deliveryDest(&j.Delivery), eventDest(&j.Event)...)
@@ -135,8 +161,66 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	})
 }
 
+const completeSQL = `WITH u AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[],
+			$6::text[], $7::timestamptz[], $8::int[], $9::bigint[], $10::text[], $11::text[],
+			$12::bytea[], $13::text[])
+			WITH ORDINALITY AS u(id, owner, status, next_at, has_attempt, attempt_id, at, code,
+				latency, class, error, body, reason, ord)
+	), done AS (
+		DELETE FROM delivery_queue q USING u
+		WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status <> 'pending'
+		RETURNING q.delivery_id
+	), again AS (
+		UPDATE delivery_queue q SET next_attempt_at = coalesce(u.next_at, $14),
+			lease_owner = NULL, lease_until = NULL
+		FROM u WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status = 'pending'
+		RETURNING q.delivery_id, q.next_attempt_at
+	), held AS (
+		SELECT delivery_id, NULL::timestamptz AS next_at FROM done
+		UNION ALL SELECT delivery_id, next_attempt_at FROM again
+	), d AS (
+		UPDATE deliveries d SET status = u.status,
+			attempts = d.attempts + u.has_attempt::int,
+			next_attempt_at = held.next_at,
+			last_error = CASE WHEN NOT u.has_attempt THEN d.last_error
+				WHEN u.error <> '' THEN u.error ELSE u.class END,
+			updated_at = $14
+		FROM held JOIN u ON u.id = held.delivery_id
+		-- Redundant, but the planner cannot size the CTEs and might
+		-- otherwise hash-join against a scan of all deliveries.
+		WHERE d.id = held.delivery_id AND d.id = ANY ($1)
+		RETURNING d.id AS delivery_id, d.subscription_id AS sub_id, d.attempts AS number, u.*
+	), a AS (
+		INSERT INTO attempts (id, delivery_id, number, at, status_code, latency_ns, error_class,
+			error, response_body)
+		SELECT attempt_id, delivery_id, number, at, code, latency, class, error, body
+		FROM d WHERE has_attempt
+	), ok AS (
+		SELECT sub_id, max(ord) FILTER (WHERE has_attempt AND status = 'succeeded') AS last_ok
+		FROM d GROUP BY sub_id
+	), agg AS (
+		SELECT d.sub_id, ok.last_ok,
+			min(d.at) FILTER (WHERE d.has_attempt AND d.status <> 'succeeded'
+				AND d.ord > coalesce(ok.last_ok, 0)) AS first_fail,
+			(array_agg(d.reason ORDER BY d.ord DESC) FILTER (WHERE d.reason <> ''))[1] AS reason
+		FROM d JOIN ok USING (sub_id) GROUP BY d.sub_id, ok.last_ok
+	), next AS (
+		SELECT s.id, agg.reason, agg.reason IS NOT NULL AND s.status = 'active' AS disable,
+			CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
+				ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
+		FROM subscriptions s JOIN agg ON agg.sub_id = s.id
+	)
+	UPDATE subscriptions s SET failing_since = next.failing_since,
+		status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
+		disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
+		updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
+	FROM next
+	WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)`
+
 // CompleteDeliveries is one statement, so one round trip and one implicit
-// transaction: update the deliveries still leased to their completer, insert
+// transaction: take the queue rows still leased to their completer (delete
+// them, or reschedule retries), update those deliveries, insert
 // the attempts of those, and fold the outcomes into each subscription's
 // failure streak (the last success in the batch ends it; failures after it
 // start a new one) and disable requests (which leave a subscription already
@@ -145,7 +229,16 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 	if len(cs) == 0 {
 		return nil
 	}
-	t := now()
+	args, err := completeArgs(cs, now())
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, completeSQL, args...)
+	return translate(err)
+}
+
+// completeArgs turns completions into completeSQL's column arrays.
+func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 	// A delivery completed twice in one batch keeps the last completion;
 	// an UPDATE cannot apply two.
 	last := make(map[string]int, len(cs))
@@ -167,7 +260,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 		switch c.Status {
 		case store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliverySkipped:
 		default:
-			return fmt.Errorf("postgres: invalid delivery status %q", c.Status)
+			return nil, fmt.Errorf("postgres: invalid delivery status %q", c.Status)
 		}
 		a := c.Attempt
 		if a == nil {
@@ -187,73 +280,35 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 		cClass, cErr = append(cClass, cleanText(a.ErrorClass)), append(cErr, cleanText(a.Error))
 		cBody, cReason = append(cBody, []byte(a.ResponseBody)), append(cReason, c.DisableReason)
 	}
-	_, err := s.pool.Exec(ctx, `WITH u AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[],
-				$6::text[], $7::timestamptz[], $8::int[], $9::bigint[], $10::text[], $11::text[],
-				$12::bytea[], $13::text[])
-				WITH ORDINALITY AS u(id, owner, status, next_at, has_attempt, attempt_id, at, code,
-					latency, class, error, body, reason, ord)
-		), d AS (
-			UPDATE deliveries d SET status = u.status,
-				attempts = d.attempts + u.has_attempt::int,
-				next_attempt_at = CASE WHEN u.status = 'pending' THEN coalesce(u.next_at, $14) END,
-				last_error = CASE WHEN NOT u.has_attempt THEN d.last_error
-					WHEN u.error <> '' THEN u.error ELSE u.class END,
-				lease_owner = NULL, lease_until = NULL, updated_at = $14
-			FROM u WHERE d.id = u.id AND d.lease_owner = u.owner AND d.status = 'pending'
-			RETURNING d.id AS delivery_id, d.subscription_id AS sub_id, d.attempts AS number, u.*
-		), a AS (
-			INSERT INTO attempts (id, delivery_id, number, at, status_code, latency_ns, error_class,
-				error, response_body)
-			SELECT attempt_id, delivery_id, number, at, code, latency, class, error, body
-			FROM d WHERE has_attempt
-		), ok AS (
-			SELECT sub_id, max(ord) FILTER (WHERE has_attempt AND status = 'succeeded') AS last_ok
-			FROM d GROUP BY sub_id
-		), agg AS (
-			SELECT d.sub_id, ok.last_ok,
-				min(d.at) FILTER (WHERE d.has_attempt AND d.status <> 'succeeded'
-					AND d.ord > coalesce(ok.last_ok, 0)) AS first_fail,
-				(array_agg(d.reason ORDER BY d.ord DESC) FILTER (WHERE d.reason <> ''))[1] AS reason
-			FROM d JOIN ok USING (sub_id) GROUP BY d.sub_id, ok.last_ok
-		), next AS (
-			SELECT s.id, agg.reason, agg.reason IS NOT NULL AND s.status = 'active' AS disable,
-				CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
-					ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
-			FROM subscriptions s JOIN agg ON agg.sub_id = s.id
-		)
-		UPDATE subscriptions s SET failing_since = next.failing_since,
-			status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
-			disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
-			updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
-		FROM next
-		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)`,
-		cID, cOwner, cStatus, cNext, cHas, cAttID, cAt, cCode, cLatency, cClass, cErr, cBody, cReason, t)
-	return translate(err)
+	return []any{cID, cOwner, cStatus, cNext, cHas, cAttID, cAt, cCode, cLatency, cClass, cErr, cBody,
+		cReason, t}, nil
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
-			next_attempt_at = $3
-		WHERE id = ANY($1) AND lease_owner = $2 AND status = 'pending'`, ids, owner, dueAt)
+	_, err := s.pool.Exec(ctx, `WITH q AS (
+			UPDATE delivery_queue SET lease_owner = NULL, lease_until = NULL, next_attempt_at = $3
+			WHERE delivery_id = ANY ($1) AND lease_owner = $2
+			RETURNING delivery_id
+		)
+		UPDATE deliveries SET next_attempt_at = $3 WHERE id IN (SELECT delivery_id FROM q)`,
+		ids, owner, dueAt)
 	return translate(err)
 }
 
 func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
 	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries
-		WHERE status = 'pending' AND lease_owner IS NULL`).Scan(&t)
+	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM delivery_queue
+		WHERE lease_owner IS NULL`).Scan(&t)
 	return t, translate(err)
 }
 
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM deliveries
-		WHERE status = 'pending'`).Scan(&n, &oldest)
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM delivery_queue`).Scan(&n, &oldest)
 	return n, oldest, translate(err)
 }
 

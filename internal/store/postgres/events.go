@@ -107,18 +107,14 @@ func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestPar
 	if err != nil {
 		return nil, err
 	}
-	seen := make(map[idemKey]bool, len(first))
-	for k, i := range first {
-		seen[k] = true
-		fresh[i] = false
-	}
+	taken := make(map[idemKey]bool, len(inserted))
 	for _, k := range inserted {
-		seen[k] = false
-		fresh[first[k]] = true
+		taken[k] = true
 	}
 	var replayWss, replayKeys []string
-	for k, replayed := range seen {
-		if replayed {
+	for k, i := range first {
+		if !taken[k] {
+			fresh[i] = false
 			replayWss, replayKeys = append(replayWss, k.workspace), append(replayKeys, k.key)
 		}
 	}
@@ -308,10 +304,17 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 	if len(cID) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type,
-			status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
-		SELECT *, $10::timestamptz, $10 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
-			$5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::timestamptz[])`,
+	_, err := tx.Exec(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+				$7::timestamptz[], $8::text[], $9::timestamptz[])
+				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until)
+		), q AS (
+			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at)
+			SELECT id, next_at, owner, until, $10 FROM u WHERE status = 'pending'
+		)
+		INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type, status,
+			next_attempt_at, created_at, updated_at)
+		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, $10, $10 FROM u`,
 		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, t)
 	return err
 }

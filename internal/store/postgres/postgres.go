@@ -53,6 +53,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
+	// Plan every statement for its parameters. Generic plans of the batch
+	// statements, cached after a few runs, guess at LIMIT and time bounds
+	// and settle on scanning whole tables, which grows with the backlog.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		registerUTC(c.TypeMap())
 		return nil
@@ -142,9 +148,9 @@ func translate(err error) error {
 		case pgErr.Code == "23503": // foreign_key_violation: a referenced row is missing
 			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.Message)
 		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
-			strings.HasPrefix(pgErr.Code, "53"), // insufficient resources (too many connections, disk full)
+			strings.HasPrefix(pgErr.Code, "53"),  // insufficient resources (too many connections, disk full)
 			strings.HasPrefix(pgErr.Code, "57P"), // shutdown, crash, cannot connect now
-			pgErr.Code == "25006": // read_only_sql_transaction: a standby after failover
+			pgErr.Code == "25006":                // read_only_sql_transaction: a standby after failover
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
 		return err

@@ -157,9 +157,14 @@ func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) 
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
-		_, err = tx.Exec(ctx, `UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
-				lease_owner = NULL, lease_until = NULL, updated_at = $2
-			WHERE subscription_id = $1 AND status = 'pending' AND (lease_owner IS NULL OR lease_until < $2)`, id, t)
+		_, err = tx.Exec(ctx, `WITH q AS (
+				DELETE FROM delivery_queue q USING deliveries d
+				WHERE d.subscription_id = $1 AND d.status = 'pending' AND q.delivery_id = d.id
+				  AND (q.lease_owner IS NULL OR q.lease_until < $2)
+				RETURNING q.delivery_id
+			)
+			UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, updated_at = $2
+			WHERE id IN (SELECT delivery_id FROM q)`, id, t)
 		return err
 	})
 }

@@ -1,0 +1,201 @@
+// Subscriptions: create, list, enable/disable, rotate secret, delete, bulk
+// recovery of failed deliveries and test events.
+import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
+
+// testEvent builds an ingestible event that reaches sub. Disposition types
+// (call_busy …) are never ingested directly: they are derived from a
+// call_completed, and their catalog example is a call record that produces
+// them, so that record is sent as a call_completed.
+function testEvent(sub, catalog) {
+  const type = catalog.find((t) => t.name === sub.event_type);
+  const ev = { event_type: type.derived ? 'call_completed' : type.name, data: type.example };
+  if (sub.workflow_id) ev.workflow_id = sub.workflow_id;
+  if (sub.campaign_id) ev.campaign_id = sub.campaign_id;
+  return ev;
+}
+
+// sendTest ingests the test event and returns the id of the event that the
+// subscription receives (the derived one for disposition types).
+async function sendTest(sub, catalog) {
+  const ev = testEvent(sub, catalog);
+  const { id } = await api('POST', '/events', ev);
+  if (ev.event_type === sub.event_type) return id;
+  const derived = await api('GET', `/events${query({ event_type: sub.event_type, limit: '100' })}`);
+  const match = derived.data.find((e) => e.source_event_id === id);
+  return match ? match.id : id;
+}
+
+const SINCE = [['1', 'last hour'], ['24', 'last 24 hours'], ['168', 'last 7 days']];
+
+function CreateForm({ catalog, onCreated, notify }) {
+  const empty = { webhook_url: '', event_type: catalog[0].name, workflow_id: '', campaign_id: '' };
+  const [f, setF] = useState(empty);
+  const [err, setErr] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setErr(null);
+    const body = { webhook_url: f.webhook_url.trim(), event_type: f.event_type };
+    if (f.workflow_id.trim()) body.workflow_id = f.workflow_id.trim();
+    if (f.campaign_id.trim()) body.campaign_id = f.campaign_id.trim();
+    try {
+      const sub = await api('POST', '/webhook_subscriptions', body);
+      setF(empty);
+      onCreated(sub);
+      notify(`Subscription ${sub.id} created.`);
+    } catch (ex) {
+      setErr(ex);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const invalid = (field) => (err && err.field === field ? 'true' : undefined);
+  const families = [...new Set(catalog.map((t) => t.family))];
+  return html`<form class="card create" onSubmit=${submit} aria-labelledby="create-title">
+    <h2 id="create-title">New subscription</h2>
+    <div class="grid">
+      <div class="field span2">
+        <label for="sub-url">Webhook URL</label>
+        <input id="sub-url" type="url" required placeholder="https://example.com/webhooks/revdesk"
+          value=${f.webhook_url} onInput=${set('webhook_url')} aria-invalid=${invalid('webhook_url')} />
+      </div>
+      <div class="field">
+        <label for="sub-type">Event type</label>
+        <select id="sub-type" value=${f.event_type} onChange=${set('event_type')} aria-invalid=${invalid('event_type')}>
+          ${families.map((fam) => html`<optgroup label=${fam}>
+            ${catalog.filter((t) => t.family === fam).map((t) => html`<option value=${t.name}>${t.name}</option>`)}
+          </optgroup>`)}
+        </select>
+        <p class="hint">${(catalog.find((t) => t.name === f.event_type) || {}).description}</p>
+      </div>
+      <div class="field">
+        <label for="sub-wf">Workflow ID <span class="muted">(optional)</span></label>
+        <input id="sub-wf" value=${f.workflow_id} onInput=${set('workflow_id')} />
+      </div>
+      <div class="field">
+        <label for="sub-cmp">Campaign ID <span class="muted">(optional)</span></label>
+        <input id="sub-cmp" value=${f.campaign_id} onInput=${set('campaign_id')} />
+      </div>
+    </div>
+    <div class="alert-slot" role="alert">${err && html`<p class="error">${err.message}</p>`}</div>
+    <button class="primary" type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create subscription'}</button>
+  </form>`;
+}
+
+// SecretNotice shows a signing secret the one time the API returns it.
+function SecretNotice({ secret, onDismiss }) {
+  const copy = () => navigator.clipboard && navigator.clipboard.writeText(secret.value);
+  return html`<section class="card notice" aria-labelledby="secret-title">
+    <h2 id="secret-title">Signing secret for ${secret.id}</h2>
+    <p>Store it now: it is shown only once.${secret.activeAt && ` The previous secret keeps signing until ${fmtTime(secret.activeAt)}.`}</p>
+    <p><code class="secret" data-testid="secret">${secret.value}</code></p>
+    <div class="actions">
+      <button type="button" onClick=${copy}>Copy</button>
+      <button type="button" onClick=${onDismiss}>I have stored it</button>
+    </div>
+  </section>`;
+}
+
+function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret, showEvent }) {
+  const [confirm, setConfirm] = useState(null);
+  const [since, setSince] = useState('24');
+  const [sent, setSent] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const act = (f) => async () => {
+    setBusy(true);
+    setConfirm(null);
+    try { await f(); } catch (ex) { notify(ex.message, true); } finally { setBusy(false); }
+  };
+  const toggle = act(async () => {
+    const verb = sub.status === 'active' ? 'disable' : 'enable';
+    onChanged(await api('POST', `/webhook_subscriptions/${sub.id}/${verb}`));
+    notify(`Subscription ${sub.id} ${verb}d.`);
+  });
+  const rotate = (mode) => act(async () => {
+    const r = await api('POST', `/webhook_subscriptions/${sub.id}/rotate_secret`, { mode });
+    onChanged(r);
+    onSecret({ id: sub.id, value: r.signing_secret, activeAt: mode === 'overlap' ? r.new_secret_active_at : null });
+    notify(`Signing secret of ${sub.id} rotated.`);
+  });
+  const remove = act(async () => {
+    await api('DELETE', `/webhook_subscriptions/${sub.id}`);
+    onDeleted(sub.id);
+    notify(`Subscription ${sub.id} deleted.`);
+  });
+  const retryFailed = act(async () => {
+    const from = new Date(Date.now() - Number(since) * 3600e3).toISOString();
+    const r = await api('POST', `/webhook_subscriptions/${sub.id}/retry_failed`, { since: from });
+    notify(`${r.retried} failed ${r.retried === 1 ? 'delivery' : 'deliveries'} of ${sub.id} queued again.`);
+  });
+  const test = act(async () => {
+    const id = await sendTest(sub, catalog);
+    setSent(id);
+    notify(`Test ${sub.event_type} event ${id} sent to ${sub.id}.`);
+  });
+  const idp = `sub-${sub.id}`;
+  return html`<li class="card sub" data-id=${sub.id} aria-labelledby=${`${idp}-url`}>
+    <div class="sub-head">
+      <h3 id=${`${idp}-url`} class="url">${sub.webhook_url}</h3>
+      <${Badge} status=${sub.status} />
+    </div>
+    <dl class="meta">
+      <div><dt>Event type</dt><dd><code>${sub.event_type}</code></dd></div>
+      <div><dt>Scope</dt><dd>${scopeText(sub)}</dd></div>
+      <div><dt>ID</dt><dd><code>${sub.id}</code></dd></div>
+      <div><dt>Created</dt><dd>${fmtTime(sub.created_at)}</dd></div>
+      <div><dt>Secret</dt><dd>${sub.has_signing_secret ? 'set' : 'none'}</dd></div>
+      ${sub.disabled_reason && html`<div><dt>Disabled</dt><dd>${sub.disabled_reason}</dd></div>`}
+    </dl>
+    <div class="actions">
+      <button type="button" class="primary" disabled=${busy || sub.status !== 'active'} onClick=${test}>Send test event</button>
+      <button type="button" disabled=${busy} onClick=${toggle}>${sub.status === 'active' ? 'Disable' : 'Enable'}</button>
+      <button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>
+      <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
+    </div>
+    ${sent && html`<p class="sent">Sent <code>${sent}</code>.
+      <button type="button" class="link" onClick=${() => showEvent({ type: sub.event_type, id: sent })}>View deliveries</button></p>`}
+    ${confirm === 'delete' && html`<${Confirm} text=${`Delete the subscription to ${sub.webhook_url}? No deliveries start for it afterwards.`}
+      actions=${[{ label: 'Delete subscription', danger: true, run: remove }]} onCancel=${() => setConfirm(null)} />`}
+    ${confirm === 'rotate' && html`<${Confirm} text="Rotate the signing secret? With overlap, the old secret keeps signing for 24 hours; rotate immediately if it leaked."
+      actions=${[{ label: 'Rotate with overlap', run: rotate('overlap') }, { label: 'Rotate immediately', danger: true, run: rotate('immediate') }]}
+      onCancel=${() => setConfirm(null)} />`}
+    <div class="recover">
+      <label for=${`${idp}-since`}>Retry failed deliveries from the</label>
+      <select id=${`${idp}-since`} value=${since} onChange=${(e) => setSince(e.target.value)}>
+        ${SINCE.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
+      </select>
+      <button type="button" disabled=${busy} onClick=${retryFailed}>Retry failed</button>
+    </div>
+  </li>`;
+}
+
+export function Subscriptions({ catalog, notify, showEvent }) {
+  const [subs, setSubs] = useState(null);
+  const [next, setNext] = useState(null);
+  const [secret, setSecret] = useState(null);
+  const load = async (after) => {
+    try {
+      const r = await api('GET', `/webhook_subscriptions${query({ limit: '50', after })}`);
+      setSubs((cur) => (after ? [...cur, ...r.data] : r.data));
+      setNext(r.has_more ? r.next_after : null);
+    } catch (ex) { notify(ex.message, true); }
+  };
+  useEffect(() => { load(); }, []);
+  const replace = (s) => setSubs((cur) => cur.map((x) => (x.id === s.id ? s : x)));
+  const created = (s) => {
+    setSubs((cur) => [...(cur || []), s]); // the API lists oldest first
+    if (s.signing_secret) setSecret({ id: s.id, value: s.signing_secret });
+  };
+  return html`<h1>Subscriptions</h1>
+    <${CreateForm} catalog=${catalog} notify=${notify} onCreated=${created} />
+    ${secret && html`<${SecretNotice} secret=${secret} onDismiss=${() => setSecret(null)} />`}
+    <h2>Your subscriptions</h2>
+    ${subs === null ? html`<p class="muted">Loading…</p>`
+      : subs.length === 0 ? html`<p class="empty">No subscriptions yet. Create one above.</p>`
+      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog}
+          notify=${notify} onChanged=${replace} onSecret=${setSecret} showEvent=${showEvent}
+          onDeleted=${(id) => setSubs((cur) => cur.filter((x) => x.id !== id))} />`)}</ul>`}
+    ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`;
+}
