@@ -41,7 +41,8 @@ func setupContract(t *testing.T, args ...string) contractEnv {
 	t.Helper()
 	rcv := newReceiver(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "revdesk.db")
-	srv := startServer(t, "rdk_contract_test_key", db, rcv.caFile(t), args...)
+	// The receivers listen on loopback, which the guard refuses by default.
+	srv := startServer(t, "rdk_contract_test_key", db, rcv.caFile(t), append([]string{"--allow-private-networks"}, args...)...)
 	return contractEnv{srv: srv, rcv: rcv, db: db}
 }
 

@@ -149,7 +149,7 @@ type server struct {
 	done chan struct{}
 }
 
-// startServer runs `revdesk serve` on a SQLite file (or the given --db).
+// startServer runs `revdesk serve` on the given database with args.
 func startServer(t *testing.T, key, db, caFile string, args ...string) *server {
 	t.Helper()
 	s := &server{t: t, key: key, db: db, args: args}
@@ -173,7 +173,7 @@ func (s *server) start() {
 		s.port = port
 	}
 	s.base = "http://127.0.0.1:" + port
-	args := append([]string{"serve", "--addr", "127.0.0.1:" + port, "--db", s.db, "--allow-private-networks", "--log-level", "debug"}, s.args...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:" + port, "--db", s.db, "--log-level", "debug"}, s.args...)
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = s.env
 	s.logs = &bytes.Buffer{}

@@ -133,7 +133,7 @@ func TestPostgresScaleOut(t *testing.T) {
 	dsn := postgresDSN(t)
 	rcv := newReceiver(t)
 	ca := rcv.caFile(t)
-	args := []string{"--retry-schedule", "200ms,500ms,1s,2s", "--delivery-timeout", "2s", "--lease", "6s"}
+	args := []string{"--allow-private-networks", "--retry-schedule", "200ms,500ms,1s,2s", "--delivery-timeout", "2s", "--lease", "6s"}
 	var servers []*server
 	for range 3 {
 		servers = append(servers, startServer(t, "rdk_scale_out_key", dsn, ca, args...))
@@ -269,7 +269,7 @@ func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
 	pg := startOwnPostgres(t)
 	rcv := newReceiver(t)
-	srv := startServer(t, "rdk_outage_key", pg.dsn(), rcv.caFile(t), "--retry-schedule", "200ms,500ms,1s,2s,5s")
+	srv := startServer(t, "rdk_outage_key", pg.dsn(), rcv.caFile(t), "--allow-private-networks", "--retry-schedule", "200ms,500ms,1s,2s,5s")
 	srv.subscribe(`{"webhook_url":"` + rcv.url("/o") + `","event_type":"sms_sent"}`)
 	before := srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
 	rcv.waitFor("/o", 1, 10*time.Second)
