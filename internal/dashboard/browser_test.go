@@ -136,8 +136,15 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	manageSubscription(t, ctx, text(t, ctx, `[data-testid=secret]`))
 
-	if p := problems(); len(p) > 0 {
-		t.Errorf("the page logged errors:\n%s", strings.Join(p, "\n"))
+	var unexpected []string
+	for _, p := range problems() {
+		// The browser logs the 401 of the wrong key tried on purpose.
+		if !strings.Contains(p, "status of 401") {
+			unexpected = append(unexpected, p)
+		}
+	}
+	if len(unexpected) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(unexpected, "\n"))
 	}
 }
 

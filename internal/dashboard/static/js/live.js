@@ -145,7 +145,8 @@ export function Live({ metrics }) {
       return [Math.min(min == null ? end : min, end - 60), end];
     },
   };
-  const axis = (label, scale, side = 2) => ({ label, scale, side, stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid') } });
+  // Only the left axis draws grid lines; a right axis's would double them.
+  const axis = (label, scale, side = 2) => ({ label, scale, side, stroke: cssVar('--muted'), grid: { show: side !== 1, stroke: cssVar('--grid') } });
   // One line of clock time per tick: uPlot's default adds a date line that
   // crowds a narrow chart.
   const timeAxis = { ...axis('', 'x'), space: 80, size: 32, values: (u, ticks) => ticks.map((v) => clock.format(new Date(v * 1000))) };
