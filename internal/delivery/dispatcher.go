@@ -36,7 +36,7 @@ type Config struct {
 
 // Observer is told about each finished attempt (metrics).
 type Observer interface {
-	Attempted(a store.Attempt, status string)
+	Attempted(subscriptionID string, a store.Attempt, status string)
 }
 
 func (c *Config) defaults() {
@@ -287,7 +287,7 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 		c.Status = store.DeliveryFailed
 	}
 	if d.cfg.Observer != nil {
-		d.cfg.Observer.Attempted(r.attempt, c.Status)
+		d.cfg.Observer.Attempted(job.Subscription.ID, r.attempt, c.Status)
 	}
 	return c, true
 }

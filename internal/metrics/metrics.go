@@ -21,6 +21,7 @@ type Metrics struct {
 	attempts *prometheus.CounterVec
 	outcomes *prometheus.CounterVec
 	latency  prometheus.Histogram
+	streaks  *prometheus.GaugeVec
 }
 
 // New registers the metrics; pending reads queue depth at scrape time.
@@ -41,7 +42,11 @@ func New(st store.Store) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 	}
-	m.registry.MustRegister(m.ingested, m.attempts, m.outcomes, m.latency,
+	m.streaks = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "revdesk_subscription_failure_streak",
+		Help: "Consecutive failed attempts of a subscription seen by this process; only failing subscriptions are listed.",
+	}, []string{"subscription_id"})
+	m.registry.MustRegister(m.ingested, m.attempts, m.outcomes, m.latency, m.streaks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&queueCollector{store: st})
 	return m
@@ -55,11 +60,16 @@ func (m *Metrics) Handler() http.Handler {
 // Ingested counts stored events.
 func (m *Metrics) Ingested(events int) { m.ingested.Add(float64(events)) }
 
-// Attempted records one finished attempt.
-func (m *Metrics) Attempted(a store.Attempt, status string) {
+// Attempted records one finished attempt. A success ends the
+// subscription's failure streak and removes its series, so the streak
+// gauge lists only failing subscriptions (bounded cardinality).
+func (m *Metrics) Attempted(subscriptionID string, a store.Attempt, status string) {
 	class := a.ErrorClass
 	if class == "" {
 		class = "none"
+		m.streaks.DeleteLabelValues(subscriptionID)
+	} else {
+		m.streaks.WithLabelValues(subscriptionID).Inc()
 	}
 	m.attempts.WithLabelValues(class).Inc()
 	m.outcomes.WithLabelValues(status).Inc()
