@@ -58,3 +58,69 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestGracefulShutdownFinishesInFlight stops the server with SIGTERM while
+// attempts are in flight and more are queued: the ones in flight finish and
+// are recorded, the queued ones are handed back and sent after a restart,
+// and nothing is sent twice.
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--per-endpoint", "2")
+	started := make(chan struct{}, 100)
+	e.rcv.mu.Lock()
+	e.rcv.answer = func(http.ResponseWriter, string, int) int {
+		started <- struct{}{}
+		time.Sleep(300 * time.Millisecond)
+		return http.StatusOK
+	}
+	e.rcv.mu.Unlock()
+	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/slow") + `","event_type":"sms_sent"}`)
+	const events = 10
+	for range events {
+		e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	}
+	<-started
+	e.srv.stop() // SIGTERM, waits for the exit
+	sentBefore := len(e.rcv.at("/slow"))
+	if sentBefore == 0 || sentBefore == events {
+		t.Fatalf("%d of %d sent before the stop; the test needs some in flight and some queued", sentBefore, events)
+	}
+	succeeded := len(e.srv.reopen(t).do("GET", "/api/v1/deliveries?status=succeeded", "").json(t)["data"].([]any))
+	if succeeded < sentBefore {
+		t.Errorf("%d attempts finished before the stop but only %d recorded as succeeded", sentBefore, succeeded)
+	}
+	got := e.rcv.waitFor("/slow", events, 20*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if _, dups, _ := e.rcv.tally([]string{"/slow"}, nil); dups != 0 || len(got) != events {
+		t.Errorf("%d requests for %d events (%d duplicates): a graceful stop must not resend", len(e.rcv.at("/slow")), events, dups)
+	}
+}
+
+// reopen starts the stopped server again on the same database.
+func (s *server) reopen(t *testing.T) *server {
+	t.Helper()
+	s.start()
+	return s
+}
+
+// TestGuardRefusesAtConnectionTime subscribes a loopback receiver while
+// private networks are allowed, then restarts the server with the default
+// guard: the attempt is refused when dialling, recorded with its class, and
+// the receiver gets nothing.
+func TestGuardRefusesAtConnectionTime(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t)
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/private") + `","event_type":"sms_sent"}`)
+	e.srv.stop()
+	e.srv.args = nil // the default: loopback forbidden
+	e.srv.start()
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	d := e.srv.waitDelivery(t, sub, status("failed"))
+	a := d["attempts"].([]any)
+	if len(a) != 1 || a[0].(map[string]any)["error_class"] != "forbidden_address" {
+		t.Errorf("attempts: %v", a)
+	}
+	if n := len(e.rcv.at("/private")); n != 0 {
+		t.Errorf("the receiver got %d requests", n)
+	}
+}
