@@ -319,8 +319,8 @@ type Store interface {
 }
 
 // Waker is implemented by stores that can tell other processes that new
-// work exists (PostgreSQL LISTEN/NOTIFY). Wait blocks until a notification
-// or ctx ends.
+// work exists (PostgreSQL LISTEN/NOTIFY). Listen calls onWake for every
+// notification until ctx ends, then returns nil.
 type Waker interface {
 	Notify(ctx context.Context) error
 	Listen(ctx context.Context, onWake func()) error

@@ -12,10 +12,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/revdesk/webhooks/internal/ids"
 	"github.com/revdesk/webhooks/internal/store"
@@ -113,7 +115,8 @@ func openFresh(tb testing.TB) *Store {
 
 // TestConformance runs the shared suite, each test on a schema of its own.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openFresh(t) })
+	dsn := testDSN(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return openAt(t, freshSchema(t, dsn)) })
 }
 
 // TestConcurrentOpen starts several stores on one empty schema at once, as
@@ -534,6 +537,81 @@ func TestListenReconnects(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Listen did not return when its context ended")
 	}
+}
+
+// roundTrips counts the statements and batches a connection sends: each is
+// one round trip.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// TestRoundTrips pins the number of round trips of the hot path, whatever
+// the batch size: the throughput targets depend on it.
+func TestRoundTrips(t *testing.T) {
+	s := openFresh(t)
+	ws := setup(t, s, 10)
+	ctx := context.Background()
+	rt := &roundTrips{}
+	cfg := s.pool.Config()
+	cfg.ConnConfig.Tracer = rt
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	traced := &Store{pool: pool, channel: s.channel}
+	count := func(what string, max int64, f func() error) {
+		t.Helper()
+		rt.n.Store(0)
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+		if n := rt.n.Load(); n > max {
+			t.Errorf("%s: %d round trips, want at most %d", what, n, max)
+		}
+	}
+	var jobs []store.Job
+	count("ingest of 100 events × 10 subscriptions", 4, func() error {
+		_, err := traced.Ingest(ctx, []store.IngestParams{ingestRequest(ws, 100)})
+		return err
+	})
+	count("ingest with an idempotency key, replaying another", 6, func() error {
+		first, second := ingestRequest(ws, 100), ingestRequest(ws, 1)
+		first.IdempotencyKey, second.IdempotencyKey = "k", "k"
+		if _, err := traced.Ingest(ctx, []store.IngestParams{first}); err != nil {
+			return err
+		}
+		rt.n.Store(0)
+		_, err := traced.Ingest(ctx, []store.IngestParams{second, ingestRequest(ws, 100)})
+		return err
+	})
+	count("claim of 100", 1, func() error {
+		var err error
+		jobs, err = traced.ClaimDeliveries(ctx, store.ClaimParams{Owner: "o", Now: time.Now(),
+			LeaseUntil: time.Now().Add(time.Minute), Limit: 100})
+		return err
+	})
+	if len(jobs) != 100 {
+		t.Fatalf("claimed %d", len(jobs))
+	}
+	count("completion of 100", 1, func() error {
+		cs := make([]store.Completion, len(jobs))
+		for i, j := range jobs {
+			cs[i] = store.Completion{DeliveryID: j.Delivery.ID, SubscriptionID: j.Subscription.ID, Owner: "o",
+				Status: store.DeliveryFailed, Attempt: &store.Attempt{At: time.Now(), StatusCode: 500}}
+		}
+		return traced.CompleteDeliveries(ctx, cs)
+	})
 }
 
 // BenchmarkIngest stores 100 events routed to 10 subscriptions each per
