@@ -24,14 +24,17 @@ type Config struct {
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
 	MaxInFlight   int             // requests in flight in all; default 64
 	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory; default 8192
-	LaneCapacity  int             // deliveries queued for one endpoint; default 2048
+	Capacity      int             // deliveries held in memory; default 16384
+	LaneCapacity  int             // deliveries queued for one endpoint; default 4096
 	ClaimBatch    int             // default 256
 	PollInterval  time.Duration   // fallback polling; default 500 ms
 	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
-	UserAgent     string
-	Logger        *slog.Logger
-	Observer      Observer
+	// CompleteLinger is how long outcomes are gathered before they are
+	// written in one transaction; default 10 ms.
+	CompleteLinger time.Duration
+	UserAgent      string
+	Logger         *slog.Logger
+	Observer       Observer
 }
 
 // Observer is told about each finished attempt (metrics).
@@ -53,16 +56,19 @@ func (c *Config) defaults() {
 		c.PerEndpoint = 16
 	}
 	if c.Capacity <= 0 {
-		c.Capacity = 8192
+		c.Capacity = 16384
 	}
 	if c.LaneCapacity <= 0 {
-		c.LaneCapacity = 2048
+		c.LaneCapacity = 4096
 	}
 	if c.ClaimBatch <= 0 {
 		c.ClaimBatch = 256
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.CompleteLinger <= 0 {
+		c.CompleteLinger = 10 * time.Millisecond
 	}
 	if c.RetryAfterCap <= 0 {
 		c.RetryAfterCap = time.Hour
@@ -378,8 +384,9 @@ func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
 	return len(jobs) == limit, nil
 }
 
-// completeLoop records finished sends in batches: whatever has finished
-// while the previous batch was being written goes into the next one.
+// completeLoop records finished sends in batches: what finishes within
+// CompleteLinger of the first, or while the previous batch is written, goes
+// into one transaction.
 func (d *Dispatcher) completeLoop(ctx context.Context) {
 	const maxBatch = 512
 	batch := make([]store.Completion, 0, maxBatch)
@@ -403,13 +410,18 @@ func (d *Dispatcher) completeLoop(ctx context.Context) {
 			}
 			return
 		}
-	fill:
+		// Gather a little longer: fewer, larger transactions (on SQLite each
+		// is an fsync) at the cost of the log trailing by a few ms.
+		linger := time.After(d.cfg.CompleteLinger)
+	gather:
 		for len(batch) < maxBatch {
 			select {
 			case c := <-d.completed:
 				batch = append(batch, c)
-			default:
-				break fill
+			case <-linger:
+				break gather
+			case <-ctx.Done():
+				break gather
 			}
 		}
 		d.flush(ctx, batch, 0)
