@@ -11,6 +11,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/signing"
@@ -109,9 +115,20 @@ func activeSecrets(sub *store.Subscription, now time.Time) []string {
 }
 
 // attempt makes one request for a job and records what happened.
-func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string, timeout time.Duration) result {
+func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string, timeout time.Duration) (r result) {
+	// Tracing: one client span per attempt, a no-op unless telemetry.Setup
+	// installed a provider (looked up each time, so a provider installed or
+	// replaced later is followed). No trace headers are injected into the
+	// request: receivers get exactly the documented headers.
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			attribute.String("revdesk.delivery_id", job.Delivery.ID),
+			attribute.String("revdesk.event_type", job.Delivery.EventType),
+			attribute.String("revdesk.subscription_id", job.Subscription.ID),
+		))
+	defer func() { endSpan(span, &r.attempt) }()
 	start := time.Now()
-	r := result{attempt: store.Attempt{DeliveryID: job.Delivery.ID, Number: job.Delivery.Attempts + 1, At: start}}
+	r = result{attempt: store.Attempt{DeliveryID: job.Delivery.ID, Number: job.Delivery.Attempts + 1, At: start}}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := Request(ctx, job, userAgent, start)
@@ -148,6 +165,23 @@ func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string,
 		r.attempt.ErrorClass, r.attempt.Error = ClassHTTPStatus, fmt.Sprintf("endpoint answered %d", code)
 	}
 	return r
+}
+
+// tracerName is the instrumentation scope of delivery spans.
+const tracerName = "github.com/revdesk/webhooks/internal/delivery"
+
+// endSpan records an attempt's outcome on its span and ends it. The status
+// description is the error class alone: error texts can quote the webhook
+// URL, which may hold a receiver's token, and traces leave the service.
+func endSpan(span trace.Span, a *store.Attempt) {
+	if a.StatusCode != 0 {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(a.StatusCode))
+	}
+	if a.ErrorClass != "" {
+		span.SetAttributes(attribute.String("revdesk.error_class", a.ErrorClass))
+		span.SetStatus(codes.Error, a.ErrorClass)
+	}
+	span.End()
 }
 
 // trimUTF8 drops a rune cut in half at the end of a capped read.

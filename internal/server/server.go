@@ -26,6 +26,7 @@ import (
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
+	"github.com/revdesk/webhooks/internal/telemetry"
 )
 
 // Version is reported in the User-Agent of deliveries.
@@ -135,6 +136,21 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 // taking requests, ingest commits what it holds, the dispatcher finishes
 // sends in flight and hands queued work back, and the store closes.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	// Tracing (on only when OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT
+	// is set). Deferred first so it runs last: spans of the final sends and
+	// requests are flushed after everything else has stopped.
+	shutdownTracing, err := telemetry.Setup(ctx, Version)
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	defer func() {
+		// Bounded, so an unreachable collector cannot hold up the exit.
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(flushCtx); err != nil {
+			log.Warn("flushing traces", "err", err)
+		}
+	}()
 	st, err := OpenStore(ctx, cfg.DB)
 	if err != nil {
 		return fmt.Errorf("opening database: %w", err)
@@ -187,7 +203,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
 	})
-	srv := &http.Server{Handler: requestLog(handler, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Tracing: the server span wraps the request log too, so it covers it all.
+	srv := &http.Server{Handler: telemetry.HTTPHandler(requestLog(handler, log)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
