@@ -215,7 +215,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 		for i := range cs {
 			byID[cs[i].DeliveryID] = &cs[i]
 		}
-		done, err := completeRows(ctx, tx, cs, now)
+		done, err := s.completeRows(ctx, tx, cs, now)
 		if err != nil {
 			return err
 		}
@@ -252,8 +252,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 				st.firstFail = &a.At
 			}
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO attempts (delivery_id, number, id, at, status_code,
-			latency_ns, error_class, error, response_body)`, 9, attempts); err != nil {
+		if err := insertRows(ctx, tx, &s.insertAttempts, attemptInsertCols, attempts); err != nil {
 			return err
 		}
 		for _, subID := range order {
@@ -271,13 +270,31 @@ type completed struct {
 	attempts           int
 }
 
-// completeRows applies the completions whose lease is still held, in
-// multi-row UPDATE … FROM (VALUES …) statements, and returns the rows
-// updated; a completion whose lease was lost matches no row.
-func completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) ([]completed, error) {
+// attemptInsertCols is the number of values per attempt row (see
+// Store.init for the columns).
+const attemptInsertCols = 9
+
+// completeQuery is the multi-row UPDATE … FROM (VALUES …) of rows
+// completions: 6 values per completion, then the time.
+func completeQuery(rows int) string {
+	return `WITH c (id, owner, status, attempted, next, last_error) AS (VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", rows), ",") + `)
+		UPDATE deliveries SET status = c.status, attempts = deliveries.attempts + c.attempted,
+			next_attempt_at = c.next, due_at = c.next,
+			last_error = CASE WHEN c.attempted = 1 THEN c.last_error ELSE deliveries.last_error END,
+			lease_owner = NULL, lease_until = NULL, updated_at = ?` + strconv.Itoa(rows*6+1) + `
+		FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
+			AND deliveries.status = 'pending'
+		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`
+}
+
+// completeRows applies the completions whose lease is still held, with the
+// s.complete statements, and returns the rows updated; a completion whose
+// lease was lost matches no row.
+func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) ([]completed, error) {
 	var done []completed
 	for len(cs) > 0 {
-		n := min(len(cs), maxRowsPerStatement)
+		st, n := s.complete.next(ctx, tx, len(cs))
 		args := make([]any, 0, n*6+1)
 		for _, c := range cs[:n] {
 			var next any
@@ -299,27 +316,25 @@ func completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now ti
 		}
 		// The time is numbered after the VALUES parameters, which come first.
 		args = append(args, ns(now))
-		rows, err := tx.QueryContext(ctx, `WITH c (id, owner, status, attempted, next, last_error) AS (VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", n), ",")+`)
-			UPDATE deliveries SET status = c.status, attempts = deliveries.attempts + c.attempted,
-				next_attempt_at = c.next, due_at = c.next,
-				last_error = CASE WHEN c.attempted = 1 THEN c.last_error ELSE deliveries.last_error END,
-				lease_owner = NULL, lease_until = NULL, updated_at = ?`+strconv.Itoa(len(args))+`
-			FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
-				AND deliveries.status = 'pending'
-			RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var d completed
-			if err := rows.Scan(&d.id, &d.subscriptionID, &d.attempts); err != nil {
-				rows.Close()
-				return nil, err
+		err := func() error {
+			defer st.Close()
+			rows, err := st.QueryContext(ctx, args...)
+			if err != nil {
+				return err
 			}
-			done = append(done, d)
-		}
-		if err := rows.Close(); err != nil {
+			for rows.Next() {
+				var d completed
+				if err := rows.Scan(&d.id, &d.subscriptionID, &d.attempts); err != nil {
+					rows.Close()
+					return err
+				}
+				done = append(done, d)
+			}
+			// Next closes the rows on an error, after which Close
+			// reports nothing: the error is only in Err.
+			return errors.Join(rows.Err(), rows.Close())
+		}()
+		if err != nil {
 			return nil, err
 		}
 		cs = cs[n:]

@@ -19,7 +19,7 @@ import (
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
 	results := make([]store.IngestResult, len(reqs))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		in := ingester{ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]store.Subscription{}}
+		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]store.Subscription{}}
 		for i, req := range reqs {
 			var err error
 			if results[i], err = in.request(req); err != nil {
@@ -40,6 +40,7 @@ type routeKey struct{ workspaceID, eventType string }
 // multi-row inserts at the end (events before the deliveries that
 // reference them).
 type ingester struct {
+	s          *Store
 	ctx        context.Context
 	tx         *sql.Tx
 	now        time.Time
@@ -49,13 +50,18 @@ type ingester struct {
 }
 
 func (in *ingester) flush() error {
-	if err := insertRows(in.ctx, in.tx, `INSERT INTO events (id, workspace_id, event_type, workflow_id,
-		campaign_id, occurred_at, data, source_event_id, created_at)`, 9, in.events); err != nil {
+	if err := insertRows(in.ctx, in.tx, &in.s.insertEvents, eventInsertCols, in.events); err != nil {
 		return err
 	}
-	return insertRows(in.ctx, in.tx, `INSERT INTO deliveries (id, workspace_id, event_id, subscription_id,
-		event_type, status, next_attempt_at, due_at, lease_owner, lease_until, created_at, updated_at)`, 12, in.deliveries)
+	return insertRows(in.ctx, in.tx, &in.s.insertDeliveries, deliveryInsertCols, in.deliveries)
 }
+
+// The number of values per row appended to ingester.events and
+// ingester.deliveries (see Store.init for the columns).
+const (
+	eventInsertCols    = 9
+	deliveryInsertCols = 12
+)
 
 func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) {
 	if req.IdempotencyKey != "" {
