@@ -24,8 +24,8 @@ type Config struct {
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
 	MaxInFlight   int             // requests in flight in all; default 64
 	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory; default 16384
-	LaneCapacity  int             // deliveries queued for one endpoint; default 4096
+	Capacity      int             // deliveries held in memory (queued, in flight or being recorded); default 65536
+	LaneCapacity  int             // deliveries queued for one endpoint; default 16384
 	ClaimBatch    int             // default 256
 	PollInterval  time.Duration   // fallback polling; default 500 ms
 	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
@@ -56,10 +56,10 @@ func (c *Config) defaults() {
 		c.PerEndpoint = 16
 	}
 	if c.Capacity <= 0 {
-		c.Capacity = 16384
+		c.Capacity = 65536
 	}
 	if c.LaneCapacity <= 0 {
-		c.LaneCapacity = 4096
+		c.LaneCapacity = 16384
 	}
 	if c.ClaimBatch <= 0 {
 		c.ClaimBatch = 256
@@ -233,7 +233,9 @@ func (d *Dispatcher) send(l *lane, q queued) {
 	d.mu.Lock()
 	l.inFlight--
 	d.inFlight--
-	d.held--
+	if !ok {
+		d.held--
+	}
 	if ok {
 		if c.Status == store.DeliveryPending || c.Status == store.DeliveryFailed {
 			l.limit = max(1, l.limit/2)
@@ -245,13 +247,25 @@ func (d *Dispatcher) send(l *lane, q queued) {
 	if len(l.queue) == 0 && l.inFlight == 0 {
 		delete(d.lanes, l.key)
 	}
-	roomReturned := d.cfg.Capacity-d.held == d.claimThreshold()
 	d.pump()
 	d.mu.Unlock()
 	if ok {
+		// The delivery stays counted in held until its outcome is written,
+		// so outcomes that the database cannot take fast enough hold back
+		// new work (no claims, no handoffs) instead of piling up here.
 		d.completed <- c
 	}
-	if roomReturned {
+}
+
+// recorded frees the room of n deliveries whose outcome was written (or
+// given up), and wakes the claimer when that brings room back.
+func (d *Dispatcher) recorded(n int) {
+	d.mu.Lock()
+	before := d.cfg.Capacity - d.held
+	d.held -= n
+	after := d.cfg.Capacity - d.held
+	d.mu.Unlock()
+	if before < d.claimThreshold() && after >= d.claimThreshold() {
 		d.Wake()
 	}
 }
@@ -434,6 +448,7 @@ func (d *Dispatcher) completeLoop(ctx context.Context) {
 // exhausted at shutdown, left to the lease (the delivery is sent again).
 func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion, tries int) {
 	backoff := 100 * time.Millisecond
+	defer d.recorded(len(batch))
 	for i := 0; tries == 0 || i < tries; i++ {
 		err := d.store.CompleteDeliveries(context.WithoutCancel(ctx), batch)
 		if err == nil {
