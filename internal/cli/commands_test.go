@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/testserver"
 	"github.com/revdesk/webhooks/webhook"
 )
 
@@ -42,69 +42,24 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "revdesk")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/revdesk")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building revdesk:", err)
+	if binary, err = testserver.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	addr := freeAddr()
 	// No retries: a refused delivery fails at once, so tests need not wait.
-	srv, logs, err := startServer(dir, addr, []string{"serve", "--dev", "--db", "sqlite:" + filepath.Join(dir, "cli.db"), "--addr", addr, "--retry-schedule="}, "REVDESK_API_KEY="+testKey)
+	srv, err := testserver.Start(binary, addr, []string{"serve", "--dev", "--db", "sqlite:" + filepath.Join(dir, "cli.db"), "--addr", addr, "--retry-schedule="}, append(cleanEnv(), "REVDESK_API_KEY="+testKey))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer stopServer(srv)
-	serverURL = "http://" + addr
+	defer srv.Stop()
+	serverURL = srv.Base
 	code := m.Run()
 	if code != 0 {
-		if b, err := os.ReadFile(logs); err == nil {
-			fmt.Fprintf(os.Stderr, "server log:\n%s\n", b)
-		}
+		fmt.Fprintf(os.Stderr, "server log:\n%s\n", srv.Logs)
 	}
 	return code
-}
-
-// startServer runs the binary with args and waits until /healthz answers
-// on addr.
-func startServer(dir, addr string, args []string, env ...string) (*exec.Cmd, string, error) {
-	logs := filepath.Join(dir, fmt.Sprintf("server-%d.log", time.Now().UnixNano()))
-	f, err := os.Create(logs)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(cleanEnv(), env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			return cmd, logs, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stopServer(cmd)
-	b, _ := os.ReadFile(logs)
-	return nil, "", fmt.Errorf("server did not start:\n%s", b)
-}
-
-func stopServer(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
 }
 
 // cleanEnv is the environment without REVDESK_ settings of whoever runs the tests.
@@ -119,12 +74,11 @@ func cleanEnv() []string {
 }
 
 func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testserver.FreeAddr()
 	if err != nil {
 		panic(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 type result struct {
@@ -462,11 +416,11 @@ func TestConfigFile(t *testing.T) {
 		return path
 	}
 	serverConfig := write("server.json", map[string]any{"addr": addr, "db": "sqlite:" + filepath.Join(dir, "cfg.db"), "dev": true, "api_key": key, "retry_schedule": ""})
-	srv, _, err := startServer(dir, addr, []string{"serve", "--config", serverConfig})
+	srv, err := testserver.Start(binary, addr, []string{"serve", "--config", serverConfig}, cleanEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopServer(srv) })
+	t.Cleanup(srv.Stop)
 	clientConfig := write("client.json", map[string]any{"server": "http://" + addr, "api_key": key})
 
 	tests := []struct {

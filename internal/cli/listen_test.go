@@ -11,10 +11,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/testserver"
 	"github.com/revdesk/webhooks/webhook"
 )
 
@@ -40,24 +40,6 @@ func standardHeaders(secret string, body []byte, at time.Time) map[string]string
 		webhook.HeaderWebhookTimestamp: ts,
 		webhook.HeaderWebhookSignature: "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)),
 	}
-}
-
-// syncBuffer is written by the handler and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestListenVerifies(t *testing.T) {
@@ -91,7 +73,7 @@ func TestListenVerifies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var out syncBuffer
+			var out testserver.Buffer
 			l := &listener{secret: tt.secret, out: &out, client: http.DefaultClient}
 			req := httptest.NewRequest(http.MethodPost, "/hooks", bytes.NewReader(tt.body))
 			for k, v := range tt.header {
@@ -127,7 +109,7 @@ func TestListenForwards(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	t.Cleanup(target.Close)
-	var out syncBuffer
+	var out testserver.Buffer
 	l := &listener{secret: listenSecret, forwardTo: target.URL + "/app/hooks", out: &out, client: target.Client()}
 
 	send := func(signature string) int {

@@ -1,9 +1,7 @@
 package dashboard_test
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/revdesk/webhooks/internal/testserver"
 )
 
 // chromiumPath finds Debian's Chromium. Without it the browser test cannot
@@ -38,56 +37,26 @@ func chromiumPath(t *testing.T) string {
 // port with a fresh SQLite database; it returns the base URL.
 func startServer(t *testing.T, apiKey string) string {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "revdesk")
-	build := exec.Command("go", "build", "-o", bin, "github.com/revdesk/webhooks/cmd/revdesk")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
-	var logs syncBuffer
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", "sqlite:"+filepath.Join(dir, "x.db"), "--dev", "--retry-schedule", "200ms")
-	cmd.Env = append(os.Environ(), "REVDESK_API_KEY="+apiKey)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready at %s: %v\n%s", base, err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	bin, err := testserver.Build(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	addr, err := testserver.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := testserver.Start(bin, addr, []string{"serve", "--addr", addr, "--db", "sqlite:" + filepath.Join(dir, "x.db"), "--dev", "--retry-schedule", "200ms"},
+		append(os.Environ(), "REVDESK_API_KEY="+apiKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		proc.Stop()
+		if t.Failed() {
+			t.Logf("server log:\n%s", proc.Logs)
+		}
+	})
+	return proc.Base
 }
 
 // receiver is a webhook endpoint that fails the first delivery with a 500
@@ -143,22 +112,4 @@ func browser(t *testing.T, execPath string) (context.Context, func() []string) {
 		defer mu.Unlock()
 		return append([]string(nil), problems...)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the server process and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

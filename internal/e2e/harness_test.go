@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -17,9 +16,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testserver"
 )
 
 // binary is the revdesk binary built once for all tests.
@@ -27,15 +27,11 @@ var binary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "revdesk-e2e")
+	if err == nil {
+		binary, err = testserver.Build(dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "revdesk")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/revdesk")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building revdesk:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -135,18 +131,17 @@ func (r *receiver) caFile(t *testing.T) string {
 	return path
 }
 
-// server is a running revdesk process.
+// server is a revdesk process the test can stop, kill and start again on
+// the same database and port.
 type server struct {
 	t    *testing.T
-	cmd  *exec.Cmd
+	proc *testserver.Process
 	base string
 	port string
 	key  string
 	db   string
 	args []string
 	env  []string
-	logs *bytes.Buffer
-	done chan struct{}
 }
 
 // startServer runs `revdesk serve` on the given database with args.
@@ -158,7 +153,7 @@ func startServer(t *testing.T, key, db, caFile string, args ...string) *server {
 	t.Cleanup(func() {
 		s.stop()
 		if t.Failed() {
-			t.Logf("server log:\n%s", s.logs.String())
+			t.Logf("server log:\n%s", s.logs())
 		}
 	})
 	return s
@@ -167,70 +162,29 @@ func startServer(t *testing.T, key, db, caFile string, args ...string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	// A restart keeps the port, so clients need not learn a new address.
-	port := s.port
-	if port == "" {
-		port = freePort(s.t)
-		s.port = port
+	if s.port == "" {
+		addr, err := testserver.FreeAddr()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		_, s.port, _ = net.SplitHostPort(addr)
 	}
-	s.base = "http://127.0.0.1:" + port
-	args := append([]string{"serve", "--addr", "127.0.0.1:" + port, "--db", s.db, "--log-level", "debug"}, s.args...)
-	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = s.env
-	s.logs = &bytes.Buffer{}
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
+	addr := "127.0.0.1:" + s.port
+	args := append([]string{"serve", "--addr", addr, "--db", s.db, "--log-level", "debug"}, s.args...)
+	proc, err := testserver.Start(binary, addr, args, s.env)
+	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.done = make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case <-s.done:
-			s.t.Fatalf("server exited at start:\n%s", s.logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	s.t.Fatalf("server did not become healthy:\n%s", s.logs.String())
+	s.proc, s.base = proc, proc.Base
 }
 
 // kill ends the process with SIGKILL: a crash, no shutdown code runs.
-func (s *server) kill() {
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
-}
+func (s *server) kill() { s.proc.Kill() }
 
 // stop ends the process gracefully.
-func (s *server) stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.kill()
-	}
-}
+func (s *server) stop() { s.proc.Stop() }
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
+func (s *server) logs() string { return s.proc.Logs.String() }
 
 // response is an API answer.
 type response struct {

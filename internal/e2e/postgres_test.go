@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/revdesk/webhooks/internal/testserver"
 )
 
 // postgresDSN returns a DSN on the server of REVDESK_TEST_POSTGRES whose
@@ -206,7 +209,12 @@ func startOwnPostgres(t *testing.T) *ownPostgres {
 		t.Fatal("PostgreSQL server binaries not found under /usr/lib/postgresql")
 	}
 	sort.Strings(bins)
-	pg := &ownPostgres{t: t, bin: filepath.Dir(bins[len(bins)-1]), port: freePort(t)}
+	addr, err := testserver.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	pg := &ownPostgres{t: t, bin: filepath.Dir(bins[len(bins)-1]), port: port}
 	dir, err := os.MkdirTemp("", "revdesk-pg")
 	if err != nil {
 		t.Fatal(err)

@@ -211,7 +211,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	e.srv.ingest(`{"event_type":"number_purchased","data":` + numberRecord + `}`)
 	e.rcv.waitFor("/s", 1, 10*time.Second)
 	e.srv.stop()
-	logs := e.srv.logs.String()
+	logs := e.srv.logs()
 	for _, s := range []string{secret, e.srv.key} {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log contains a secret %q", s[:10])
