@@ -81,7 +81,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Engine = "remote"
 	if base == "" {
 		var stop func()
-		base, res.Engine, stop, err = startEmbedded(ctx, o.DB)
+		// Quick retries keep a backlog (receivers down) pending rather than
+		// failing it, so it drains as soon as they are back.
+		schedule := []time.Duration{time.Second, time.Second, 5 * time.Second}
+		if o.Backlog {
+			schedule = slices.Repeat([]time.Duration{2 * time.Second}, 10000)
+		}
+		base, res.Engine, stop, err = startEmbedded(ctx, o.DB, schedule)
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +262,7 @@ func (c *client) post(ctx context.Context, path, body string, out any) error {
 }
 
 // startEmbedded runs a server in this process on a free port.
-func startEmbedded(ctx context.Context, db string) (base, engine string, stop func(), err error) {
+func startEmbedded(ctx context.Context, db string, schedule []time.Duration) (base, engine string, stop func(), err error) {
 	var tmp string
 	if db == "" {
 		tmp, err = os.MkdirTemp("", "revdesk-bench")
@@ -281,7 +287,7 @@ func startEmbedded(ctx context.Context, db string) (base, engine string, stop fu
 	go func() {
 		done <- server.Run(runCtx, server.Config{
 			Addr: addr, DB: db, AllowHTTP: true, AllowPrivateNetworks: true, APIKey: benchKey,
-			RetrySchedule: []time.Duration{time.Second, time.Second, 5 * time.Second}, DeliveryTimeout: 10 * time.Second,
+			RetrySchedule: schedule, DeliveryTimeout: 10 * time.Second,
 		}, log)
 	}()
 	base = "http://" + addr
