@@ -158,8 +158,9 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
 	d.mu.Lock()
+	draining := d.draining
 	for _, j := range jobs {
-		if d.draining {
+		if draining {
 			overflow = append(overflow, j.Delivery.ID)
 			continue
 		}
@@ -179,7 +180,13 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	}
 	d.pump()
 	d.mu.Unlock()
-	if len(overflow) > 0 {
+	switch {
+	case len(overflow) == 0:
+	case draining:
+		// Shutting down: hand them back now, due at once, for whoever runs
+		// next (the release loop may have stopped already).
+		d.release(releaseReq{ids: overflow, dueAt: time.Now()})
+	default:
 		// The endpoint already has a full queue here: hand the rest back for
 		// later, so they neither wait out a lease nor crowd other endpoints.
 		d.released <- releaseReq{ids: overflow, dueAt: time.Now().Add(time.Second)}

@@ -216,16 +216,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	dispCtx, stopDisp := context.WithCancel(context.Background())
 	maintCtx, stopMaint := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	run := func(name string, f func(context.Context) error, c context.Context) {
+	run := func(name string, f func(context.Context) error, c context.Context) <-chan struct{} {
+		done := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(done)
 			if err := f(c); err != nil {
 				log.Error("background work stopped", "name", name, "err", err)
 			}
 		}()
+		return done
 	}
-	run("ingest", in.Run, ingestCtx)
+	ingestDone := run("ingest", in.Run, ingestCtx)
 	run("dispatcher", disp.Run, dispCtx)
 	run("maintenance", maint.Run, maintCtx)
 	if waker != nil {
@@ -245,7 +248,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	// Ingest finishes its commits (and hands them off) before the dispatcher
+	// starts draining.
 	stopIngest()
+	<-ingestDone
 	stopMaint()
 	stopDisp()
 	wg.Wait()

@@ -1,0 +1,130 @@
+package ids_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/ids"
+)
+
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+func TestNewFormat(t *testing.T) {
+	t.Parallel()
+	for _, prefix := range []string{ids.Workspace, ids.APIKey, ids.Subscription, ids.Event, ids.Delivery, ids.Attempt} {
+		t.Run(prefix, func(t *testing.T) {
+			t.Parallel()
+			id := ids.New(prefix)
+			t.Log(id)
+			rest, ok := strings.CutPrefix(id, prefix+"_")
+			if !ok {
+				t.Fatalf("id %q lacks prefix %q_", id, prefix)
+			}
+			if len(rest) != 29 {
+				t.Errorf("id %q: %d characters after the prefix, want 29", id, len(rest))
+			}
+			if i := strings.IndexFunc(rest, func(r rune) bool { return !strings.ContainsRune(alphabet, r) }); i >= 0 {
+				t.Errorf("id %q: character %q is not in the lowercase base32 alphabet", id, rest[i])
+			}
+			if !ids.HasPrefix(id, prefix) {
+				t.Errorf("HasPrefix(%q, %q) = false", id, prefix)
+			}
+		})
+	}
+}
+
+func TestHasPrefix(t *testing.T) {
+	t.Parallel()
+	valid := ids.New(ids.Event)
+	tests := []struct {
+		name, id, prefix string
+		want             bool
+	}{
+		{"valid", valid, ids.Event, true},
+		{"other prefix", valid, ids.Delivery, false},
+		{"prefix of a prefix", ids.New("evtx"), ids.Event, false},
+		{"no underscore", strings.Replace(valid, "_", "", 1), ids.Event, false},
+		{"too short", valid[:len(valid)-1], ids.Event, false},
+		{"too long", valid + "0", ids.Event, false},
+		{"empty", "", ids.Event, false},
+		{"prefix only", "evt_", ids.Event, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ids.HasPrefix(tt.id, tt.prefix); got != tt.want {
+				t.Errorf("HasPrefix(%q, %q) = %v, want %v", tt.id, tt.prefix, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewAtSortsByTime(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 6, 30, 19, 30, 0, 0, time.UTC)
+	steps := []time.Duration{0, time.Millisecond, 2 * time.Millisecond, time.Second, time.Hour, 24 * time.Hour, 365 * 24 * time.Hour}
+	var want []string
+	for _, s := range steps {
+		// Many ids per instant: the random part must never outweigh time.
+		for range 20 {
+			want = append(want, ids.NewAt(ids.Event, base.Add(s)))
+		}
+	}
+	for i := 20; i < len(want); i += 20 {
+		for j := range 20 {
+			if want[i+j] <= want[i-1-j] {
+				t.Fatalf("id %q made later sorts before or equal to %q", want[i+j], want[i-1-j])
+			}
+		}
+	}
+	// Ids of the same millisecond share the time part (the first 9 characters
+	// hold 45 of its 48 bits).
+	a, b := ids.NewAt(ids.Event, base), ids.NewAt(ids.Event, base.Add(999*time.Microsecond))
+	if a[:4+9] != b[:4+9] {
+		t.Errorf("same-millisecond ids %q and %q differ in their time part", a, b)
+	}
+	if a == b {
+		t.Errorf("two ids of the same instant are equal: %q", a)
+	}
+	shuffled := slices.Clone(want)
+	slices.Reverse(shuffled)
+	slices.Sort(shuffled)
+	for i := 0; i < len(want); i += 20 {
+		// Within one instant order is random; across instants it is time order.
+		if !slices.Equal(sortedChunk(shuffled[i:i+20]), sortedChunk(want[i:i+20])) {
+			t.Fatalf("sorting ids does not group them by creation time at %d", i)
+		}
+	}
+}
+
+func sortedChunk(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+func TestNewUsesCurrentTime(t *testing.T) {
+	t.Parallel()
+	before := ids.NewAt(ids.Delivery, time.Now().Add(-time.Second))
+	id := ids.New(ids.Delivery)
+	after := ids.NewAt(ids.Delivery, time.Now().Add(time.Second))
+	if !(before < id && id < after) {
+		t.Errorf("New = %q, want between %q and %q", id, before, after)
+	}
+}
+
+func TestNewUnique(t *testing.T) {
+	t.Parallel()
+	const n = 20000
+	seen := make(map[string]struct{}, n)
+	at := time.Now() // one instant: uniqueness rests on the random bits alone
+	for range n {
+		id := ids.NewAt(ids.Attempt, at)
+		if _, dup := seen[id]; dup {
+			t.Fatalf("duplicate id %q after %d ids", id, len(seen))
+		}
+		seen[id] = struct{}{}
+	}
+}
