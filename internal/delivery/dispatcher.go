@@ -222,6 +222,7 @@ func (d *Dispatcher) pump() {
 		d.ready = d.ready[1:]
 		l.isReady = false
 		q := l.queue[0]
+		l.queue[0] = queued{} // the backing array must not keep the job alive
 		l.queue = l.queue[1:]
 		l.inFlight++
 		d.inFlight++
