@@ -144,23 +144,53 @@ var claimSQL = `WITH due AS (
 	JOIN events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 	ORDER BY d.next_attempt_at, d.id`
 
-// ClaimDeliveries is one statement: lock due rows others are not claiming
-// (SKIP LOCKED), lease them, and return them joined to their event and
-// subscription.
+// ClaimDeliveries is one round trip (pinPlans, then claimSQL): lock due
+// rows others are not claiming (SKIP LOCKED), lease them, and return them
+// joined to their event and subscription.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, claimSQL, p.Now, p.Limit, p.Owner, p.LeaseUntil)
-	return rowsOf(rows, err, func(r pgx.Row) (store.Job, error) {
+	b := &pgx.Batch{}
+	b.Queue(pinPlans)
+	b.Queue(claimSQL, p.Now, p.Limit, p.Owner, p.LeaseUntil)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, translate(err)
+	}
+	rows, err := br.Query()
+	jobs, err := rowsOf(rows, err, func(r pgx.Row) (store.Job, error) {
 		var j store.Job
 		dest := append(deliveryDest(&j.Delivery), eventDest(&j.Event)...)
 		dest = append(dest, subscriptionDest(&j.Subscription)...)
 		err := r.Scan(append(dest, &j.Deleted)...)
 		return j, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, translate(br.Close())
 }
 
+// pinPlans makes the rest of the implicit transaction of a batch plan with
+// index scans: every statement of a claim or a completion is driven by a
+// few hundred keys looked up by primary key (or the head of the due index),
+// and without current statistics (autovacuum may be off or behind, and the
+// queue churns constantly) the planner otherwise may hash-join against
+// sequential scans of tables that grow with the backlog. set_config, unlike
+// SET LOCAL, also works in the implicit transaction of a pipeline. JIT is
+// off too (as for every connection, unless the DSN says otherwise): the
+// penalty on sequential scans inflates costs past its thresholds.
+const pinPlans = `SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`
+
+// completeSQL works from the completions' rows (u): the queue rows still
+// leased to their completer are deleted, or rescheduled for retries, and
+// return their completion (held); those deliveries are updated and their
+// attempts inserted (d); the outcomes, in batch order, are folded into each
+// subscription. Rows are locked queue row first, then delivery, like every
+// writer of both tables. Each delivery is reached by one primary key probe
+// from held, which carries its completion along: no join of CTEs by id.
 const completeSQL = `WITH u AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[],
 			$6::text[], $7::timestamptz[], $8::int[], $9::bigint[], $10::text[], $11::text[],
@@ -170,27 +200,25 @@ const completeSQL = `WITH u AS (
 	), done AS (
 		DELETE FROM delivery_queue q USING u
 		WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status <> 'pending'
-		RETURNING q.delivery_id
+		RETURNING u.*, NULL::timestamptz AS held_next
 	), again AS (
 		UPDATE delivery_queue q SET next_attempt_at = coalesce(u.next_at, $14),
 			lease_owner = NULL, lease_until = NULL
 		FROM u WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status = 'pending'
-		RETURNING q.delivery_id, q.next_attempt_at
+		RETURNING u.*, q.next_attempt_at AS held_next
 	), held AS (
-		SELECT delivery_id, NULL::timestamptz AS next_at FROM done
-		UNION ALL SELECT delivery_id, next_attempt_at FROM again
+		SELECT * FROM done UNION ALL SELECT * FROM again
 	), d AS (
-		UPDATE deliveries d SET status = u.status,
-			attempts = d.attempts + u.has_attempt::int,
-			next_attempt_at = held.next_at,
-			last_error = CASE WHEN NOT u.has_attempt THEN d.last_error
-				WHEN u.error <> '' THEN u.error ELSE u.class END,
+		UPDATE deliveries d SET status = h.status,
+			attempts = d.attempts + h.has_attempt::int,
+			next_attempt_at = h.held_next,
+			last_error = CASE WHEN NOT h.has_attempt THEN d.last_error
+				WHEN h.error <> '' THEN h.error ELSE h.class END,
 			updated_at = $14
-		FROM held JOIN u ON u.id = held.delivery_id
-		-- Redundant, but the planner cannot size the CTEs and might
-		-- otherwise hash-join against a scan of all deliveries.
-		WHERE d.id = held.delivery_id AND d.id = ANY ($1)
-		RETURNING d.id AS delivery_id, d.subscription_id AS sub_id, d.attempts AS number, u.*
+		FROM held h WHERE d.id = h.id
+		RETURNING d.id AS delivery_id, d.subscription_id AS sub_id, d.attempts AS number,
+			h.status, h.has_attempt, h.attempt_id, h.at, h.code, h.latency, h.class, h.error, h.body,
+			h.reason, h.ord
 	), a AS (
 		INSERT INTO attempts (id, delivery_id, number, at, status_code, latency_ns, error_class,
 			error, response_body)
@@ -218,13 +246,13 @@ const completeSQL = `WITH u AS (
 	FROM next
 	WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)`
 
-// CompleteDeliveries is one statement, so one round trip and one implicit
-// transaction: take the queue rows still leased to their completer (delete
-// them, or reschedule retries), update those deliveries, insert
-// the attempts of those, and fold the outcomes into each subscription's
-// failure streak (the last success in the batch ends it; failures after it
-// start a new one) and disable requests (which leave a subscription already
-// disabled, and its reason, alone).
+// CompleteDeliveries is one round trip and one (implicit) transaction:
+// pinPlans, then completeSQL, which takes the queue rows still leased to
+// their completer (delete them, or reschedule retries), updates those
+// deliveries, inserts their attempts, and folds the outcomes into each
+// subscription's failure streak (the last success in the batch ends it;
+// failures after it start a new one) and disable requests (which leave a
+// subscription already disabled, and its reason, alone).
 func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
 	if len(cs) == 0 {
 		return nil
@@ -233,8 +261,10 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, completeSQL, args...)
-	return translate(err)
+	b := &pgx.Batch{}
+	b.Queue(pinPlans)
+	b.Queue(completeSQL, args...)
+	return translate(s.pool.SendBatch(ctx, b).Close())
 }
 
 // completeArgs turns completions into completeSQL's column arrays.
@@ -288,14 +318,18 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []strin
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `WITH q AS (
+	// Shutdown hands back everything queued: thousands of ids, probed one
+	// by one under pinPlans rather than scanning both tables.
+	b := &pgx.Batch{}
+	b.Queue(pinPlans)
+	b.Queue(`WITH q AS (
 			UPDATE delivery_queue SET lease_owner = NULL, lease_until = NULL, next_attempt_at = $3
 			WHERE delivery_id = ANY ($1) AND lease_owner = $2
 			RETURNING delivery_id
 		)
 		UPDATE deliveries SET next_attempt_at = $3 WHERE id IN (SELECT delivery_id FROM q)`,
 		ids, owner, dueAt)
-	return translate(err)
+	return translate(s.pool.SendBatch(ctx, b).Close())
 }
 
 func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {

@@ -59,6 +59,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
+	// JIT compiling pays off for long analytical queries, never for these
+	// short ones; an estimate thrown off by stale statistics (a hot table
+	// not yet analyzed) would otherwise make a batch statement compile for
+	// hundreds of milliseconds.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		registerUTC(c.TypeMap())
 		return nil
