@@ -45,18 +45,11 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 		t.Errorf("redelivery has another delivery id: %s vs %s", got[0].Header.Get("X-revdesk-Delivery-Id"), last.Header.Get("X-revdesk-Delivery-Id"))
 	}
 	// The log records the success after the restart.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, func() (bool, string) {
 		r := e.srv.do("GET", "/api/v1/deliveries?event_id="+id, "")
 		rows := r.json(t)["data"].([]any)
-		if len(rows) == 1 && rows[0].(map[string]any)["status"] == "succeeded" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery not recorded as succeeded: %s", r.Body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(rows) == 1 && rows[0].(map[string]any)["status"] == "succeeded", "delivery log: " + string(r.Body)
+	})
 }
 
 // TestGracefulShutdownFinishesInFlight stops the server with SIGTERM while

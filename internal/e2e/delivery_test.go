@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -24,17 +25,12 @@ func (s *server) deliveryOf(t *testing.T, subscriptionID string) map[string]any 
 // waitDelivery polls the delivery log until cond holds.
 func (s *server) waitDelivery(t *testing.T, subscriptionID string, cond func(d map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		d := s.deliveryOf(t, subscriptionID)
-		if cond(d) {
-			return d
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery log never reached the expected state: %v", d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var d map[string]any
+	eventually(t, 15*time.Second, func() (bool, string) {
+		d = s.deliveryOf(t, subscriptionID)
+		return cond(d), fmt.Sprintf("delivery %v", d)
+	})
+	return d
 }
 
 func status(want string) func(map[string]any) bool {
@@ -216,18 +212,11 @@ func TestFailingSubscriptionIsDisabledAndReenabled(t *testing.T) {
 	e.rcv.answer = func(http.ResponseWriter, string, int) int { return http.StatusInternalServerError }
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/failing") + `","event_type":"sms_sent"}`)
 	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
-	deadline := time.Now().Add(15 * time.Second)
 	var s map[string]any
-	for {
+	eventually(t, 15*time.Second, func() (bool, string) {
 		s = e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
-		if s["status"] == "disabled" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a subscription failing for over 1s was not disabled: %v", s)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return s["status"] == "disabled", fmt.Sprintf("a subscription failing for over 1s is not disabled: %v", s)
+	})
 	if reason, _ := s["disabled_reason"].(string); !strings.Contains(reason, "failed") {
 		t.Errorf("disabled without a reason: %v", s)
 	}
@@ -256,18 +245,14 @@ func TestManualRetryAndBulkRecovery(t *testing.T) {
 	}
 	e.rcv.waitFor("/outage", 3, 10*time.Second)
 	var ids []string
-	deadline := time.Now().Add(10 * time.Second)
-	for len(ids) < 3 {
+	eventually(t, 10*time.Second, func() (bool, string) {
 		rows := e.srv.do("GET", "/api/v1/deliveries?status=failed&subscription_id="+sub, "").json(t)["data"].([]any)
 		ids = ids[:0]
 		for _, row := range rows {
 			ids = append(ids, row.(map[string]any)["id"].(string))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expected 3 failed deliveries, have %d", len(ids))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(ids) == 3, fmt.Sprintf("%d failed deliveries, want 3", len(ids))
+	})
 	healthy.Store(true)
 
 	// One by hand.
@@ -282,19 +267,13 @@ func TestManualRetryAndBulkRecovery(t *testing.T) {
 	}
 	e.rcv.waitFor("/outage", 6, 10*time.Second)
 	for _, id := range ids {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			d := e.srv.do("GET", "/api/v1/deliveries/"+id, "").json(t)
-			if d["status"] == "succeeded" {
-				if n := len(d["attempts"].([]any)); n != 2 {
-					t.Errorf("%s: %d attempts, want 2", id, n)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not succeeded after retry: %v", id, d)
-			}
-			time.Sleep(50 * time.Millisecond)
+		var d map[string]any
+		eventually(t, 10*time.Second, func() (bool, string) {
+			d = e.srv.do("GET", "/api/v1/deliveries/"+id, "").json(t)
+			return d["status"] == "succeeded", fmt.Sprintf("not succeeded after retry: %v", d)
+		})
+		if n := len(d["attempts"].([]any)); n != 2 {
+			t.Errorf("%s: %d attempts, want 2", id, n)
 		}
 	}
 }
@@ -305,17 +284,10 @@ func TestRetentionPrunesOldDeliveries(t *testing.T) {
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/old") + `","event_type":"sms_sent"}`)
 	ev := e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
 	d := e.srv.waitDelivery(t, sub, status("succeeded"))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	eventually(t, 15*time.Second, func() (bool, string) {
 		r := e.srv.do("GET", "/api/v1/deliveries/"+d["id"].(string), "")
-		if r.Status == http.StatusNotFound {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery older than the retention still there: %s", r.Body)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return r.Status == http.StatusNotFound, "delivery older than the retention still there: " + string(r.Body)
+	})
 	if r := e.srv.do("GET", "/api/v1/events/"+ev, ""); r.Status != http.StatusNotFound {
 		t.Errorf("event of a pruned delivery still there: %d", r.Status)
 	}

@@ -73,18 +73,8 @@ func TestKillDuringIngestAndDelivery(t *testing.T) {
 	}
 	wg.Wait()
 
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		missing, dups, total := e.rcv.tally(paths, acked)
-		if missing == 0 {
-			t.Logf("%d events acknowledged, %d deliveries expected, %d received, %d duplicates", len(acked), len(acked)*len(paths), total, dups)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d acknowledged deliveries never arrived (of %d)", missing, len(acked)*len(paths))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	dups, total := waitAllDelivered(t, e.rcv, paths, acked, 90*time.Second)
+	t.Logf("%d events acknowledged, %d deliveries expected, %d received, %d duplicates", len(acked), len(acked)*len(paths), total, dups)
 }
 
 // tally counts acknowledged events missing at each path and the duplicate

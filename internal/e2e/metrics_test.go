@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -39,12 +40,12 @@ func TestMetricsReflectDeliveries(t *testing.T) {
 	}
 	e.rcv.waitFor("/good", 3, 10*time.Second)
 	e.rcv.waitFor("/bad", 3, 10*time.Second)
-	deadline := time.Now().Add(10 * time.Second)
 	// Outcomes reach the database a few ms after the attempt.
-	for (metric(t, e.srv, `revdesk_deliveries_total{outcome="pending"}`) < 3 ||
-		metric(t, e.srv, `revdesk_deliveries_pending`) > 3) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually(t, 10*time.Second, func() (bool, string) {
+		retrying := metric(t, e.srv, `revdesk_deliveries_total{outcome="pending"}`)
+		pending := metric(t, e.srv, `revdesk_deliveries_pending`)
+		return retrying >= 3 && pending <= 3, fmt.Sprintf("%v attempts set to retry, %v deliveries pending", retrying, pending)
+	})
 	checks := []struct {
 		series string
 		want   float64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -112,17 +113,12 @@ func (in *ingester) run(t *testing.T, servers func() []*server, target int64, wo
 // and returns the duplicate count and the total received.
 func waitAllDelivered(t *testing.T, rcv *receiver, paths []string, acked map[string]bool, timeout time.Duration) (dups, total int) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		missing, dups, total := rcv.tally(paths, acked)
-		if missing == 0 {
-			return dups, total
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d acknowledged deliveries never arrived (of %d)", missing, len(acked)*len(paths))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	eventually(t, timeout, func() (bool, string) {
+		var missing int
+		missing, dups, total = rcv.tally(paths, acked)
+		return missing == 0, fmt.Sprintf("%d acknowledged deliveries never arrived (of %d)", missing, len(acked)*len(paths))
+	})
+	return dups, total
 }
 
 // TestPostgresScaleOut runs three processes on one database. Undisturbed,
@@ -301,18 +297,14 @@ func TestPostgresOutage(t *testing.T) {
 
 	pg.start()
 	var after string
-	deadline := time.Now().Add(30 * time.Second)
-	for after == "" {
+	eventually(t, 30*time.Second, func() (bool, string) {
 		r := srv.do("POST", "/api/v1/events", `{"event_type":"sms_sent","data":`+smsRecord+`}`)
-		if r.Status == http.StatusAccepted {
-			after = r.json(t)["id"].(string)
-			break
+		if r.Status != http.StatusAccepted {
+			return false, fmt.Sprintf("service did not recover after the database came back: %d %s", r.Status, r.Body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("service did not recover after the database came back: %d %s", r.Status, r.Body)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		after = r.json(t)["id"].(string)
+		return true, ""
+	})
 	dups, total := waitAllDelivered(t, rcv, []string{"/o"}, map[string]bool{before: true, after: true}, 30*time.Second)
 	t.Logf("after the outage: %d deliveries received, %d duplicates", total, dups)
 	if r := srv.call("GET", "/readyz", "", ""); r.Status != http.StatusOK {

@@ -60,7 +60,12 @@ type fakeNotifier struct {
 	notifed int
 }
 
-func (n *fakeNotifier) Notify(context.Context) error { n.mu.Lock(); n.notifed++; n.mu.Unlock(); return nil }
+func (n *fakeNotifier) Notify(context.Context) error {
+	n.mu.Lock()
+	n.notifed++
+	n.mu.Unlock()
+	return nil
+}
 func (n *fakeNotifier) Listen(ctx context.Context, _ func()) error {
 	<-ctx.Done()
 	return nil
