@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -48,13 +49,17 @@ process.stdin.on("data", d => input += d).on("end", () => {
   process.stdout.write(JSON.stringify(out));
 });`
 
-// nodeSign computes the cases in one node process. Node is part of the
-// toolchain this project tests with, so its absence fails the test.
+// nodeSign computes the cases in one node process. CI installs Node.js, so
+// there its absence fails the test; elsewhere the test skips (the fixed
+// vectors computed once with node still run in TestSignVectors).
 func nodeSign(t *testing.T, cases []nodeCase) []string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatalf("node is required for independent test vectors: %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node is required for independent test vectors: %v", err)
+		}
+		t.Skip("node not installed: live Node.js vectors skipped (apt-get install nodejs)")
 	}
 	in, err := json.Marshal(cases)
 	if err != nil {
