@@ -266,6 +266,17 @@ func page(r *http.Request) (limit int, after string, err error) {
 	return limit, r.URL.Query().Get("after"), nil
 }
 
+// newestFirst reads order: asc (the default, oldest first) or desc.
+func newestFirst(r *http.Request) (bool, error) {
+	switch r.URL.Query().Get("order") {
+	case "", "asc":
+		return false, nil
+	case "desc":
+		return true, nil
+	}
+	return false, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: `order must be "asc" or "desc"`, Field: "order"}
+}
+
 // list writes one page; the store was asked for limit+1 rows to learn
 // whether more follow.
 func list[T any](w http.ResponseWriter, rows []T, limit int, id func(T) string, view func(T) any) {

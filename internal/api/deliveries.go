@@ -35,10 +35,14 @@ func attemptView(a store.Attempt) map[string]any {
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r, "limit", "after", "subscription_id", "event_id", "status"); err != nil {
+	if err := checkQuery(r, "limit", "after", "subscription_id", "event_id", "status", "order"); err != nil {
 		return err
 	}
 	limit, after, err := page(r)
+	if err != nil {
+		return err
+	}
+	newest, err := newestFirst(r)
 	if err != nil {
 		return err
 	}
@@ -50,7 +54,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	}
 	rows, err := s.store.ListDeliveries(r.Context(), store.ListDeliveriesParams{
 		WorkspaceID: workspaceID(r.Context()), SubscriptionID: q.Get("subscription_id"), EventID: q.Get("event_id"),
-		Status: q.Get("status"), After: after, Limit: limit + 1,
+		Status: q.Get("status"), After: after, Limit: limit + 1, Newest: newest,
 	})
 	if err != nil {
 		return err

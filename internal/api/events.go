@@ -115,15 +115,19 @@ func eventView(ev store.Event) map[string]any {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r, "limit", "after", "event_type"); err != nil {
+	if err := checkQuery(r, "limit", "after", "event_type", "order"); err != nil {
 		return err
 	}
 	limit, after, err := page(r)
 	if err != nil {
 		return err
 	}
+	newest, err := newestFirst(r)
+	if err != nil {
+		return err
+	}
 	rows, err := s.store.ListEvents(r.Context(), store.ListEventsParams{
-		WorkspaceID: workspaceID(r.Context()), EventType: r.URL.Query().Get("event_type"), After: after, Limit: limit + 1,
+		WorkspaceID: workspaceID(r.Context()), EventType: r.URL.Query().Get("event_type"), After: after, Limit: limit + 1, Newest: newest,
 	})
 	if err != nil {
 		return err

@@ -354,6 +354,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown route", "GET", "/api/v1/nothing", "", "", "", 404, "not_found"},
 		{"unknown subscription", "GET", "/api/v1/webhook_subscriptions/whk_nope", "", "", "", 404, "not_found"},
 		{"unknown query parameter", "GET", "/api/v1/deliveries?subscription=whk_x", "", "", "", 400, "unknown_parameter"},
+		{"bad order", "GET", "/api/v1/events?order=newest", "", "", "", 400, "invalid_parameter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -411,6 +412,18 @@ func TestIdempotentBatchIngest(t *testing.T) {
 	}
 	if n := len(e.srv.do("GET", "/api/v1/events", "").json(t)["data"].([]any)); n != 2 {
 		t.Errorf("%d events stored, want 2", n)
+	}
+	// The log lists oldest first by default and newest first on request.
+	ids := func(query string) []string {
+		var out []string
+		for _, row := range e.srv.do("GET", "/api/v1/events"+query, "").json(t)["data"].([]any) {
+			out = append(out, row.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	asc, desc := ids(""), ids("?order=desc")
+	if len(asc) != 2 || len(desc) != 2 || asc[0] != desc[1] || asc[1] != desc[0] || asc[0] >= asc[1] {
+		t.Errorf("oldest first %v, newest first %v", asc, desc)
 	}
 }
 

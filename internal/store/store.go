@@ -203,11 +203,14 @@ type RotateSecretParams struct {
 	PreviousUntil *time.Time
 }
 
+// Lists are in id (creation) order, oldest first, or newest first with
+// Newest; After is the id cursor: rows after it in that order.
 type ListEventsParams struct {
 	WorkspaceID string
 	EventType   string
 	After       string
 	Limit       int
+	Newest      bool
 }
 
 type ListDeliveriesParams struct {
@@ -217,6 +220,7 @@ type ListDeliveriesParams struct {
 	Status         string
 	After          string
 	Limit          int
+	Newest         bool
 }
 
 type ClaimParams struct {

@@ -62,10 +62,11 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 }
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
+	cmp, dir := pageOrder(p.Newest)
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
-		  AND ($4 = '' OR status = $4) AND id > $5
-		ORDER BY id LIMIT $6`,
+		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
+		ORDER BY id `+dir+` LIMIT $6`,
 		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit))
 	return rowsOf(rows, err, scanDelivery)
 }

@@ -38,10 +38,19 @@ func (s *Store) GetEvent(ctx context.Context, workspaceID, id string) (store.Eve
 	return e, translate(err)
 }
 
+// pageOrder is the cursor comparison and sort direction of a list.
+func pageOrder(newest bool) (cmp, dir string) {
+	if newest {
+		return "<", "DESC"
+	}
+	return ">", "ASC"
+}
+
 func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error) {
+	cmp, dir := pageOrder(p.Newest)
 	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE workspace_id = $1 AND ($2 = '' OR event_type = $2) AND id > $3
-		ORDER BY id LIMIT $4`, p.WorkspaceID, p.EventType, p.After, limitArg(p.Limit))
+		WHERE workspace_id = $1 AND ($2 = '' OR event_type = $2) AND ($3 = '' OR id `+cmp+` $3)
+		ORDER BY id `+dir+` LIMIT $4`, p.WorkspaceID, p.EventType, p.After, limitArg(p.Limit))
 	return rowsOf(rows, err, scanEvent)
 }
 

@@ -77,10 +77,11 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 }
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
+	cmp, dir := pageOrder(p.Newest)
 	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE workspace_id = ?1 AND id > ?2 AND (?3 = '' OR subscription_id = ?3)
+		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
 		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
-		ORDER BY id LIMIT ?6`,
+		ORDER BY id `+dir+` LIMIT ?6`,
 		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit)))
 }
 

@@ -186,9 +186,10 @@ func (s *Store) GetEvent(ctx context.Context, workspaceID, id string) (store.Eve
 }
 
 func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error) {
+	cmp, dir := pageOrder(p.Newest)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE workspace_id = ?1 AND id > ?2 AND (?3 = '' OR event_type = ?3)
-		ORDER BY id LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit))
+		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR event_type = ?3)
+		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit))
 	if err != nil {
 		return nil, translate(err)
 	}

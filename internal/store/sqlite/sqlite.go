@@ -231,6 +231,14 @@ func limitOrAll(n int) int {
 	return n
 }
 
+// pageOrder is the cursor comparison and sort direction of a list.
+func pageOrder(newest bool) (cmp, dir string) {
+	if newest {
+		return "<", "DESC"
+	}
+	return ">", "ASC"
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }

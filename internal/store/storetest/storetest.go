@@ -1306,6 +1306,9 @@ func testListDeliveries(t *testing.T, s store.Store) {
 		{"first page", store.ListDeliveriesParams{Limit: 4}, all[:4]},
 		{"second page", store.ListDeliveriesParams{Limit: 4, After: all[3]}, all[4:]},
 		{"after the last", store.ListDeliveriesParams{After: all[5]}, nil},
+		{"newest first", store.ListDeliveriesParams{Newest: true, Limit: 4}, reversed(all)[:4]},
+		{"newest first, second page", store.ListDeliveriesParams{Newest: true, Limit: 4, After: all[2]}, reversed(all[:2])},
+		{"newest first, by status", store.ListDeliveriesParams{Newest: true, Status: store.DeliverySucceeded}, []string{done.Delivery.ID}},
 	} {
 		if got := list(tc.p); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
@@ -1355,6 +1358,19 @@ func testListEvents(t *testing.T, s store.Store) {
 	if got := list(store.ListEventsParams{EventType: "new_call"}); !slices.Equal(got, calls) {
 		t.Errorf("by type = %v, want %v", got, calls)
 	}
+	if got := list(store.ListEventsParams{Newest: true}); !slices.Equal(got, reversed(all)) {
+		t.Errorf("newest first = %v, want %v", got, reversed(all))
+	}
+	if got := list(store.ListEventsParams{Newest: true, Limit: 2, After: all[3]}); !slices.Equal(got, reversed(all[1:3])) {
+		t.Errorf("newest first, page after %s = %v, want %v", all[3], got, reversed(all[1:3]))
+	}
+}
+
+// reversed returns a reversed copy.
+func reversed(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out
 }
 
 func testNextDueAt(t *testing.T, s store.Store) {

@@ -104,14 +104,14 @@ export function Events({ catalog, notify, focus }) {
   const [type, setType] = useState(focus ? focus.type : '');
   const [events, setEvents] = useState(null);
   const [next, setNext] = useState(null);
-  // The event asked for (a test send) is shown on top: the API lists oldest
-  // first, so in a long log it may be pages away.
+  // The event asked for (a test send, or a derived disposition found by its
+  // source) is shown on its own on top, so it stays in view as the log grows.
   const [pinned, setPinned] = useState(null);
   const [expanded, setExpanded] = useState(focus ? [focus.id] : []);
   const [delivery, setDelivery] = useState(null);
   const load = async (after) => {
     try {
-      const r = await api('GET', `/events${query({ event_type: type, limit: '25', after })}`);
+      const r = await api('GET', `/events${query({ event_type: type, limit: '25', after, order: 'desc' })}`);
       setEvents((cur) => (after ? [...cur, ...r.data] : r.data));
       setNext(r.has_more ? r.next_after : null);
     } catch (e) { notify(e.message, true); }
