@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,7 +262,9 @@ func TestTriggerAndDeliveries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sub := ok(t, "", append([]string{"subscriptions", "create", "--url", "http://127.0.0.1:1/" + tt.subscribe, "--event-type", tt.subscribe}, tt.scope...)...)["id"].(string)
+			// A path of its own per run: the server outlives -count repetitions.
+			url := "http://127.0.0.1:1/" + tt.subscribe + "/" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			sub := ok(t, "", append([]string{"subscriptions", "create", "--url", url, "--event-type", tt.subscribe}, tt.scope...)...)["id"].(string)
 			ok(t, "", append([]string{"events", "trigger", tt.trigger}, tt.scope...)...)
 			var dlv map[string]any
 			eventually(t, "a failed delivery", func() bool {
