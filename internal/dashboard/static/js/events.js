@@ -138,7 +138,7 @@ export function Events({ catalog, notify, focus }) {
       <button type="button" onClick=${() => load()}>Refresh</button>
     </div>
     ${pinned && html`<h2>Selected event</h2><ul class="events pinned">${item(pinned)}</ul><h2>All events</h2>`}
-    <p class="muted small">Oldest first.</p>
+    <p class="muted small">Newest first.</p>
     ${rest === null ? html`<p class="muted">Loading…</p>`
       : rest.length === 0 ? html`<p class="empty">No ${pinned ? 'other ' : ''}events${type && ` of type ${type}`} yet.</p>`
       : html`<ul class="events">${rest.map(item)}</ul>`}
