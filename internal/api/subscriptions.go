@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/revdesk/webhooks/internal/catalog"
@@ -61,7 +62,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		return &Error{Status: http.StatusBadRequest, Code: "missing_field", Message: "event_type is required", Field: "event_type"}
 	}
 	if _, ok := catalog.Lookup(in.EventType); !ok {
-		return &Error{Status: http.StatusBadRequest, Code: "unknown_event_type", Message: "unknown event_type " + quote(in.EventType) + "; GET /api/v1/event_types lists them", Field: "event_type"}
+		return &Error{Status: http.StatusBadRequest, Code: "unknown_event_type", Message: "unknown event_type " + strconv.Quote(in.EventType) + "; GET /api/v1/event_types lists them", Field: "event_type"}
 	}
 	if err := netguard.ValidateURL(in.WebhookURL, s.cfg.AllowHTTP, s.cfg.Policy); err != nil {
 		return err
