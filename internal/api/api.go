@@ -253,28 +253,41 @@ func checkQuery(r *http.Request, known ...string) error {
 	return nil
 }
 
-// page reads limit and after.
-func page(r *http.Request) (limit int, after string, err error) {
-	limit = 20
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, convErr := strconv.Atoi(v)
-		if convErr != nil || n < 1 || n > 100 {
-			return 0, "", &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: "limit must be a whole number from 1 to 100", Field: "limit"}
-		}
-		limit = n
-	}
-	return limit, r.URL.Query().Get("after"), nil
+// pageQuery is what a list request asks for besides its filters.
+type pageQuery struct {
+	limit  int
+	after  string
+	newest bool
 }
 
-// newestFirst reads order: asc (the default, oldest first) or desc.
-func newestFirst(r *http.Request) (bool, error) {
-	switch r.URL.Query().Get("order") {
-	case "", "asc":
-		return false, nil
-	case "desc":
-		return true, nil
+// readPage checks that the query holds only limit, after, the route's
+// filters and, for lists that can be reversed, order (asc, the default, or
+// desc); then it reads the page.
+func readPage(r *http.Request, ordered bool, filters ...string) (pageQuery, error) {
+	known := append([]string{"limit", "after"}, filters...)
+	if ordered {
+		known = append(known, "order")
 	}
-	return false, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: `order must be "asc" or "desc"`, Field: "order"}
+	if err := checkQuery(r, known...); err != nil {
+		return pageQuery{}, err
+	}
+	q := r.URL.Query()
+	p := pageQuery{limit: 20, after: q.Get("after")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return p, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: "limit must be a whole number from 1 to 100", Field: "limit"}
+		}
+		p.limit = n
+	}
+	switch q.Get("order") {
+	case "", "asc":
+	case "desc":
+		p.newest = true
+	default:
+		return p, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: `order must be "asc" or "desc"`, Field: "order"}
+	}
+	return p, nil
 }
 
 // list writes one page; the store was asked for limit+1 rows to learn

@@ -35,14 +35,7 @@ func attemptView(a store.Attempt) map[string]any {
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r, "limit", "after", "subscription_id", "event_id", "status", "order"); err != nil {
-		return err
-	}
-	limit, after, err := page(r)
-	if err != nil {
-		return err
-	}
-	newest, err := newestFirst(r)
+	p, err := readPage(r, true, "subscription_id", "event_id", "status")
 	if err != nil {
 		return err
 	}
@@ -54,12 +47,12 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	}
 	rows, err := s.store.ListDeliveries(r.Context(), store.ListDeliveriesParams{
 		WorkspaceID: workspaceID(r.Context()), SubscriptionID: q.Get("subscription_id"), EventID: q.Get("event_id"),
-		Status: q.Get("status"), After: after, Limit: limit + 1, Newest: newest,
+		Status: q.Get("status"), After: p.after, Limit: p.limit + 1, Newest: p.newest,
 	})
 	if err != nil {
 		return err
 	}
-	list(w, rows, limit, func(d store.Delivery) string { return d.ID }, func(d store.Delivery) any { return deliveryView(d) })
+	list(w, rows, p.limit, func(d store.Delivery) string { return d.ID }, func(d store.Delivery) any { return deliveryView(d) })
 	return nil
 }
 

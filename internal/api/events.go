@@ -114,24 +114,17 @@ func eventView(ev store.Event) map[string]any {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r, "limit", "after", "event_type", "order"); err != nil {
-		return err
-	}
-	limit, after, err := page(r)
-	if err != nil {
-		return err
-	}
-	newest, err := newestFirst(r)
+	p, err := readPage(r, true, "event_type")
 	if err != nil {
 		return err
 	}
 	rows, err := s.store.ListEvents(r.Context(), store.ListEventsParams{
-		WorkspaceID: workspaceID(r.Context()), EventType: r.URL.Query().Get("event_type"), After: after, Limit: limit + 1, Newest: newest,
+		WorkspaceID: workspaceID(r.Context()), EventType: r.URL.Query().Get("event_type"), After: p.after, Limit: p.limit + 1, Newest: p.newest,
 	})
 	if err != nil {
 		return err
 	}
-	list(w, rows, limit, func(e store.Event) string { return e.ID }, func(e store.Event) any { return eventView(e) })
+	list(w, rows, p.limit, func(e store.Event) string { return e.ID }, func(e store.Event) any { return eventView(e) })
 	return nil
 }
 

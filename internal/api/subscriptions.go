@@ -105,21 +105,18 @@ func checkSecret(secret string, standard bool) error {
 }
 
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r, "limit", "after", "event_type", "status"); err != nil {
-		return err
-	}
-	limit, after, err := page(r)
+	p, err := readPage(r, false, "event_type", "status")
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
 	rows, err := s.store.ListSubscriptions(r.Context(), store.ListSubscriptionsParams{
-		WorkspaceID: workspaceID(r.Context()), EventType: q.Get("event_type"), Status: q.Get("status"), After: after, Limit: limit + 1,
+		WorkspaceID: workspaceID(r.Context()), EventType: q.Get("event_type"), Status: q.Get("status"), After: p.after, Limit: p.limit + 1,
 	})
 	if err != nil {
 		return err
 	}
-	list(w, rows, limit, func(s store.Subscription) string { return s.ID }, func(s store.Subscription) any { return subscriptionView(s) })
+	list(w, rows, p.limit, func(s store.Subscription) string { return s.ID }, func(s store.Subscription) any { return subscriptionView(s) })
 	return nil
 }
 
