@@ -64,7 +64,7 @@ type result struct {
 // Request builds the POST for a job: the body of the event's shape and the
 // documented headers, plus Standard Webhooks headers when opted in.
 func Request(ctx context.Context, job *store.Job, userAgent string, now time.Time) (*http.Request, error) {
-	ev, sub := &job.Event, &job.Subscription
+	ev, sub := job.Event, job.Subscription
 	et, ok := catalog.Lookup(job.Delivery.EventType)
 	if !ok {
 		return nil, fmt.Errorf("event type %q: %w", job.Delivery.EventType, catalog.ErrUnknownType)

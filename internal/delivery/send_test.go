@@ -64,11 +64,11 @@ func testJob(t *testing.T, eventType string) *store.Job {
 	}
 	return &store.Job{
 		Delivery: store.Delivery{ID: "dlv_test1", EventID: "evt_test1", SubscriptionID: "whk_test1", EventType: eventType, Status: store.DeliveryPending},
-		Event: store.Event{
+		Event: &store.Event{
 			ID: "evt_test1", EventType: eventType, Data: []byte(et.Example),
 			OccurredAt: time.Date(2026, 6, 30, 19, 30, 0, 123456789, time.UTC),
 		},
-		Subscription: store.Subscription{
+		Subscription: &store.Subscription{
 			ID: "whk_test1", WebhookURL: "https://hooks.example.com/in?token=x", EventType: eventType,
 			SigningSecret: "s3cret", Status: store.SubscriptionActive,
 		},
@@ -119,7 +119,7 @@ func TestRequest(t *testing.T) {
 			t.Parallel()
 			job := testJob(t, tt.eventType)
 			if tt.edit != nil {
-				tt.edit(&job.Subscription)
+				tt.edit(job.Subscription)
 			}
 			req, err := Request(t.Context(), job, "revdesk-test/1", now)
 			if err != nil {

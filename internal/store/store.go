@@ -117,9 +117,11 @@ type Attempt struct {
 // Job is a delivery with what sending it needs: its event and subscription as
 // they are at claim time.
 type Job struct {
-	Delivery     Delivery
-	Event        Event
-	Subscription Subscription
+	Delivery Delivery
+	// Event and Subscription are shared by the jobs of one ingest or claim
+	// (an event's fan-out, a subscription's deliveries): read only.
+	Event        *Event
+	Subscription *Subscription
 	// Deleted is true when the subscription was deleted after the delivery
 	// was created; such jobs are completed as skipped.
 	Deleted bool

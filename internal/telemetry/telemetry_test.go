@@ -294,8 +294,8 @@ func wantAttrs(t *testing.T, s exported, want map[string]string) {
 func job(deliveryID string) store.Job {
 	return store.Job{
 		Delivery: store.Delivery{ID: deliveryID, SubscriptionID: "sub_1", EventID: "evt_1", EventType: "new_call"},
-		Event:    store.Event{ID: "evt_1", EventType: "new_call", OccurredAt: time.Now(), Data: []byte(`{"id":"call_1"}`)},
-		Subscription: store.Subscription{ID: "sub_1", WebhookURL: "https://receiver.example/hook",
+		Event:    &store.Event{ID: "evt_1", EventType: "new_call", OccurredAt: time.Now(), Data: []byte(`{"id":"call_1"}`)},
+		Subscription: &store.Subscription{ID: "sub_1", WebhookURL: "https://receiver.example/hook",
 			EventType: "new_call", Status: store.SubscriptionActive},
 	}
 }

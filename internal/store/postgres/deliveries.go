@@ -162,9 +162,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	}
 	rows, err := br.Query()
 	jobs, err := rowsOf(rows, err, func(r pgx.Row) (store.Job, error) {
-		var j store.Job
-		dest := append(deliveryDest(&j.Delivery), eventDest(&j.Event)...)
-		dest = append(dest, subscriptionDest(&j.Subscription)...)
+		j := store.Job{Event: &store.Event{}, Subscription: &store.Subscription{}}
+		dest := append(deliveryDest(&j.Delivery), eventDest(j.Event)...)
+		dest = append(dest, subscriptionDest(j.Subscription)...)
 		err := r.Scan(append(dest, &j.Deleted)...)
 		return j, err
 	})

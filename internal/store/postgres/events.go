@@ -176,7 +176,7 @@ type routeKey struct{ workspace, eventType string }
 
 // insertEvents stores the events of the fresh requests and, in the same
 // round trip, reads the active subscriptions that could match them.
-func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fresh []bool, t time.Time) ([]eventRef, map[routeKey][]store.Subscription, error) {
+func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fresh []bool, t time.Time) ([]eventRef, map[routeKey][]*store.Subscription, error) {
 	var events []eventRef
 	var (
 		cID, cWs, cType, cWf, cCamp, cSrc []string
@@ -240,10 +240,10 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 	if err != nil {
 		return nil, nil, err
 	}
-	subs := map[routeKey][]store.Subscription{}
-	for _, sub := range list {
-		k := routeKey{sub.WorkspaceID, sub.EventType}
-		subs[k] = append(subs[k], sub)
+	subs := map[routeKey][]*store.Subscription{}
+	for i := range list {
+		k := routeKey{list[i].WorkspaceID, list[i].EventType}
+		subs[k] = append(subs[k], &list[i])
 	}
 	return events, subs, br.Close()
 }
@@ -266,7 +266,7 @@ func duplicateEvent(all, inserted []string) error {
 
 // matches reports whether sub's scope admits e: a scoped subscription only
 // receives events carrying its workflow or campaign.
-func matches(sub store.Subscription, e store.Event) bool {
+func matches(sub *store.Subscription, e *store.Event) bool {
 	return (sub.WorkflowID == "" || sub.WorkflowID == e.WorkflowID) &&
 		(sub.CampaignID == "" || sub.CampaignID == e.CampaignID)
 }
@@ -275,7 +275,7 @@ func matches(sub store.Subscription, e store.Event) bool {
 // deliveries in one statement and fills the fresh requests' results.
 // Disabled subscriptions get a delivery recorded as skipped, not a job.
 func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult,
-	events []eventRef, subs map[routeKey][]store.Subscription, t time.Time) error {
+	events []eventRef, subs map[routeKey][]*store.Subscription, t time.Time) error {
 	for i, r := range reqs {
 		if !results[i].Replayed {
 			results[i] = store.IngestResult{ResponseIDs: r.ResponseIDs, Jobs: []store.Job{}}
@@ -286,10 +286,11 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		cOwner                                 []*string
 		cNext, cUntil                          []*time.Time
 	)
-	for _, ref := range events {
+	for i := range events {
+		ref := &events[i]
 		req := reqs[ref.req]
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
-			if !matches(sub, ref.event) {
+			if !matches(sub, &ref.event) {
 				continue
 			}
 			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: ref.event.WorkspaceID,
@@ -302,7 +303,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil
 				}
-				results[ref.req].Jobs = append(results[ref.req].Jobs, store.Job{Delivery: d, Event: ref.event, Subscription: sub})
+				results[ref.req].Jobs = append(results[ref.req].Jobs, store.Job{Delivery: d, Event: &ref.event, Subscription: sub})
 			}
 			cID, cWs, cEvent, cSub, cType, cStatus = append(cID, d.ID), append(cWs, d.WorkspaceID),
 				append(cEvent, d.EventID), append(cSub, d.SubscriptionID), append(cType, d.EventType),

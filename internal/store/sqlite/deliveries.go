@@ -148,17 +148,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 }
 
 func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, error) {
-	events := map[string]store.Event{}
-	subs := map[string]store.Subscription{}
+	events := map[string]*store.Event{}
+	subs := map[string]*store.Subscription{}
 	deleted := map[string]bool{}
 	var eventIDs, subIDs []any
 	for _, d := range ds {
 		if _, ok := events[d.EventID]; !ok {
-			events[d.EventID] = store.Event{}
+			events[d.EventID] = nil
 			eventIDs = append(eventIDs, d.EventID)
 		}
 		if _, ok := subs[d.SubscriptionID]; !ok {
-			subs[d.SubscriptionID] = store.Subscription{}
+			subs[d.SubscriptionID] = nil
 			subIDs = append(subIDs, d.SubscriptionID)
 		}
 	}
@@ -173,7 +173,7 @@ func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, err
 		if err != nil {
 			return nil, err
 		}
-		events[e.ID] = e
+		events[e.ID] = &e
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate(err)
@@ -189,7 +189,7 @@ func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, err
 		if err != nil {
 			return nil, err
 		}
-		subs[sub.ID], deleted[sub.ID] = sub, del
+		subs[sub.ID], deleted[sub.ID] = &sub, del
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate(err)

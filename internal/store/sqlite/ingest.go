@@ -19,7 +19,7 @@ import (
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
 	results := make([]store.IngestResult, len(reqs))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]store.Subscription{}}
+		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
 		for i, req := range reqs {
 			var err error
 			if results[i], err = in.request(req); err != nil {
@@ -44,7 +44,7 @@ type ingester struct {
 	ctx        context.Context
 	tx         *sql.Tx
 	now        time.Time
-	routes     map[routeKey][]store.Subscription
+	routes     map[routeKey][]*store.Subscription
 	events     []any
 	deliveries []any
 }
@@ -103,7 +103,7 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 		if err != nil {
 			return res, err
 		}
-		event := store.Event{
+		event := &store.Event{
 			ID: e.ID, WorkspaceID: req.WorkspaceID, EventType: e.EventType, WorkflowID: e.WorkflowID,
 			CampaignID: e.CampaignID, OccurredAt: fromNS(ns(e.OccurredAt)), Data: e.Data,
 			SourceEventID: e.SourceEventID, CreatedAt: created,
@@ -138,7 +138,7 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 
 // subscriptions returns the subscriptions (active or disabled, not deleted)
 // of a workspace for one event type, read once per Ingest call.
-func (in *ingester) subscriptions(workspaceID, eventType string) ([]store.Subscription, error) {
+func (in *ingester) subscriptions(workspaceID, eventType string) ([]*store.Subscription, error) {
 	key := routeKey{workspaceID, eventType}
 	if subs, ok := in.routes[key]; ok {
 		return subs, nil
@@ -150,13 +150,13 @@ func (in *ingester) subscriptions(workspaceID, eventType string) ([]store.Subscr
 		return nil, err
 	}
 	defer rows.Close()
-	var subs []store.Subscription
+	var subs []*store.Subscription
 	for rows.Next() {
 		sub, _, err := scanSubscription(rows)
 		if err != nil {
 			return nil, err
 		}
-		subs = append(subs, sub)
+		subs = append(subs, &sub)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
