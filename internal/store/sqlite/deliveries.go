@@ -51,10 +51,28 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 		return store.Delivery{}, nil, translate(err)
 	}
 	defer tx.Rollback()
-	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	var first struct {
+		id, class, error  sql.NullString
+		at, code, latency sql.NullInt64
+		body              []byte
+	}
+	var d store.Delivery
+	var next sql.NullInt64
+	var created, updated int64
+	err = tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, first_attempt_id, first_at, first_status_code,
+		first_latency_ns, first_error_class, first_error, first_response_body FROM deliveries
+		WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&d.ID, &d.WorkspaceID, &d.EventID,
+		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated,
+		&first.id, &first.at, &first.code, &first.latency, &first.class, &first.error, &first.body)
 	if err != nil {
-		return d, nil, err
+		return d, nil, translate(err)
+	}
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	attempts := []store.Attempt{}
+	if first.at.Valid {
+		attempts = append(attempts, store.Attempt{ID: first.id.String, DeliveryID: d.ID, Number: 1,
+			At: fromNS(first.at.Int64), StatusCode: int(first.code.Int64), Latency: time.Duration(first.latency.Int64),
+			ErrorClass: first.class.String, Error: first.error.String, ResponseBody: string(first.body)})
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, delivery_id, number, at, status_code, latency_ns, error_class,
 		error, response_body FROM attempts WHERE delivery_id = ? ORDER BY number`, id)
@@ -62,7 +80,6 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 		return d, nil, translate(err)
 	}
 	defer rows.Close()
-	attempts := []store.Attempt{}
 	for rows.Next() {
 		var a store.Attempt
 		var at, latency int64
@@ -202,7 +219,9 @@ func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, err
 	return jobs, nil
 }
 
-// CompleteDeliveries applies completions in order in one transaction.
+// CompleteDeliveries applies completions in order in one transaction. A
+// first attempt is written into the delivery's row by the update itself
+// (migration 00002); only later attempts cost an attempts row.
 // Subscription bookkeeping (failure streak, disabling) is folded per
 // subscription and written once, so a batch to one endpoint costs one row
 // update at most.
@@ -210,8 +229,22 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 	if len(cs) == 0 {
 		return nil
 	}
+	now := time.Now()
+	// Attempt ids and times are settled before the update, which may store
+	// them inline; they are set in cs too, so a retried batch keeps them.
+	for i := range cs {
+		if a := cs[i].Attempt; a != nil && (a.At.IsZero() || a.ID == "") {
+			c := *a
+			if c.At.IsZero() {
+				c.At = now
+			}
+			if c.ID == "" {
+				c.ID = ids.NewAt(ids.Attempt, c.At)
+			}
+			cs[i].Attempt = &c
+		}
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		now := time.Now()
 		byID := make(map[string]*store.Completion, len(cs))
 		for i := range cs {
 			byID[cs[i].DeliveryID] = &cs[i]
@@ -234,19 +267,15 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 			if c.DisableReason != "" {
 				st.disable = c.DisableReason
 			}
-			if c.Attempt == nil {
+			a := c.Attempt
+			if a == nil {
 				continue
 			}
-			a := *c.Attempt
-			if a.At.IsZero() {
-				a.At = now
+			if d.attempts > 1 {
+				// The body is stored as a BLOB: receivers may answer with any bytes.
+				attempts = append(attempts, c.DeliveryID, d.attempts, a.ID, ns(a.At), a.StatusCode,
+					int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody))
 			}
-			if a.ID == "" {
-				a.ID = ids.NewAt(ids.Attempt, a.At)
-			}
-			// The body is stored as a BLOB: receivers may answer with any bytes.
-			attempts = append(attempts, c.DeliveryID, d.attempts, a.ID, ns(a.At), a.StatusCode,
-				int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody))
 			if c.Status == store.DeliverySucceeded {
 				st.cleared, st.firstFail = true, nil
 			} else if st.firstFail == nil {
@@ -275,15 +304,28 @@ type completed struct {
 // Store.init for the columns).
 const attemptInsertCols = 9
 
+// completeCols is the number of values per completion in completeQuery.
+const completeCols = 13
+
 // completeQuery is the multi-row UPDATE … FROM (VALUES …) of rows
-// completions: 6 values per completion, then the time.
+// completions, completeCols values each, then the time. A row without
+// attempts yet takes the completion's attempt (NULLs when there is none)
+// as its first.
 func completeQuery(rows int) string {
-	return `WITH c (id, owner, status, attempted, next, last_error) AS (VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", rows), ",") + `)
+	return `WITH c (id, owner, status, attempted, next, last_error,
+			att_id, att_at, att_code, att_latency, att_class, att_error, att_body) AS (VALUES ` +
+		strings.TrimSuffix(strings.Repeat("("+placeholders(completeCols)+"),", rows), ",") + `)
 		UPDATE deliveries SET status = c.status, attempts = deliveries.attempts + c.attempted,
 			next_attempt_at = c.next, due_at = c.next,
 			last_error = CASE WHEN c.attempted = 1 THEN c.last_error ELSE deliveries.last_error END,
-			lease_owner = NULL, lease_until = NULL, updated_at = ?` + strconv.Itoa(rows*6+1) + `
+			lease_owner = NULL, lease_until = NULL, updated_at = ?` + strconv.Itoa(rows*completeCols+1) + `,
+			first_attempt_id = iif(deliveries.attempts = 0, c.att_id, deliveries.first_attempt_id),
+			first_at = iif(deliveries.attempts = 0, c.att_at, deliveries.first_at),
+			first_status_code = iif(deliveries.attempts = 0, c.att_code, deliveries.first_status_code),
+			first_latency_ns = iif(deliveries.attempts = 0, c.att_latency, deliveries.first_latency_ns),
+			first_error_class = iif(deliveries.attempts = 0, c.att_class, deliveries.first_error_class),
+			first_error = iif(deliveries.attempts = 0, c.att_error, deliveries.first_error),
+			first_response_body = iif(deliveries.attempts = 0, c.att_body, deliveries.first_response_body)
 		FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
 			AND deliveries.status = 'pending'
 		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`
@@ -296,7 +338,7 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 	var done []completed
 	for len(cs) > 0 {
 		st, n := s.complete.next(ctx, tx, len(cs))
-		args := make([]any, 0, n*6+1)
+		args := make([]any, 0, n*completeCols+1)
 		for _, c := range cs[:n] {
 			var next any
 			if c.Status == store.DeliveryPending {
@@ -306,14 +348,16 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 				}
 				next = ns(t)
 			}
-			attempted, lastError := 0, ""
-			if c.Attempt != nil {
-				attempted, lastError = 1, c.Attempt.Error
+			if a := c.Attempt; a != nil {
+				lastError := a.Error
 				if lastError == "" {
-					lastError = c.Attempt.ErrorClass
+					lastError = a.ErrorClass
 				}
+				args = append(args, c.DeliveryID, c.Owner, c.Status, 1, next, lastError,
+					a.ID, ns(a.At), a.StatusCode, int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody))
+			} else {
+				args = append(args, c.DeliveryID, c.Owner, c.Status, 0, next, "", nil, nil, nil, nil, nil, nil, nil)
 			}
-			args = append(args, c.DeliveryID, c.Owner, c.Status, attempted, next, lastError)
 		}
 		// The time is numbered after the VALUES parameters, which come first.
 		args = append(args, ns(now))

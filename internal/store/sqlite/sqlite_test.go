@@ -167,3 +167,56 @@ func BenchmarkClaimComplete(b *testing.B) {
 	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(benchBatch/(cpuPerOp/1e9), "rows/cpu-s")
 }
+
+// A first attempt recorded before migration 00002 is an attempts row; the
+// deliveries it belongs to must read and complete as before.
+func TestFirstAttemptFromBeforeInlining(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t)
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws.ID,
+		WebhookURL: "https://example.com/a", EventType: "new_call"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := benchRequest(ws.ID)
+	req[0].Events, req[0].ResponseIDs = req[0].Events[:1], req[0].ResponseIDs[:1]
+	if _, err := s.Ingest(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	jobs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Owner: "o", Now: now, LeaseUntil: now.Add(time.Hour), Limit: 1})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
+	}
+	id := jobs[0].Delivery.ID
+	// What a completion wrote before the migration: attempt 1 as a row.
+	if _, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', attempts = 1,
+		lease_owner = NULL, lease_until = NULL, due_at = ?1, next_attempt_at = ?1 WHERE id = ?2`, ns(now), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO attempts VALUES (?, 1, ?, ?, 500, 1000, 'http_status',
+		'endpoint answered 500', x'')`, id, ids.New(ids.Attempt), ns(now)); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(time.Second)
+	if _, err := s.ClaimDeliveries(ctx, store.ClaimParams{Owner: "o", Now: later, LeaseUntil: later.Add(time.Hour), Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteDeliveries(ctx, []store.Completion{{DeliveryID: id, SubscriptionID: sub.ID, Owner: "o",
+		Status: store.DeliverySucceeded, Attempt: &store.Attempt{At: later, StatusCode: 200}}}); err != nil {
+		t.Fatal(err)
+	}
+	d, attempts, err := s.GetDelivery(ctx, ws.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != store.DeliverySucceeded || d.Attempts != 2 || len(attempts) != 2 ||
+		attempts[0].Number != 1 || attempts[0].StatusCode != 500 || attempts[1].Number != 2 || attempts[1].StatusCode != 200 {
+		t.Errorf("delivery %+v with attempts %+v, want succeeded on attempt 2 after a 500", d, attempts)
+	}
+}
