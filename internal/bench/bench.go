@@ -56,9 +56,14 @@ type Result struct {
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
-	RawPostsPerSec float64 `json:"raw_loopback_posts_per_sec"`
-	CeilingRatio   float64 `json:"ratio_to_loopback_ceiling"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// CPUMicrosPerDelivery is this process's CPU time (server, sink and
+	// load generator when in-process) per delivery over the measured
+	// phase: steadier than the rates on a shared machine, so it is what
+	// to compare when judging a change.
+	CPUMicrosPerDelivery float64 `json:"cpu_us_per_delivery"`
+	RawPostsPerSec       float64 `json:"raw_loopback_posts_per_sec"`
+	CeilingRatio         float64 `json:"ratio_to_loopback_ceiling"`
 }
 
 const benchKey = "rdk_bench_local_key"
@@ -122,7 +127,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer close(stopBar)
 
 	sk.down.Store(o.Backlog)
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
 	if err := ingestAll(ctx, c, o); err != nil {
 		return nil, err
 	}
@@ -130,7 +135,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.IngestEventsPerSec = float64(o.Events) / ingestDur.Seconds()
 	if o.Backlog {
 		sk.down.Store(false)
-		start = time.Now() // measure the drain
+		start, cpuStart = time.Now(), cpuTime() // measure the drain
 	}
 	select {
 	case <-sk.done:
@@ -139,6 +144,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	elapsed := time.Since(start)
 	res.Deliveries = sk.received.Load()
+	res.CPUMicrosPerDelivery = float64((cpuTime() - cpuStart).Microseconds()) / float64(res.Deliveries)
 	res.Seconds = elapsed.Seconds()
 	res.DeliveriesPerSec = float64(res.Deliveries) / elapsed.Seconds()
 	res.CeilingRatio = res.DeliveriesPerSec / res.RawPostsPerSec
@@ -156,6 +162,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.PeakRSSMiB = float64(ru.Maxrss) / 1024 // Linux reports KiB
 	}
 	return res, nil
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func progressOut(w io.Writer) io.Writer {

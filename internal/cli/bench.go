@@ -72,9 +72,10 @@ deliveries/s       %.0f
 ingest events/s    %.0f
 latency ms         p50 %.2f  p90 %.2f  p99 %.2f  max %.2f
 peak RSS           %.0f MiB (this process)
+CPU per delivery   %.1f µs (this process)
 loopback ceiling   %.0f POST/s
 ratio to ceiling   %.2f
 `, res.Engine, res.Subscriptions, res.Events, res.Deliveries, res.Seconds, res.DeliveriesPerSec, res.IngestEventsPerSec,
-		res.LatencyMS.P50, res.LatencyMS.P90, res.LatencyMS.P99, res.LatencyMS.Max, res.PeakRSSMiB, res.RawPostsPerSec, res.CeilingRatio)
+		res.LatencyMS.P50, res.LatencyMS.P90, res.LatencyMS.P99, res.LatencyMS.Max, res.PeakRSSMiB, res.CPUMicrosPerDelivery, res.RawPostsPerSec, res.CeilingRatio)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -120,12 +121,14 @@ func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string,
 	// installed a provider (looked up each time, so a provider installed or
 	// replaced later is followed). No trace headers are injected into the
 	// request: receivers get exactly the documented headers.
-	ctx, span := otel.Tracer(tracerName).Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() { // spares building attributes for the no-op tracer
+		span.SetAttributes(
 			attribute.String("revdesk.delivery_id", job.Delivery.ID),
 			attribute.String("revdesk.event_type", job.Delivery.EventType),
 			attribute.String("revdesk.subscription_id", job.Subscription.ID),
-		))
+		)
+	}
 	defer func() { endSpan(span, &r.attempt) }()
 	start := time.Now()
 	r = result{attempt: store.Attempt{DeliveryID: job.Delivery.ID, Number: job.Delivery.Attempts + 1, At: start}}
@@ -147,7 +150,10 @@ func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string,
 		return r
 	}
 	defer resp.Body.Close()
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, responseKeep))
+	buf := keepBuffers.Get().(*[responseKeep]byte)
+	defer keepBuffers.Put(buf)
+	n, _ := io.ReadFull(resp.Body, buf[:])
+	head := buf[:n]
 	// Reading the rest (bounded) lets the connection be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseReadCap-responseKeep))
 	r.attempt.Latency = time.Since(start)
@@ -166,6 +172,10 @@ func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string,
 	}
 	return r
 }
+
+// keepBuffers hold the start of responses while it is copied into the
+// attempt: one read buffer per send would be garbage at every delivery.
+var keepBuffers = sync.Pool{New: func() any { return new([responseKeep]byte) }}
 
 // tracerName is the instrumentation scope of delivery spans.
 const tracerName = "github.com/revdesk/webhooks/internal/delivery"

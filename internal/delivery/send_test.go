@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -321,6 +322,39 @@ func TestAttemptTimeout(t *testing.T) {
 	r := attempt(context.Background(), doer, testJob(t, "sms_sent"), "ua", 50*time.Millisecond)
 	if r.attempt.ErrorClass != netguard.ClassTimeout || !r.networkErr {
 		t.Errorf("class %q, networkErr %v; want %q, true", r.attempt.ErrorClass, r.networkErr, netguard.ClassTimeout)
+	}
+}
+
+func TestAttemptTimeoutCoversBody(t *testing.T) {
+	t.Parallel()
+	// A real receiver that answers 200 at once, then stalls its body: the
+	// client only bounds the wait for headers, so the attempt's own
+	// deadline is what ends the read.
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "partial")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	job := testJob(t, "sms_sent")
+	job.Subscription.WebhookURL = srv.URL + "/hook"
+	client := netguard.NewClient(netguard.Policy{AllowPrivate: true}, time.Minute)
+	done := make(chan result, 1)
+	go func() { done <- attempt(t.Context(), client, job, "ua", 100*time.Millisecond) }()
+	select {
+	case r := <-done:
+		t.Logf("%+v", r.attempt)
+		if r.attempt.StatusCode != http.StatusOK || r.attempt.ResponseBody != "partial" {
+			t.Errorf("status %d, body %q; want 200 and the part sent", r.attempt.StatusCode, r.attempt.ResponseBody)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the attempt is still reading a stalled body long after its timeout")
 	}
 }
 

@@ -192,10 +192,13 @@ func TestNewClientTransport(t *testing.T) {
 	if cfg := tr.TLSClientConfig; cfg == nil || cfg.MinVersion < 0x0303 || cfg.RootCAs != nil || cfg.InsecureSkipVerify {
 		t.Errorf("TLS config %+v, want TLS >= 1.2, system roots, verification on", cfg)
 	}
-	if tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives || !tr.ForceAttemptHTTP2 || tr.ResponseHeaderTimeout != 7*time.Second {
+	if tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives || !tr.ForceAttemptHTTP2 ||
+		tr.ResponseHeaderTimeout != 7*time.Second || !tr.DisableCompression {
 		t.Errorf("transport %+v", tr)
 	}
-	if c.Timeout != 7*time.Second || c.CheckRedirect == nil {
+	// The whole request is bounded by the caller's context, not by a
+	// per-request timer of the client.
+	if c.Timeout != 0 || c.CheckRedirect == nil {
 		t.Errorf("client timeout %v, CheckRedirect set %v", c.Timeout, c.CheckRedirect != nil)
 	}
 }
