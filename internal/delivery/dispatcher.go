@@ -91,8 +91,9 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
-	ready    []*lane // lanes with queued work and a free slot, in turn order
-	held     int     // deliveries queued or in flight
+	targets  map[string]target // parsed webhook URLs, see target
+	ready    []*lane           // lanes with queued work and a free slot, in turn order
+	held     int               // deliveries queued or in flight
 	inFlight int
 	draining bool
 	sends    sync.WaitGroup
@@ -111,6 +112,33 @@ type lane struct {
 type queued struct {
 	job        store.Job
 	leaseUntil time.Time
+	url        *url.URL // parsed job.Subscription.WebhookURL; nil if it does not parse
+}
+
+// target is a webhook URL parsed once: parsing costs more than building
+// the rest of a request, and a few URLs take most deliveries.
+type target struct {
+	url  *url.URL
+	lane string
+}
+
+// maxTargets bounds the parsed URLs kept; past it the cache starts over.
+const maxTargets = 10000
+
+// target returns the parsed form of a webhook URL. Caller holds mu.
+func (d *Dispatcher) target(raw string) target {
+	if t, ok := d.targets[raw]; ok {
+		return t
+	}
+	if len(d.targets) >= maxTargets {
+		clear(d.targets)
+	}
+	t := target{lane: raw}
+	if u, err := url.Parse(raw); err == nil {
+		t = target{url: u, lane: laneKey(u)}
+	}
+	d.targets[raw] = t
+	return t
 }
 
 type releaseReq struct {
@@ -129,6 +157,7 @@ func New(st store.Store, client Doer, cfg Config) *Dispatcher {
 		completed: make(chan store.Completion, cfg.Capacity),
 		released:  make(chan releaseReq, 64),
 		lanes:     map[string]*lane{},
+		targets:   map[string]target{},
 	}
 }
 
@@ -164,17 +193,17 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 			overflow = append(overflow, j.Delivery.ID)
 			continue
 		}
-		key := laneKey(j.Subscription.WebhookURL)
-		l := d.lanes[key]
+		t := d.target(j.Subscription.WebhookURL)
+		l := d.lanes[t.lane]
 		if l == nil {
-			l = &lane{key: key, limit: d.cfg.PerEndpoint}
-			d.lanes[key] = l
+			l = &lane{key: t.lane, limit: d.cfg.PerEndpoint}
+			d.lanes[t.lane] = l
 		}
 		if len(l.queue) >= d.cfg.LaneCapacity {
 			overflow = append(overflow, j.Delivery.ID)
 			continue
 		}
-		l.queue = append(l.queue, queued{job: j, leaseUntil: leaseUntil})
+		l.queue = append(l.queue, queued{job: j, leaseUntil: leaseUntil, url: t.url})
 		d.held++
 		d.markReady(l)
 	}
@@ -194,11 +223,7 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 }
 
 // laneKey is scheme://host:port of a webhook URL.
-func laneKey(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
+func laneKey(u *url.URL) string {
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
@@ -291,7 +316,7 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
 		return c, false
 	}
-	r := attempt(context.Background(), d.client, job, d.cfg.UserAgent, d.cfg.Timeout)
+	r := attempt(context.Background(), d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
 	c.Attempt = &r.attempt
 	now := time.Now()
 	switch {

@@ -236,7 +236,7 @@ func (f *fixture) delivery(t *testing.T, id string) (store.Delivery, []store.Att
 func (d *Dispatcher) laneState(url string) (inFlight, limit, queued int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	l := d.lanes[laneKey(url)]
+	l := d.lanes[d.target(url).lane]
 	if l == nil {
 		return 0, 0, 0
 	}
@@ -268,8 +268,9 @@ func TestLaneKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
 			t.Parallel()
-			if got := laneKey(tt.url); got != tt.want {
-				t.Errorf("laneKey(%q) = %q, want %q", tt.url, got, tt.want)
+			d := New(nil, nil, Config{Owner: "me"})
+			if got := d.target(tt.url).lane; got != tt.want {
+				t.Errorf("lane of %q = %q, want %q", tt.url, got, tt.want)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,12 @@ type result struct {
 // Request builds the POST for a job: the body of the event's shape and the
 // documented headers, plus Standard Webhooks headers when opted in.
 func Request(ctx context.Context, job *store.Job, userAgent string, now time.Time) (*http.Request, error) {
+	return newRequest(ctx, job, nil, userAgent, now)
+}
+
+// newRequest is Request to target, the subscription's URL parsed already
+// (nil: parse it here).
+func newRequest(ctx context.Context, job *store.Job, target *url.URL, userAgent string, now time.Time) (*http.Request, error) {
 	ev, sub := job.Event, job.Subscription
 	et, ok := catalog.Lookup(job.Delivery.EventType)
 	if !ok {
@@ -74,10 +81,17 @@ func Request(ctx context.Context, job *store.Job, userAgent string, now time.Tim
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.WebhookURL, bytes.NewReader(body))
+	if target == nil {
+		if target, err = url.Parse(sub.WebhookURL); err != nil {
+			return nil, err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
+	u := *target                                            // the request gets its own copy; the parsed form is shared
+	req.URL, req.Host = &u, strings.TrimSuffix(u.Host, ":") // as NewRequest does
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
@@ -116,7 +130,8 @@ func activeSecrets(sub *store.Subscription, now time.Time) []string {
 }
 
 // attempt makes one request for a job and records what happened.
-func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string, timeout time.Duration) (r result) {
+// target is the subscription's URL parsed already, or nil.
+func attempt(ctx context.Context, client Doer, job *store.Job, target *url.URL, userAgent string, timeout time.Duration) (r result) {
 	// Tracing: one client span per attempt, a no-op unless telemetry.Setup
 	// installed a provider (looked up each time, so a provider installed or
 	// replaced later is followed). No trace headers are injected into the
@@ -134,7 +149,7 @@ func attempt(ctx context.Context, client Doer, job *store.Job, userAgent string,
 	r = result{attempt: store.Attempt{DeliveryID: job.Delivery.ID, Number: job.Delivery.Attempts + 1, At: start}}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := Request(ctx, job, userAgent, start)
+	req, err := newRequest(ctx, job, target, userAgent, start)
 	if err != nil {
 		r.attempt.ErrorClass, r.attempt.Error = ClassBadRequest, err.Error()
 		r.forbidden = true

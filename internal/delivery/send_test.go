@@ -262,7 +262,7 @@ func TestAttemptClassification(t *testing.T) {
 			if tt.eventType != "" {
 				job.Delivery.EventType = tt.eventType
 			}
-			r := attempt(t.Context(), tt.doer, job, "ua", 5*time.Second)
+			r := attempt(t.Context(), tt.doer, job, nil, "ua", 5*time.Second)
 			t.Logf("%+v", r.attempt)
 			a := r.attempt
 			if a.ErrorClass != tt.wantClass || a.StatusCode != tt.wantStatus {
@@ -304,7 +304,7 @@ func TestAttemptKeepsStartOfResponse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := attempt(t.Context(), &fakeDoer{status: 200, body: tt.body}, testJob(t, "sms_sent"), "ua", time.Second)
+			r := attempt(t.Context(), &fakeDoer{status: 200, body: tt.body}, testJob(t, "sms_sent"), nil, "ua", time.Second)
 			if r.attempt.ResponseBody != tt.want {
 				t.Errorf("kept %d bytes %.40q…, want %d bytes %.40q…", len(r.attempt.ResponseBody), r.attempt.ResponseBody, len(tt.want), tt.want)
 			}
@@ -319,7 +319,7 @@ func TestAttemptTimeout(t *testing.T) {
 		<-r.Context().Done()
 		return nil, r.Context().Err()
 	})
-	r := attempt(context.Background(), doer, testJob(t, "sms_sent"), "ua", 50*time.Millisecond)
+	r := attempt(context.Background(), doer, testJob(t, "sms_sent"), nil, "ua", 50*time.Millisecond)
 	if r.attempt.ErrorClass != netguard.ClassTimeout || !r.networkErr {
 		t.Errorf("class %q, networkErr %v; want %q, true", r.attempt.ErrorClass, r.networkErr, netguard.ClassTimeout)
 	}
@@ -346,7 +346,7 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 	job.Subscription.WebhookURL = srv.URL + "/hook"
 	client := netguard.NewClient(netguard.Policy{AllowPrivate: true}, time.Minute)
 	done := make(chan result, 1)
-	go func() { done <- attempt(t.Context(), client, job, "ua", 100*time.Millisecond) }()
+	go func() { done <- attempt(t.Context(), client, job, nil, "ua", 100*time.Millisecond) }()
 	select {
 	case r := <-done:
 		t.Logf("%+v", r.attempt)
