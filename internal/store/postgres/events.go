@@ -215,6 +215,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 	// Duplicate ids are skipped rather than failing so the first one can be
 	// named in the conflict error.
 	b := &pgx.Batch{}
+	b.Queue(cachedPlans)
 	b.Queue(`INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id, occurred_at,
 			data, source_event_id, created_at)
 		SELECT *, $9::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -227,6 +228,9 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 		ORDER BY id`, rWs, rType)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, err
+	}
 	rows, err := br.Query()
 	inserted, err := rowsOf(rows, err, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
 	if err != nil {
