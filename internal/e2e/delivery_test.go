@@ -288,9 +288,11 @@ func TestRetentionPrunesOldDeliveries(t *testing.T) {
 		r := e.srv.do("GET", "/api/v1/deliveries/"+d["id"].(string), "")
 		return r.Status == http.StatusNotFound, "delivery older than the retention still there: " + string(r.Body)
 	})
-	if r := e.srv.do("GET", "/api/v1/events/"+ev, ""); r.Status != http.StatusNotFound {
-		t.Errorf("event of a pruned delivery still there: %d", r.Status)
-	}
+	// Events go in a later transaction of the same pass than deliveries.
+	eventually(t, 15*time.Second, func() (bool, string) {
+		r := e.srv.do("GET", "/api/v1/events/"+ev, "")
+		return r.Status == http.StatusNotFound, fmt.Sprintf("event of a pruned delivery still there: %d", r.Status)
+	})
 	if r := e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, ""); r.Status != http.StatusOK {
 		t.Errorf("retention removed the subscription: %d", r.Status)
 	}
