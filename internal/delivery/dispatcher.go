@@ -317,7 +317,10 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 		return c, false
 	}
 	r := attempt(context.Background(), d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
-	c.Attempt = &r.attempt
+	// A copy: pointing into r would keep the response headers alive until
+	// the outcome is written.
+	a := r.attempt
+	c.Attempt = &a
 	now := time.Now()
 	switch {
 	case r.attempt.ErrorClass == "":
