@@ -88,21 +88,27 @@ func TestNewAtSortsByTime(t *testing.T) {
 	if a == b {
 		t.Errorf("two ids of the same instant are equal: %q", a)
 	}
-	shuffled := slices.Clone(want)
-	slices.Reverse(shuffled)
-	slices.Sort(shuffled)
-	for i := 0; i < len(want); i += 20 {
-		// Within one instant order is random; across instants it is time order.
-		if !slices.Equal(sortedChunk(shuffled[i:i+20]), sortedChunk(want[i:i+20])) {
-			t.Fatalf("sorting ids does not group them by creation time at %d", i)
-		}
-	}
 }
 
-func sortedChunk(s []string) []string {
-	c := slices.Clone(s)
-	slices.Sort(c)
-	return c
+func TestNewAtSortsInCreationOrder(t *testing.T) {
+	// Not parallel: ids made by other tests in between could start a
+	// millisecond's sequence afresh.
+	at := time.Now()
+	made := make([]string, 1000)
+	for i := range made {
+		made[i] = ids.NewAt(ids.Delivery, at.Add(time.Duration(i%3)*time.Microsecond))
+	}
+	if !slices.IsSorted(made) {
+		for i := 1; i < len(made); i++ {
+			if made[i] <= made[i-1] {
+				t.Fatalf("id %d %q sorts before id %d %q made before it", i, made[i], i-1, made[i-1])
+			}
+		}
+	}
+	// The tail stays random: consecutive ids differ beyond the counter.
+	if made[0][len(made[0])-12:] == made[1][len(made[1])-12:] {
+		t.Errorf("consecutive ids %q and %q share their random tail", made[0], made[1])
+	}
 }
 
 func TestNewUsesCurrentTime(t *testing.T) {
