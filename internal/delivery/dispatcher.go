@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -82,7 +83,7 @@ func (c *Config) defaults() {
 // completed or released.
 type Dispatcher struct {
 	store  store.Store
-	client Doer
+	client http.RoundTripper
 	cfg    Config
 
 	wake      chan struct{}
@@ -147,7 +148,7 @@ type releaseReq struct {
 }
 
 // New makes a dispatcher; Run starts it.
-func New(st store.Store, client Doer, cfg Config) *Dispatcher {
+func New(st store.Store, client http.RoundTripper, cfg Config) *Dispatcher {
 	cfg.defaults()
 	return &Dispatcher{
 		store:     st,

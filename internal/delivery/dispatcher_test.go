@@ -23,21 +23,21 @@ import (
 // it is generous so a loaded machine does not fail the tests.
 const waitTimeout = 10 * time.Second
 
-// call is one request held by gateDoer until the test answers it.
+// call is one request held by gateTransport until the test answers it.
 type call struct {
 	req   *http.Request
 	reply chan int // the status code to answer with
 }
 
-// gateDoer holds every request until the test answers it, so tests decide
+// gateTransport holds every request until the test answers it, so tests decide
 // exactly when each send finishes.
-type gateDoer struct {
+type gateTransport struct {
 	started chan *call
 }
 
-func newGateDoer() *gateDoer { return &gateDoer{started: make(chan *call, 1024)} }
+func newGateTransport() *gateTransport { return &gateTransport{started: make(chan *call, 1024)} }
 
-func (g *gateDoer) Do(r *http.Request) (*http.Response, error) {
+func (g *gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	c := &call{req: r, reply: make(chan int, 1)}
 	g.started <- c
@@ -59,7 +59,7 @@ func deliveryID(r *http.Request) string {
 }
 
 // next waits for the next request to start.
-func (g *gateDoer) next(t *testing.T) *call {
+func (g *gateTransport) next(t *testing.T) *call {
 	t.Helper()
 	select {
 	case c := <-g.started:
@@ -71,7 +71,7 @@ func (g *gateDoer) next(t *testing.T) *call {
 }
 
 // none checks that no further request starts within a short while.
-func (g *gateDoer) none(t *testing.T) {
+func (g *gateTransport) none(t *testing.T) {
 	t.Helper()
 	select {
 	case c := <-g.started:
@@ -135,7 +135,7 @@ func (s *countingStore) releasedIDs() []string {
 type fixture struct {
 	d     *Dispatcher
 	st    *countingStore
-	doer  *gateDoer
+	doer  *gateTransport
 	obs   *fakeObserver
 	ws    string
 	owner string
@@ -152,7 +152,7 @@ func setup(t *testing.T, cfg Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: &countingStore{Store: db}, doer: newGateDoer(), obs: &fakeObserver{}, ws: ws.ID, owner: "proc-" + t.Name()}
+	f := &fixture{st: &countingStore{Store: db}, doer: newGateTransport(), obs: &fakeObserver{}, ws: ws.ID, owner: "proc-" + t.Name()}
 	cfg.Owner = f.owner
 	cfg.Observer = f.obs
 	cfg.Logger = slog.New(slog.NewTextHandler(tLogWriter{t}, nil))
@@ -281,7 +281,7 @@ func TestProcessOutcome(t *testing.T) {
 	schedule := []time.Duration{time.Minute, time.Hour}
 	tests := []struct {
 		name       string
-		doer       *fakeDoer
+		doer       *fakeTransport
 		attempts   int // attempts made before this one
 		edit       func(*store.Job)
 		leaseFor   time.Duration
@@ -293,27 +293,27 @@ func TestProcessOutcome(t *testing.T) {
 		wantCalls int
 		disable   bool
 	}{
-		{name: "success", doer: &fakeDoer{status: 200}, wantOK: true, wantStatus: store.DeliverySucceeded, wantCalls: 1},
-		{name: "500 retries on schedule", doer: &fakeDoer{status: 500}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
-		{name: "second retry uses second delay", doer: &fakeDoer{status: 500}, attempts: 1, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Hour, wantCalls: 1},
-		{name: "schedule exhausted", doer: &fakeDoer{status: 500}, attempts: 2, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
-		{name: "network error retries", doer: &fakeDoer{err: errConnRefused}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
-		{name: "redirect retries", doer: &fakeDoer{status: 302}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
-		{name: "429 with longer Retry-After waits for it", doer: &fakeDoer{status: 429, header: http.Header{"Retry-After": {"600"}}},
+		{name: "success", doer: &fakeTransport{status: 200}, wantOK: true, wantStatus: store.DeliverySucceeded, wantCalls: 1},
+		{name: "500 retries on schedule", doer: &fakeTransport{status: 500}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
+		{name: "second retry uses second delay", doer: &fakeTransport{status: 500}, attempts: 1, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Hour, wantCalls: 1},
+		{name: "schedule exhausted", doer: &fakeTransport{status: 500}, attempts: 2, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
+		{name: "network error retries", doer: &fakeTransport{err: errConnRefused}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
+		{name: "redirect retries", doer: &fakeTransport{status: 302}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
+		{name: "429 with longer Retry-After waits for it", doer: &fakeTransport{status: 429, header: http.Header{"Retry-After": {"600"}}},
 			wantOK: true, wantStatus: store.DeliveryPending, wantNext: 10 * time.Minute, exactNext: true, wantCalls: 1},
-		{name: "503 with shorter Retry-After keeps the schedule", doer: &fakeDoer{status: 503, header: http.Header{"Retry-After": {"1"}}},
+		{name: "503 with shorter Retry-After keeps the schedule", doer: &fakeTransport{status: 503, header: http.Header{"Retry-After": {"1"}}},
 			wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
-		{name: "Retry-After is capped", doer: &fakeDoer{status: 503, header: http.Header{"Retry-After": {"999999"}}},
+		{name: "Retry-After is capped", doer: &fakeTransport{status: 503, header: http.Header{"Retry-After": {"999999"}}},
 			wantOK: true, wantStatus: store.DeliveryPending, wantNext: 2 * time.Hour, exactNext: true, wantCalls: 1},
-		{name: "Retry-After ignored on 500", doer: &fakeDoer{status: 500, header: http.Header{"Retry-After": {"3600"}}},
+		{name: "Retry-After ignored on 500", doer: &fakeTransport{status: 500, header: http.Header{"Retry-After": {"3600"}}},
 			wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
-		{name: "410 fails and disables", doer: &fakeDoer{status: 410}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1, disable: true},
-		{name: "forbidden address fails at once", doer: &fakeDoer{err: forbiddenErr}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
-		{name: "deleted subscription skipped", doer: &fakeDoer{status: 200}, edit: func(j *store.Job) { j.Deleted = true },
+		{name: "410 fails and disables", doer: &fakeTransport{status: 410}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1, disable: true},
+		{name: "forbidden address fails at once", doer: &fakeTransport{err: forbiddenErr}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
+		{name: "deleted subscription skipped", doer: &fakeTransport{status: 200}, edit: func(j *store.Job) { j.Deleted = true },
 			wantOK: true, wantStatus: store.DeliverySkipped},
-		{name: "disabled subscription skipped", doer: &fakeDoer{status: 200}, edit: func(j *store.Job) { j.Subscription.Status = store.SubscriptionDisabled },
+		{name: "disabled subscription skipped", doer: &fakeTransport{status: 200}, edit: func(j *store.Job) { j.Subscription.Status = store.SubscriptionDisabled },
 			wantOK: true, wantStatus: store.DeliverySkipped},
-		{name: "lease too short is left alone", doer: &fakeDoer{status: 200}, leaseFor: 5 * time.Second, wantOK: false},
+		{name: "lease too short is left alone", doer: &fakeTransport{status: 200}, leaseFor: 5 * time.Second, wantOK: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

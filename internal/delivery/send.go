@@ -49,12 +49,6 @@ const (
 	responseKeep = 1 << 10
 )
 
-// Doer sends HTTP requests; *http.Client from netguard.NewClient is the one
-// used in production, so every request passes the address guard.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // result is what one attempt found out.
 type result struct {
 	attempt    store.Attempt
@@ -86,12 +80,17 @@ func newRequest(ctx context.Context, job *store.Job, target *url.URL, userAgent 
 			return nil, err
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	u := *target                                            // the request gets its own copy; the parsed form is shared
-	req.URL, req.Host = &u, strings.TrimSuffix(u.Host, ":") // as NewRequest does
+	// Built by hand rather than by http.NewRequest, which would parse the
+	// URL again for every delivery.
+	u := *target // the request gets its own copy; the parsed form is shared
+	req := (&http.Request{
+		Method: http.MethodPost, URL: &u, Host: strings.TrimSuffix(u.Host, ":"),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: make(http.Header, 8),
+		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)),
+		// Lets HTTP/2 resend the request on a new connection if the
+		// receiver refuses the stream.
+		GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+	}).WithContext(ctx)
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
@@ -131,7 +130,7 @@ func activeSecrets(sub *store.Subscription, now time.Time) []string {
 
 // attempt makes one request for a job and records what happened.
 // target is the subscription's URL parsed already, or nil.
-func attempt(ctx context.Context, client Doer, job *store.Job, target *url.URL, userAgent string, timeout time.Duration) (r result) {
+func attempt(ctx context.Context, client http.RoundTripper, job *store.Job, target *url.URL, userAgent string, timeout time.Duration) (r result) {
 	// Tracing: one client span per attempt, a no-op unless telemetry.Setup
 	// installed a provider (looked up each time, so a provider installed or
 	// replaced later is followed). No trace headers are injected into the
@@ -155,7 +154,7 @@ func attempt(ctx context.Context, client Doer, job *store.Job, target *url.URL, 
 		r.forbidden = true
 		return r
 	}
-	resp, err := client.Do(req)
+	resp, err := client.RoundTrip(req)
 	if err != nil {
 		r.attempt.Latency = time.Since(start)
 		r.attempt.ErrorClass = netguard.ErrorClass(err)

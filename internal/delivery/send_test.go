@@ -20,9 +20,9 @@ import (
 	"github.com/revdesk/webhooks/internal/store"
 )
 
-// fakeDoer answers every request with the same response or error and keeps
+// fakeTransport answers every request with the same response or error and keeps
 // the requests it saw (with their bodies read).
-type fakeDoer struct {
+type fakeTransport struct {
 	status int
 	header http.Header
 	body   string
@@ -33,7 +33,7 @@ type fakeDoer struct {
 	bodies [][]byte
 }
 
-func (f *fakeDoer) Do(r *http.Request) (*http.Response, error) {
+func (f *fakeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	b, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.reqs = append(f.reqs, r)
@@ -49,7 +49,7 @@ func (f *fakeDoer) Do(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(strings.NewReader(f.body)), Request: r}, nil
 }
 
-func (f *fakeDoer) calls() int {
+func (f *fakeTransport) calls() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.reqs)
@@ -230,7 +230,7 @@ func TestAttemptClassification(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name          string
-		doer          *fakeDoer
+		doer          *fakeTransport
 		eventType     string
 		wantClass     string
 		wantStatus    int
@@ -238,20 +238,20 @@ func TestAttemptClassification(t *testing.T) {
 		wantNetwork   bool
 		wantCalls     int
 	}{
-		{name: "200", doer: &fakeDoer{status: 200, body: "ok"}, wantStatus: 200, wantCalls: 1},
-		{name: "204", doer: &fakeDoer{status: 204}, wantStatus: 204, wantCalls: 1},
-		{name: "299", doer: &fakeDoer{status: 299}, wantStatus: 299, wantCalls: 1},
-		{name: "301", doer: &fakeDoer{status: 301}, wantClass: ClassRedirect, wantStatus: 301, wantCalls: 1},
-		{name: "308", doer: &fakeDoer{status: 308}, wantClass: ClassRedirect, wantStatus: 308, wantCalls: 1},
-		{name: "400", doer: &fakeDoer{status: 400}, wantClass: ClassHTTPStatus, wantStatus: 400, wantCalls: 1},
-		{name: "410", doer: &fakeDoer{status: 410}, wantClass: ClassGone, wantStatus: 410, wantCalls: 1},
-		{name: "429", doer: &fakeDoer{status: 429}, wantClass: ClassHTTPStatus, wantStatus: 429, wantCalls: 1},
-		{name: "500", doer: &fakeDoer{status: 500, body: "boom"}, wantClass: ClassHTTPStatus, wantStatus: 500, wantCalls: 1},
-		{name: "connection refused", doer: &fakeDoer{err: fmt.Errorf("dial: %w", errConnRefused)},
+		{name: "200", doer: &fakeTransport{status: 200, body: "ok"}, wantStatus: 200, wantCalls: 1},
+		{name: "204", doer: &fakeTransport{status: 204}, wantStatus: 204, wantCalls: 1},
+		{name: "299", doer: &fakeTransport{status: 299}, wantStatus: 299, wantCalls: 1},
+		{name: "301", doer: &fakeTransport{status: 301}, wantClass: ClassRedirect, wantStatus: 301, wantCalls: 1},
+		{name: "308", doer: &fakeTransport{status: 308}, wantClass: ClassRedirect, wantStatus: 308, wantCalls: 1},
+		{name: "400", doer: &fakeTransport{status: 400}, wantClass: ClassHTTPStatus, wantStatus: 400, wantCalls: 1},
+		{name: "410", doer: &fakeTransport{status: 410}, wantClass: ClassGone, wantStatus: 410, wantCalls: 1},
+		{name: "429", doer: &fakeTransport{status: 429}, wantClass: ClassHTTPStatus, wantStatus: 429, wantCalls: 1},
+		{name: "500", doer: &fakeTransport{status: 500, body: "boom"}, wantClass: ClassHTTPStatus, wantStatus: 500, wantCalls: 1},
+		{name: "connection refused", doer: &fakeTransport{err: fmt.Errorf("dial: %w", errConnRefused)},
 			wantClass: netguard.ClassConnectionRefused, wantNetwork: true, wantCalls: 1},
-		{name: "forbidden address", doer: &fakeDoer{err: forbiddenErr},
+		{name: "forbidden address", doer: &fakeTransport{err: forbiddenErr},
 			wantClass: netguard.ClassForbiddenAddress, wantForbidden: true, wantNetwork: true, wantCalls: 1},
-		{name: "unknown event type", doer: &fakeDoer{status: 200}, eventType: "nope",
+		{name: "unknown event type", doer: &fakeTransport{status: 200}, eventType: "nope",
 			wantClass: ClassBadRequest, wantForbidden: true, wantCalls: 0},
 	}
 	for _, tt := range tests {
@@ -304,7 +304,7 @@ func TestAttemptKeepsStartOfResponse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := attempt(t.Context(), &fakeDoer{status: 200, body: tt.body}, testJob(t, "sms_sent"), nil, "ua", time.Second)
+			r := attempt(t.Context(), &fakeTransport{status: 200, body: tt.body}, testJob(t, "sms_sent"), nil, "ua", time.Second)
 			if r.attempt.ResponseBody != tt.want {
 				t.Errorf("kept %d bytes %.40q…, want %d bytes %.40q…", len(r.attempt.ResponseBody), r.attempt.ResponseBody, len(tt.want), tt.want)
 			}
@@ -315,7 +315,7 @@ func TestAttemptKeepsStartOfResponse(t *testing.T) {
 func TestAttemptTimeout(t *testing.T) {
 	t.Parallel()
 	// A receiver that never answers is cut off by the attempt timeout.
-	doer := doerFunc(func(r *http.Request) (*http.Response, error) {
+	doer := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		<-r.Context().Done()
 		return nil, r.Context().Err()
 	})
@@ -344,7 +344,7 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	job := testJob(t, "sms_sent")
 	job.Subscription.WebhookURL = srv.URL + "/hook"
-	client := netguard.NewClient(netguard.Policy{AllowPrivate: true}, time.Minute)
+	client := netguard.NewTransport(netguard.Policy{AllowPrivate: true}, time.Minute)
 	done := make(chan result, 1)
 	go func() { done <- attempt(t.Context(), client, job, nil, "ua", 100*time.Millisecond) }()
 	select {
@@ -358,6 +358,6 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 	}
 }
 
-type doerFunc func(*http.Request) (*http.Response, error)
+type roundTripFunc func(*http.Request) (*http.Response, error)
 
-func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

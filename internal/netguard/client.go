@@ -7,19 +7,22 @@ import (
 	"time"
 )
 
-// NewClient returns the HTTP client every outbound delivery (test sends
-// included) must use. Its dialer applies p on every connection attempt;
-// timeout bounds the dial, the TLS handshake and the wait for response
-// headers. Callers bound a whole request, body included, with its context:
-// Client.Timeout would do the same at the cost of a timer goroutine per
-// request, which shows in delivery throughput.
-func NewClient(p Policy, timeout time.Duration) *http.Client {
+// NewTransport returns the HTTP transport every outbound delivery (test
+// sends included) must use. Its dialer applies p on every connection
+// attempt; timeout bounds the dial and the TLS handshake. Callers bound a
+// whole request with its context and call RoundTrip directly: an
+// http.Client would copy each request's headers (for redirects, which
+// deliveries never follow) and run a timer per request, costs that show in
+// delivery throughput. Without a Client nothing follows redirects: a 3xx
+// comes back as is (SPEC §4), and following would also let a public
+// endpoint bounce a delivery elsewhere.
+func NewTransport(p Policy, timeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{
 		Timeout:   timeout,
 		KeepAlive: 30 * time.Second,
 		Control:   p.Control,
 	}
-	tr := &http.Transport{
+	return &http.Transport{
 		// No proxy: HTTP(S)_PROXY would move the connection (and thus the
 		// guard) to the proxy, letting it reach what the guard refuses.
 		Proxy:       nil,
@@ -29,8 +32,6 @@ func NewClient(p Policy, timeout time.Duration) *http.Client {
 		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: timeout,
-		// Receivers must answer within the delivery timeout.
-		ResponseHeaderTimeout: timeout,
 		// No Accept-Encoding on deliveries: receivers see the documented
 		// headers, and the short response kept needs no gzip reader.
 		DisableCompression:    true,
@@ -44,13 +45,5 @@ func NewClient(p Policy, timeout time.Duration) *http.Client {
 		// Webhook receivers answer with a few headers; a huge header block
 		// is either broken or hostile.
 		MaxResponseHeaderBytes: 64 << 10,
-	}
-	return &http.Client{
-		Transport: tr,
-		// 3xx is a failed attempt (SPEC §4); following would also let a
-		// public endpoint bounce us elsewhere.
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
 	}
 }

@@ -1,6 +1,7 @@
 package netguard
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -100,7 +101,7 @@ func TestClientGuard(t *testing.T) {
 				t.Parallel()
 				r := startReceiver(t, tc.listen, nil)
 				u := "http://" + tc.host + ":" + r.port() + "/hook"
-				resp, err := NewClient(Policy{}, 5*time.Second).Post(u, "application/json", strings.NewReader("{}"))
+				resp, err := roundTrip(t, NewTransport(Policy{}, 5*time.Second), u, 5*time.Second)
 				if err == nil {
 					resp.Body.Close()
 					t.Fatalf("POST %s succeeded (%s), want it refused", u, resp.Status)
@@ -116,7 +117,7 @@ func TestClientGuard(t *testing.T) {
 				t.Parallel()
 				r := startReceiver(t, tc.listen, nil)
 				u := "http://" + tc.host + ":" + r.port() + "/hook"
-				resp, err := NewClient(Policy{AllowPrivate: true}, 5*time.Second).Post(u, "application/json", strings.NewReader("{}"))
+				resp, err := roundTrip(t, NewTransport(Policy{AllowPrivate: true}, 5*time.Second), u, 5*time.Second)
 				if err != nil {
 					t.Fatalf("POST %s: %v", u, err)
 				}
@@ -132,8 +133,8 @@ func TestClientGuard(t *testing.T) {
 func TestClientAllowPrefix(t *testing.T) {
 	t.Parallel()
 	v4 := startReceiver(t, "127.0.0.1:0", nil)
-	c := NewClient(Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, 5*time.Second)
-	resp, err := c.Get("http://127.0.0.1:" + v4.port() + "/")
+	tr := NewTransport(Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, 5*time.Second)
+	resp, err := roundTrip(t, tr, "http://127.0.0.1:"+v4.port()+"/", 5*time.Second)
 	if err != nil {
 		t.Fatalf("allowed prefix: %v", err)
 	}
@@ -142,7 +143,7 @@ func TestClientAllowPrefix(t *testing.T) {
 		t.Fatalf("allowed receiver got %d requests, want 1", v4.hits.Load())
 	}
 	v6 := startReceiver(t, "[::1]:0", nil)
-	if _, err := c.Get("http://[::1]:" + v6.port() + "/"); !errors.Is(err, ErrForbiddenAddress) {
+	if _, err := roundTrip(t, tr, "http://[::1]:"+v6.port()+"/", 5*time.Second); !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("[::1] outside the allowed prefix: %v, want ErrForbiddenAddress", err)
 	}
 	if v6.hits.Load() != 0 {
@@ -151,7 +152,8 @@ func TestClientAllowPrefix(t *testing.T) {
 }
 
 // A reachable receiver answering 302 to a loopback URL must not make the
-// client follow, even when the guard would let the redirect target through.
+// transport follow, even when the guard would let the redirect target
+// through.
 func TestClientDoesNotFollowRedirects(t *testing.T) {
 	t.Parallel()
 	for _, p := range []Policy{
@@ -162,7 +164,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		redirector := startReceiver(t, "127.0.0.1:0", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://127.0.0.1:"+target.port()+"/internal", http.StatusFound)
 		})
-		resp, err := NewClient(p, 5*time.Second).Post(redirector.srv.URL, "application/json", strings.NewReader("{}"))
+		resp, err := roundTrip(t, NewTransport(p, 5*time.Second), redirector.srv.URL, 5*time.Second)
 		if err != nil {
 			t.Fatalf("%+v: %v", p, err)
 		}
@@ -176,13 +178,9 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	}
 }
 
-func TestNewClientTransport(t *testing.T) {
+func TestNewTransport(t *testing.T) {
 	t.Parallel()
-	c := NewClient(Policy{}, 7*time.Second)
-	tr, ok := c.Transport.(*http.Transport)
-	if !ok {
-		t.Fatalf("Transport is %T", c.Transport)
-	}
+	tr := NewTransport(Policy{}, 7*time.Second)
 	if tr == http.DefaultTransport {
 		t.Fatal("shares http.DefaultTransport")
 	}
@@ -192,13 +190,23 @@ func TestNewClientTransport(t *testing.T) {
 	if cfg := tr.TLSClientConfig; cfg == nil || cfg.MinVersion < 0x0303 || cfg.RootCAs != nil || cfg.InsecureSkipVerify {
 		t.Errorf("TLS config %+v, want TLS >= 1.2, system roots, verification on", cfg)
 	}
+	// Whole requests are bounded by their context, not by a per-request
+	// timer of the transport.
 	if tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives || !tr.ForceAttemptHTTP2 ||
-		tr.ResponseHeaderTimeout != 7*time.Second || !tr.DisableCompression {
+		tr.TLSHandshakeTimeout != 7*time.Second || tr.ResponseHeaderTimeout != 0 || !tr.DisableCompression {
 		t.Errorf("transport %+v", tr)
 	}
-	// The whole request is bounded by the caller's context, not by a
-	// per-request timer of the client.
-	if c.Timeout != 0 || c.CheckRedirect == nil {
-		t.Errorf("client timeout %v, CheckRedirect set %v", c.Timeout, c.CheckRedirect != nil)
+}
+
+// roundTrip POSTs {} to u through rt as the dispatcher sends: RoundTrip
+// called directly, the request bounded by its context.
+func roundTrip(t *testing.T, rt http.RoundTripper, u string, timeout time.Duration) (*http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return rt.RoundTrip(req)
 }

@@ -20,7 +20,7 @@ const (
 	ClassNetwork           = "network"
 )
 
-// ErrorClass classifies an error returned by a client from NewClient (or by
+// ErrorClass classifies an error of a round trip through NewTransport (or of
 // reading its response body) into one of the Class constants, for recording
 // with a delivery attempt. It returns "" for a nil error. Redirects are never
 // followed, so there is no redirect class: a 3xx is an HTTP status, not an error.

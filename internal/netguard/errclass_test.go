@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -45,12 +44,12 @@ func TestErrorClassSynthetic(t *testing.T) {
 	}
 }
 
-// Real failures from a client built by NewClient, as the dispatcher sees them.
+// Real failures through a transport from NewTransport, as the dispatcher sees them.
 func TestErrorClassReal(t *testing.T) {
 	t.Parallel()
 	open := Policy{AllowPrivate: true}
-	post := func(c *http.Client, u string) error {
-		resp, err := c.Post(u, "application/json", strings.NewReader("{}"))
+	post := func(t *testing.T, p Policy, u string, timeout time.Duration) error {
+		resp, err := roundTrip(t, NewTransport(p, 5*time.Second), u, timeout)
 		if err == nil {
 			resp.Body.Close()
 			return fmt.Errorf("unexpected success: %s", resp.Status)
@@ -61,7 +60,7 @@ func TestErrorClassReal(t *testing.T) {
 	t.Run("forbidden", func(t *testing.T) {
 		t.Parallel()
 		r := startReceiver(t, "127.0.0.1:0", nil)
-		if got := ErrorClass(post(NewClient(Policy{}, 5*time.Second), r.srv.URL)); got != ClassForbiddenAddress {
+		if got := ErrorClass(post(t, Policy{}, r.srv.URL, 5*time.Second)); got != ClassForbiddenAddress {
 			t.Errorf("class %q", got)
 		}
 	})
@@ -73,7 +72,7 @@ func TestErrorClassReal(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		if err := post(NewClient(open, 5*time.Second), "http://"+addr+"/"); ErrorClass(err) != ClassConnectionRefused {
+		if err := post(t, open, "http://"+addr+"/", 5*time.Second); ErrorClass(err) != ClassConnectionRefused {
 			t.Errorf("class %q for %v", ErrorClass(err), err)
 		}
 	})
@@ -82,7 +81,7 @@ func TestErrorClassReal(t *testing.T) {
 		release := make(chan struct{})
 		r := startReceiver(t, "127.0.0.1:0", func(http.ResponseWriter, *http.Request) { <-release })
 		t.Cleanup(func() { close(release) }) // runs before the server's Close
-		if err := post(NewClient(open, 200*time.Millisecond), r.srv.URL); ErrorClass(err) != ClassTimeout {
+		if err := post(t, open, r.srv.URL, 200*time.Millisecond); ErrorClass(err) != ClassTimeout {
 			t.Errorf("class %q for %v", ErrorClass(err), err)
 		}
 	})
@@ -90,7 +89,7 @@ func TestErrorClassReal(t *testing.T) {
 		t.Parallel()
 		srv := httptest.NewTLSServer(http.NotFoundHandler()) // not signed by a trusted root
 		t.Cleanup(srv.Close)
-		if err := post(NewClient(open, 5*time.Second), srv.URL); ErrorClass(err) != ClassTLS {
+		if err := post(t, open, srv.URL, 5*time.Second); ErrorClass(err) != ClassTLS {
 			t.Errorf("class %q for %v", ErrorClass(err), err)
 		}
 	})
@@ -110,7 +109,7 @@ func TestErrorClassReal(t *testing.T) {
 			c.(*net.TCPConn).SetLinger(0) // close with RST
 			c.Close()
 		}()
-		if err := post(NewClient(open, 5*time.Second), "http://"+ln.Addr().String()+"/"); ErrorClass(err) != ClassConnectionReset {
+		if err := post(t, open, "http://"+ln.Addr().String()+"/", 5*time.Second); ErrorClass(err) != ClassConnectionReset {
 			t.Errorf("class %q for %v", ErrorClass(err), err)
 		}
 	})

@@ -173,7 +173,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
-	client := netguard.NewClient(policy, cfg.DeliveryTimeout)
+	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
 	owner := ownerName()
 	m := metrics.New(st)
 	disp := delivery.New(st, client, delivery.Config{

@@ -308,7 +308,7 @@ type fakeReceiver struct {
 	seen   []http.Header
 }
 
-func (f *fakeReceiver) Do(r *http.Request) (*http.Response, error) {
+func (f *fakeReceiver) RoundTrip(r *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	f.seen = append(f.seen, r.Header.Clone())
 	f.mu.Unlock()
