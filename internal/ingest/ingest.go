@@ -241,7 +241,11 @@ func (s *Service) commit(ctx context.Context, group []*request) {
 		}
 		return
 	}
-	var jobs []store.Job
+	n := 0
+	for i := range results {
+		n += len(results[i].Jobs)
+	}
+	jobs := make([]store.Job, 0, n)
 	stored := 0
 	for i, r := range group {
 		if err != nil {

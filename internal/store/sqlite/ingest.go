@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/revdesk/webhooks/internal/ids"
@@ -95,19 +96,29 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 		owner, leaseUntil = req.LeaseOwner, ns(req.LeaseUntil)
 		due = max(now, ns(req.LeaseUntil))
 	}
+	// Values repeated on every row are boxed once: each conversion to any
+	// would otherwise allocate, per column of every delivery.
+	var nowV, dueV, wsV any = now, due, req.WorkspaceID
 	res := store.IngestResult{ResponseIDs: req.ResponseIDs}
-	for _, e := range req.Events {
-		in.events = append(in.events, e.ID, req.WorkspaceID, e.EventType, e.WorkflowID,
-			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, now)
+	for i, e := range req.Events {
+		in.events = append(in.events, e.ID, wsV, e.EventType, e.WorkflowID,
+			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, nowV)
 		subs, err := in.subscriptions(req.WorkspaceID, e.EventType)
 		if err != nil {
 			return res, err
+		}
+		if i == 0 {
+			// Batches are mostly of one type: size for every event routing
+			// like the first.
+			in.deliveries = slices.Grow(in.deliveries, len(req.Events)*len(subs)*deliveryInsertCols)
+			res.Jobs = make([]store.Job, 0, len(req.Events)*len(subs))
 		}
 		event := &store.Event{
 			ID: e.ID, WorkspaceID: req.WorkspaceID, EventType: e.EventType, WorkflowID: e.WorkflowID,
 			CampaignID: e.CampaignID, OccurredAt: fromNS(ns(e.OccurredAt)), Data: e.Data,
 			SourceEventID: e.SourceEventID, CreatedAt: created,
 		}
+		var eventIDV, typeV any = e.ID, e.EventType
 		for _, sub := range subs {
 			if (sub.WorkflowID != "" && sub.WorkflowID != e.WorkflowID) ||
 				(sub.CampaignID != "" && sub.CampaignID != e.CampaignID) {
@@ -115,12 +126,12 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 			}
 			id := ids.NewAt(ids.Delivery, in.now)
 			if sub.Status != store.SubscriptionActive {
-				in.deliveries = append(in.deliveries, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
-					store.DeliverySkipped, nil, nil, nil, nil, now, now)
+				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
+					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV)
 				continue
 			}
-			in.deliveries = append(in.deliveries, id, req.WorkspaceID, e.ID, sub.ID, e.EventType,
-				store.DeliveryPending, now, due, owner, leaseUntil, now, now)
+			in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
+				store.DeliveryPending, nowV, dueV, owner, leaseUntil, nowV, nowV)
 			next := created
 			res.Jobs = append(res.Jobs, store.Job{
 				Delivery: store.Delivery{
