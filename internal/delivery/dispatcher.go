@@ -104,47 +104,10 @@ type Dispatcher struct {
 // failure and grows back on success, so a dead endpoint soon holds one slot.
 type lane struct {
 	key      string
-	queue    queue
+	queue    []queued
 	inFlight int
 	limit    int
 	isReady  bool
-}
-
-// queue is a lane's FIFO. Popping advances head instead of reslicing, so
-// the backing array is reused rather than reallocated as deliveries flow
-// through (slicing off the front made every append past the end copy the
-// queue into a new array).
-type queue struct {
-	items []queued
-	head  int
-}
-
-func (q *queue) len() int { return len(q.items) - q.head }
-
-func (q *queue) push(it queued) {
-	if q.head > 0 && len(q.items) == cap(q.items) && q.head >= len(q.items)/2 {
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:]) // the backing array must not keep jobs alive
-		q.items, q.head = q.items[:n], 0
-	}
-	q.items = append(q.items, it)
-}
-
-func (q *queue) pop() queued {
-	it := q.items[q.head]
-	q.items[q.head] = queued{}
-	q.head++
-	if q.head == len(q.items) {
-		q.items, q.head = q.items[:0], 0
-	}
-	return it
-}
-
-// takeAll empties the queue and returns what it held.
-func (q *queue) takeAll() []queued {
-	all := q.items[q.head:]
-	*q = queue{}
-	return all
 }
 
 type queued struct {
@@ -237,11 +200,11 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 			l = &lane{key: t.lane, limit: d.cfg.PerEndpoint}
 			d.lanes[t.lane] = l
 		}
-		if l.queue.len() >= d.cfg.LaneCapacity {
+		if len(l.queue) >= d.cfg.LaneCapacity {
 			overflow = append(overflow, j.Delivery.ID)
 			continue
 		}
-		l.queue.push(queued{job: j, leaseUntil: leaseUntil, url: t.url})
+		l.queue = append(l.queue, queued{job: j, leaseUntil: leaseUntil, url: t.url})
 		d.held++
 		d.markReady(l)
 	}
@@ -271,7 +234,7 @@ func laneKey(u *url.URL) string {
 
 // markReady puts a lane in the turn order if it can send. Caller holds mu.
 func (d *Dispatcher) markReady(l *lane) {
-	if !l.isReady && l.queue.len() > 0 && l.inFlight < l.limit {
+	if !l.isReady && len(l.queue) > 0 && l.inFlight < l.limit {
 		l.isReady = true
 		d.ready = append(d.ready, l)
 	}
@@ -284,7 +247,9 @@ func (d *Dispatcher) pump() {
 		l := d.ready[0]
 		d.ready = d.ready[1:]
 		l.isReady = false
-		q := l.queue.pop()
+		q := l.queue[0]
+		l.queue[0] = queued{} // the backing array must not keep the job alive
+		l.queue = l.queue[1:]
 		l.inFlight++
 		d.inFlight++
 		d.markReady(l)
@@ -313,7 +278,7 @@ func (d *Dispatcher) send(l *lane, q queued) {
 		}
 	}
 	d.markReady(l)
-	if l.queue.len() == 0 && l.inFlight == 0 {
+	if len(l.queue) == 0 && l.inFlight == 0 {
 		delete(d.lanes, l.key)
 	}
 	d.pump()
@@ -400,11 +365,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.draining = true
 	var back []string
 	for _, l := range d.lanes {
-		left := l.queue.takeAll()
-		for _, q := range left {
+		for _, q := range l.queue {
 			back = append(back, q.job.Delivery.ID)
 		}
-		d.held -= len(left)
+		d.held -= len(l.queue)
+		l.queue = nil
 	}
 	d.ready = nil
 	d.mu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,7 +240,7 @@ func (d *Dispatcher) laneState(url string) (inFlight, limit, queued int) {
 	if l == nil {
 		return 0, 0, 0
 	}
-	return l.inFlight, l.limit, l.queue.len()
+	return l.inFlight, l.limit, len(l.queue)
 }
 
 // nextCompletion waits for a finished send's outcome (without Run, nothing
@@ -254,41 +253,6 @@ func (d *Dispatcher) nextCompletion(t *testing.T) store.Completion {
 	case <-time.After(waitTimeout):
 		t.Fatal("no completion")
 		return store.Completion{}
-	}
-}
-
-func TestQueueIsFIFOAcrossReuse(t *testing.T) {
-	t.Parallel()
-	// Pushes and pops interleaved in varying runs, so the queue both reuses
-	// its array (compaction) and grows it; order must hold throughout.
-	var q queue
-	next, want := 0, 0
-	for round := range 200 {
-		for range round%7 + 1 {
-			q.push(queued{job: store.Job{Delivery: store.Delivery{ID: strconv.Itoa(next)}}})
-			next++
-		}
-		for range round%5 + 1 {
-			if q.len() == 0 {
-				break
-			}
-			if got := q.pop().job.Delivery.ID; got != strconv.Itoa(want) {
-				t.Fatalf("round %d: popped %s, want %d", round, got, want)
-			}
-			want++
-		}
-		if q.len() != next-want {
-			t.Fatalf("round %d: len %d, want %d", round, q.len(), next-want)
-		}
-	}
-	for _, it := range q.takeAll() {
-		if it.job.Delivery.ID != strconv.Itoa(want) {
-			t.Fatalf("takeAll gave %s, want %d", it.job.Delivery.ID, want)
-		}
-		want++
-	}
-	if want != next || q.len() != 0 {
-		t.Fatalf("after takeAll: %d of %d taken, %d left", want, next, q.len())
 	}
 }
 
