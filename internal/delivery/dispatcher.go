@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -20,13 +21,19 @@ type Config struct {
 	RetrySchedule []time.Duration // delays before each retry; empty: no retries
 	Timeout       time.Duration   // per attempt; default 10 s
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
-	MaxInFlight   int             // requests in flight in all; default 64
-	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory (queued, in flight or being recorded); default 65536
-	LaneCapacity  int             // deliveries queued for one endpoint; default 16384
-	ClaimBatch    int             // default 256
-	PollInterval  time.Duration   // fallback polling; default 500 ms
-	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
+	// MaxInFlight bounds requests in flight in all, for memory and CPU
+	// (per-endpoint limits follow the receivers, see package limiter); a
+	// slow request in flight costs a goroutine and a connection's buffers,
+	// some 40 KiB, so the default 4096 stays within ~160 MiB.
+	MaxInFlight int
+	// Limits tune each endpoint's adaptive limit; Limits.Max is the
+	// ceiling per endpoint (--max-per-endpoint).
+	Limits        limiter.Config
+	Capacity      int           // deliveries held in memory (queued, in flight or being recorded); default 65536
+	LaneCapacity  int           // deliveries queued for one endpoint; default 16384
+	ClaimBatch    int           // default 256
+	PollInterval  time.Duration // fallback polling; default 500 ms
+	RetryAfterCap time.Duration // longest Retry-After honoured; default 1 h
 	// CompleteLinger is how long outcomes are gathered before they are
 	// written in one transaction; default 10 ms.
 	CompleteLinger time.Duration
@@ -48,11 +55,9 @@ func (c *Config) defaults() {
 		c.Lease = 2*c.Timeout + 30*time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
+		c.MaxInFlight = 4096
 	}
-	if c.PerEndpoint <= 0 {
-		c.PerEndpoint = 16
-	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.Capacity <= 0 {
 		c.Capacity = 65536
 	}
@@ -71,6 +76,7 @@ func (c *Config) defaults() {
 	if c.RetryAfterCap <= 0 {
 		c.RetryAfterCap = time.Hour
 	}
+	c.Limits.PauseMax = min(c.Limits.PauseMax, c.RetryAfterCap)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -94,6 +100,7 @@ type Dispatcher struct {
 	fullLanes int               // lanes holding LaneCapacity queued deliveries
 	held      int               // deliveries queued or in flight
 	inFlight  int
+	nextSweep time.Time // of idle lanes, see sweepLanes
 	draining  bool
 	releases  []releaseReq // waiting for the release loop
 	sends     sync.WaitGroup
@@ -143,6 +150,7 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
+	now := time.Now()
 	d.mu.Lock()
 	draining := d.draining
 	for _, j := range jobs {
@@ -151,11 +159,11 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
-		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}) {
+		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}, now) {
 			overflow = append(overflow, j.Delivery.ID)
 		}
 	}
-	d.pump()
+	d.pump(now)
 	if len(overflow) > 0 && !draining {
 		// The endpoint already has a full queue here: hand the rest back for
 		// later, so they neither wait out a lease nor crowd other endpoints.
@@ -171,16 +179,17 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 
 // process sends one delivery and decides its outcome. It reports false when
 // the lease ran too short to send safely: the delivery is then left for
-// whoever claims it after the lease ends.
-func (d *Dispatcher) process(q queued) (store.Completion, bool) {
+// whoever claims it after the lease ends. The sample is what the attempt
+// says of the endpoint, nil when no request reached it.
+func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool) {
 	job := &q.job
 	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
-		return c, true
+		return c, nil, true
 	}
 	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
-		return c, false
+		return c, nil, false
 	}
 	r := attempt(context.Background(), d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
 	// A copy: pointing into r would keep the response headers alive until
@@ -211,7 +220,7 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	if d.cfg.Observer != nil {
 		d.cfg.Observer.Attempted(job.Subscription.ID, r.attempt, c.Status)
 	}
-	return c, true
+	return c, sample(&r, now, d.cfg.Limits.PauseMax), true
 }
 
 // Run claims due work until ctx ends, then drains: sends in flight finish

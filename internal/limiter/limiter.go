@@ -146,6 +146,9 @@ func (e *Endpoint) Allowed(now time.Time) bool {
 // Start counts a request as sent.
 func (e *Endpoint) Start() { e.inFlight++ }
 
+// Abandon uncounts a started request that never reached the endpoint.
+func (e *Endpoint) Abandon() { e.inFlight-- }
+
 // Idle reports whether the endpoint holds nothing worth keeping at now: no
 // request in flight and no pause.
 func (e *Endpoint) Idle(now time.Time) bool {
@@ -168,8 +171,12 @@ func (e *Endpoint) Done(now time.Time, s Sample) time.Time {
 	}
 	e.pauses = 0
 	e.observe(now, s.Latency)
-	base := e.baseline()
-	if e.srtt > time.Duration(e.cfg.Tolerance*float64(base))+e.cfg.Slack {
+	if s.Start.Before(e.lastCut) {
+		// Sent before the last cut: its window is judged already, and
+		// growing on it would undo the cut (TCP's fast recovery).
+		return time.Time{}
+	}
+	if e.srtt > time.Duration(e.cfg.Tolerance*float64(e.baseline()))+e.cfg.Slack {
 		e.cut(now, s.Start, 0.9) // latency climbs: queueing at the receiver
 		return time.Time{}
 	}

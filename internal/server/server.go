@@ -20,6 +20,7 @@ import (
 	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
@@ -52,7 +53,7 @@ type Config struct {
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
 	MaxInFlight          int
-	PerEndpoint          int
+	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
 	ShutdownTimeout      time.Duration
 	// Extra routes mounted beside the API (dashboard, OpenAPI).
@@ -174,6 +175,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
+	// One kept connection per request an endpoint may have in flight, or
+	// connections past the idle cap would be redialled after every request.
+	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
 	owner := ownerName()
 	m := metrics.New(st)
 	disp := delivery.New(st, client, delivery.Config{
@@ -182,7 +187,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Timeout:       cfg.DeliveryTimeout,
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
-		PerEndpoint:   cfg.PerEndpoint,
+		Limits:        limits,
 		UserAgent:     "RevDesk-Webhooks/" + Version,
 		Logger:        log,
 		Observer:      m,
