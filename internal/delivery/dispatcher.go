@@ -23,8 +23,9 @@ type Config struct {
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
 	// MaxInFlight bounds requests in flight in all, for memory and CPU
 	// (per-endpoint limits follow the receivers, see package limiter); a
-	// slow request in flight costs a goroutine and a connection's buffers,
-	// some 40 KiB, so the default 4096 stays within ~160 MiB.
+	// slow request in flight costs goroutines and a connection's buffers,
+	// some 50 KiB here (as much again in a receiver on the same machine),
+	// so the default 2048 stays near 100 MiB; default 2048.
 	MaxInFlight int
 	// Limits tune each endpoint's adaptive limit; Limits.Max is the
 	// ceiling per endpoint (--max-per-endpoint).
@@ -55,7 +56,7 @@ func (c *Config) defaults() {
 		c.Lease = 2*c.Timeout + 30*time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 4096
+		c.MaxInFlight = 2048
 	}
 	c.Limits = c.Limits.WithDefaults()
 	if c.Capacity <= 0 {

@@ -44,7 +44,8 @@ type Config struct {
 	BaselineWindow time.Duration
 	// PauseBase is the first pause on a 429 or 503 without Retry-After,
 	// doubled on each following one without a success in between; PauseMax
-	// caps every pause, Retry-After included. Defaults 250 ms and 1 min.
+	// caps every pause, Retry-After included. Defaults 100 ms (a few round
+	// trips of a typical receiver) and 1 min.
 	PauseBase time.Duration
 	PauseMax  time.Duration
 }
@@ -68,7 +69,7 @@ func (c Config) WithDefaults() Config {
 		c.BaselineWindow = 30 * time.Second
 	}
 	if c.PauseBase <= 0 {
-		c.PauseBase = 250 * time.Millisecond
+		c.PauseBase = 100 * time.Millisecond
 	}
 	if c.PauseMax <= 0 {
 		c.PauseMax = time.Minute
@@ -203,7 +204,7 @@ func (e *Endpoint) slowDown(now time.Time, s Sample) time.Time {
 	}
 	d := s.RetryAfter
 	if d <= 0 {
-		d = e.cfg.PauseBase << min(e.pauses-1, 16)
+		d = e.cfg.PauseBase << min(max(e.pauses-1, 0), 16)
 	}
 	until := now.Add(min(d, e.cfg.PauseMax))
 	if !until.After(e.pausedUntil) {

@@ -177,7 +177,7 @@ func TestSlowDownPausesTheEndpoint(t *testing.T) {
 	}{
 		{"Retry-After honoured", 3 * time.Second, 3 * time.Second},
 		{"Retry-After capped", time.Hour, time.Minute},
-		{"no Retry-After: first pause", 0, 250 * time.Millisecond},
+		{"no Retry-After: first pause", 0, 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,7 +209,7 @@ func TestSlowDownPausesTheEndpoint(t *testing.T) {
 func TestPauseGrowsExponentiallyUntilASuccess(t *testing.T) {
 	t.Parallel()
 	e, c := setup(t, Config{})
-	for _, want := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second} {
+	for _, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond} {
 		round(e, c, 10*time.Millisecond, SlowDown, 0)
 		if got := e.PausedUntil().Sub(c.now); got != want {
 			t.Fatalf("pause %s, want %s", got, want)
@@ -218,8 +218,25 @@ func TestPauseGrowsExponentiallyUntilASuccess(t *testing.T) {
 	}
 	round(e, c, 10*time.Millisecond, Success, 0)
 	round(e, c, 10*time.Millisecond, SlowDown, 0)
-	if got := e.PausedUntil().Sub(c.now); got != 250*time.Millisecond {
-		t.Fatalf("pause after a success %s, want 250ms again", got)
+	if got := e.PausedUntil().Sub(c.now); got != 100*time.Millisecond {
+		t.Fatalf("pause after a success %s, want 100ms again", got)
+	}
+}
+
+// An answer sent before a pause can come back after a success reset the
+// count of pauses.
+func TestLateSlowDownAfterASuccess(t *testing.T) {
+	t.Parallel()
+	e, c := setup(t, Config{})
+	sent := c.now
+	e.Start()
+	e.Start()
+	e.Start()
+	e.Done(c.advance(time.Millisecond), Sample{Start: sent, Outcome: SlowDown})
+	e.Done(c.advance(time.Millisecond), Sample{Start: sent, Latency: 2 * time.Millisecond})
+	e.Done(c.advance(time.Millisecond), Sample{Start: sent, Outcome: SlowDown})
+	if got := e.PausedUntil().Sub(c.now); got != 100*time.Millisecond {
+		t.Fatalf("pause %s, want the first pause, 100ms", got)
 	}
 }
 
