@@ -250,3 +250,56 @@ func sample(r *result, now time.Time, retryAfterCap time.Duration) *limiter.Samp
 	}
 	return s
 }
+
+// EndpointState is an endpoint's state in this process: each process of a
+// PostgreSQL deployment holds its own, for the deliveries it sends.
+type EndpointState struct {
+	Endpoint string // scheme://host:port
+	limiter.State
+	Queued int
+}
+
+// EndpointOf is the endpoint (scheme://host:port) a webhook URL is sent
+// to, or "" when it does not parse.
+func EndpointOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return laneKey(u)
+}
+
+// Endpoints is the state of every endpoint this process holds, busiest
+// (in flight and queued) first.
+func (d *Dispatcher) Endpoints() []EndpointState {
+	now := time.Now()
+	d.mu.Lock()
+	out := make([]EndpointState, 0, len(d.lanes))
+	for k, l := range d.lanes {
+		out = append(out, EndpointState{Endpoint: k, State: l.ep.State(now), Queued: len(l.queue)})
+	}
+	d.mu.Unlock()
+	slices.SortFunc(out, func(a, b EndpointState) int {
+		if c := (b.InFlight + b.Queued) - (a.InFlight + a.Queued); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Endpoint, b.Endpoint)
+	})
+	return out
+}
+
+// EndpointStates is the state of the endpoints named, in that order; one
+// this process holds nothing for is at its initial state.
+func (d *Dispatcher) EndpointStates(endpoints []string) []EndpointState {
+	now := time.Now()
+	out := make([]EndpointState, len(endpoints))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, k := range endpoints {
+		out[i] = EndpointState{Endpoint: k, State: limiter.State{Limit: d.cfg.Limits.Initial}}
+		if l := d.lanes[k]; l != nil {
+			out[i].State, out[i].Queued = l.ep.State(now), len(l.queue)
+		}
+	}
+	return out
+}

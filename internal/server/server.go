@@ -192,6 +192,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Logger:        log,
 		Observer:      m,
 	})
+	m.WatchEndpoints(disp)
 	waker, _ := st.(store.Waker)
 	in := ingest.New(st, disp, waker, m)
 	maint := &delivery.Maintainer{Store: st, Owner: owner, Interval: cfg.MaintenanceInterval,
@@ -201,7 +202,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}
-	handler := api.New(api.Deps{Store: st, Ingest: in, Wake: disp.Wake, Logger: log, Extra: extra}, api.Config{
+	handler := api.New(api.Deps{Store: st, Ingest: in, Wake: disp.Wake, Endpoints: disp, Logger: log, Extra: extra}, api.Config{
 		AllowHTTP:     cfg.AllowHTTP,
 		Policy:        policy,
 		MaxBody:       cfg.MaxBody,
