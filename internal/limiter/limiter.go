@@ -6,7 +6,8 @@
 // delay signal of TCP Vegas (Brakmo and Peterson, 1995) as used by Netflix's
 // concurrency-limits: the limit grows while the smoothed latency stays near
 // the endpoint's no-load latency (its recent minimum) and is cut when the
-// latency climbs, on timeouts, connection errors and 5xx. A 429 or 503 is
+// latency climbs (in proportion, as their gradient limit), on timeouts,
+// connection errors and 5xx. A 429 or 503 is
 // the receiver asking us to slow down: the endpoint pauses (until
 // Retry-After, capped, or for an exponentially growing time) and ramps up
 // again from one request.
@@ -177,8 +178,10 @@ func (e *Endpoint) Done(now time.Time, s Sample) time.Time {
 		// growing on it would undo the cut (TCP's fast recovery).
 		return time.Time{}
 	}
-	if e.srtt > time.Duration(e.cfg.Tolerance*float64(e.baseline()))+e.cfg.Slack {
-		e.cut(now, s.Start, 0.9) // latency climbs: queueing at the receiver
+	if near := time.Duration(e.cfg.Tolerance*float64(e.baseline())) + e.cfg.Slack; e.srtt > near {
+		// Latency climbs: queueing at the receiver. Cut in proportion, as
+		// Netflix's gradient limit does, by 10 % to half.
+		e.cut(now, s.Start, min(0.9, max(0.5, float64(near)/float64(e.srtt))))
 		return time.Time{}
 	}
 	// Grow only a limit in use, or an idle endpoint's would drift upwards.
