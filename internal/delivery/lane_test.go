@@ -140,3 +140,30 @@ func TestLanesTakeTurnsUnderGlobalLimit(t *testing.T) {
 		}
 	}
 }
+
+// A pause longer than what is left of a queued delivery's lease hands the
+// delivery back, due when the pause ends, instead of holding it until the
+// lease expires; deliveries leased for longer stay queued.
+func TestPauseHandsBackWhatItsLeaseCannotCover(t *testing.T) {
+	t.Parallel()
+	const pause = 5 * time.Second
+	f := setup(t, Config{Timeout: time.Second, Limits: limiter.Config{Initial: 1, PauseBase: pause}, RetrySchedule: []time.Duration{time.Hour}})
+	f.subscribe(t, "https://busy.example.com/hook")
+	short, long := time.Now().Add(4*time.Second), time.Now().Add(time.Hour)
+	jobs := f.ingest(t, 3, long)
+	f.d.Enqueue(jobs[:2], short)
+	f.d.Enqueue(jobs[2:], long)
+	answered := time.Now()
+	f.doer.next(t).reply <- 503
+	f.d.nextCompletion(t)
+	rs := f.d.queuedReleases()
+	if len(rs) != 1 || !slices.Equal(rs[0].ids, []string{jobs[1].Delivery.ID}) {
+		t.Fatalf("released %+v, want only %s (its lease ends within the pause)", rs, jobs[1].Delivery.ID)
+	}
+	if due := rs[0].dueAt.Sub(answered); due < pause || due > pause+time.Second {
+		t.Errorf("released due %s after the 503, want about %s", due, pause)
+	}
+	if in, limit, q := f.d.laneState("https://busy.example.com/hook"); in != 0 || limit != 1 || q != 1 {
+		t.Errorf("lane in flight %d, limit %d, queued %d; want 0, 1, 1", in, limit, q)
+	}
+}

@@ -87,6 +87,13 @@ func TestLimitGrowsForSlowHealthyReceiverAndShrinksWhenItDegrades(t *testing.T) 
 		t.Fatalf("peak in flight %d, limit %v at a healthy 30 ms receiver; want both at least 32 (from 8)", peak, grown)
 	}
 
+	// /metrics shows it too, labelled with the endpoint.
+	metrics := string(e.srv.call("GET", "/metrics", "", "").Body)
+	series := fmt.Sprintf(`revdesk_endpoint_concurrency_limit{endpoint=%q} %v`, e.rcv.URL, grown)
+	if !strings.Contains(metrics, series) || !strings.Contains(metrics, "revdesk_endpoints 1") {
+		t.Errorf("/metrics lacks %q or revdesk_endpoints 1", series)
+	}
+
 	// Degraded to 400 ms: the limit shrinks while the backlog drains.
 	latency.Store(int64(400 * time.Millisecond))
 	e.srv.ingestMany(t, 1000)
