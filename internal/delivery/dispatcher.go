@@ -151,6 +151,7 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
+	var paused map[time.Time][]string // by the end of their endpoint's pause
 	now := time.Now()
 	d.mu.Lock()
 	draining := d.draining
@@ -160,9 +161,20 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
-		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}, now) {
+		l := d.laneFor(t.lane)
+		if until, ok := d.outlasts(l, leaseUntil, now); ok {
+			if paused == nil {
+				paused = map[time.Time][]string{}
+			}
+			paused[until] = append(paused[until], j.Delivery.ID)
+			continue
+		}
+		if !d.push(l, queued{job: j, leaseUntil: leaseUntil, url: t.url}, now) {
 			overflow = append(overflow, j.Delivery.ID)
 		}
+	}
+	for until, ids := range paused {
+		d.queueRelease(releaseReq{ids: ids, dueAt: until})
 	}
 	d.pump(now)
 	if len(overflow) > 0 && !draining {

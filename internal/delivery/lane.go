@@ -184,7 +184,7 @@ func (d *Dispatcher) pause(l *lane, until, now time.Time) {
 	var back []string
 	kept := l.queue[:0]
 	for _, q := range l.queue {
-		if q.leaseUntil.Before(until.Add(d.cfg.Timeout + time.Second)) {
+		if !d.covers(q.leaseUntil, until) {
 			back = append(back, q.job.Delivery.ID)
 			continue
 		}
@@ -200,6 +200,19 @@ func (d *Dispatcher) pause(l *lane, until, now time.Time) {
 	l.queue = kept
 	d.held -= len(back)
 	d.queueRelease(releaseReq{ids: back, dueAt: until})
+}
+
+// covers reports whether a lease ending at leaseUntil leaves time to send
+// after a pause ending at until (process refuses to send on less).
+func (d *Dispatcher) covers(leaseUntil, until time.Time) bool {
+	return !leaseUntil.Before(until.Add(d.cfg.Timeout + time.Second))
+}
+
+// outlasts reports whether the lane is paused past what a lease ending at
+// leaseUntil covers, and until when. Caller holds mu.
+func (d *Dispatcher) outlasts(l *lane, leaseUntil, now time.Time) (time.Time, bool) {
+	until := l.ep.PausedUntil()
+	return until, now.Before(until) && !d.covers(leaseUntil, until)
 }
 
 func (d *Dispatcher) resumeLane(l *lane) {

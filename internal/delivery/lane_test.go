@@ -166,4 +166,16 @@ func TestPauseHandsBackWhatItsLeaseCannotCover(t *testing.T) {
 	if in, limit, q := f.d.laneState("https://busy.example.com/hook"); in != 0 || limit != 1 || q != 1 {
 		t.Errorf("lane in flight %d, limit %d, queued %d; want 0, 1, 1", in, limit, q)
 	}
+	// Work handed over during the pause is sorted the same way.
+	more := f.ingest(t, 2, long)
+	f.d.Enqueue(more[:1], short)
+	f.d.Enqueue(more[1:], long)
+	rs = f.d.queuedReleases()
+	if len(rs) != 1 || !slices.Equal(rs[0].ids, []string{more[0].Delivery.ID}) || rs[0].dueAt.Sub(answered) < pause {
+		t.Fatalf("released %+v, want %s due when the pause ends", rs, more[0].Delivery.ID)
+	}
+	if _, _, q := f.d.laneState("https://busy.example.com/hook"); q != 2 {
+		t.Errorf("%d queued, want 2", q)
+	}
+	f.doer.none(t) // paused: nothing is sent
 }
