@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
 		{"TryLead", testTryLead},
+		{"Workers", testWorkers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
