@@ -193,7 +193,9 @@ const pinPlans = `SELECT set_config('enable_seqscan', 'off', true), set_config('
 // 1.9–2.8 ms).
 const cachedPlans = `SELECT set_config('plan_cache_mode', 'auto', true)`
 
-// completeSQL works from the completions' rows (u): the queue rows still
+// completeSQL is the set-based form of store.FoldCompletions and
+// store.CompletionFold.Apply (storetest checks the two agree). It works from
+// the completions' rows (u): the queue rows still
 // leased to their completer are deleted, or rescheduled for retries, and
 // return their completion (held); those deliveries are updated and their
 // attempts inserted (d); the outcomes, in batch order, are folded into each
@@ -278,12 +280,6 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 
 // completeArgs turns completions into completeSQL's column arrays.
 func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
-	// A delivery completed twice in one batch keeps the last completion;
-	// an UPDATE cannot apply two.
-	last := make(map[string]int, len(cs))
-	for i, c := range cs {
-		last[c.DeliveryID] = i
-	}
 	var (
 		cID, cOwner, cStatus, cAttID, cClass, cErr, cReason []string
 		cNext, cAt                                          []*time.Time
@@ -292,15 +288,11 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 		cLatency                                            []int64
 		cBody                                               [][]byte
 	)
-	for i, c := range cs {
-		if last[c.DeliveryID] != i {
-			continue
-		}
-		switch c.Status {
-		case store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliverySkipped:
-		default:
-			return nil, fmt.Errorf("postgres: invalid delivery status %q", c.Status)
-		}
+	if err := store.ValidateCompletions(cs); err != nil {
+		return nil, err
+	}
+	// An UPDATE cannot apply two completions to one row.
+	for _, c := range store.LastPerDelivery(cs) {
 		a := c.Attempt
 		if a == nil {
 			a = &store.Attempt{}
