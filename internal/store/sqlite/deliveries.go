@@ -225,14 +225,15 @@ func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, err
 // completions are folded per subscription (store.FoldCompletions) and each
 // subscription whose state that changes is written once, so a batch to one
 // endpoint costs one row update at most.
-func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
+	cs := p.Completions
 	if len(cs) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := store.ValidateCompletions(cs); err != nil {
-		return err
+		return nil, err
 	}
-	now := time.Now()
+	now := p.Now
 	// Attempt ids and times are settled before the update, which may store
 	// them inline; they are set in cs too, so a retried batch keeps them.
 	for i := range cs {
@@ -248,7 +249,8 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 		}
 	}
 	cs = store.LastPerDelivery(cs)
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	var disabled []store.DisabledSubscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		done, err := s.completeRows(ctx, tx, cs, now)
 		if err != nil {
 			return err
@@ -273,60 +275,73 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 		if err := insertRows(ctx, tx, &s.insertAttempts, attemptInsertCols, attempts); err != nil {
 			return err
 		}
-		return applyFolds(ctx, tx, store.FoldCompletions(applied), now)
+		disabled, err = applyFolds(ctx, tx, store.FoldCompletions(applied), now)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
 }
 
-// applyFolds reads the current state of the folds' subscriptions and writes
-// the state store.CompletionFold.Apply gives, where it changes.
-func applyFolds(ctx context.Context, tx *sql.Tx, folds []store.CompletionFold, now time.Time) error {
+// applyFolds reads the current state of the folds' subscriptions, writes
+// the state store.CompletionFold.Apply gives where it changes, and returns
+// the subscriptions disabled.
+func applyFolds(ctx context.Context, tx *sql.Tx, folds []store.CompletionFold, now time.Time) ([]store.DisabledSubscription, error) {
 	if len(folds) == 0 {
-		return nil
+		return nil, nil
 	}
 	args := make([]any, len(folds))
 	for i, f := range folds {
 		args[i] = f.SubscriptionID
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, status, disabled_reason, failing_since FROM subscriptions
-		WHERE id IN (`+placeholders(len(args))+`)`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, workspace_id, status, disabled_reason, failing_since
+		FROM subscriptions WHERE id IN (`+placeholders(len(args))+`)`, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	states := make(map[string]store.SubscriptionState, len(folds))
+	type current struct {
+		workspaceID string
+		state       store.SubscriptionState
+	}
+	subs := make(map[string]current, len(folds))
 	for rows.Next() {
 		var id string
-		var st store.SubscriptionState
+		var cur current
 		var failing sql.NullInt64
-		if err := rows.Scan(&id, &st.Status, &st.DisabledReason, &failing); err != nil {
+		if err := rows.Scan(&id, &cur.workspaceID, &cur.state.Status, &cur.state.DisabledReason, &failing); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
-		st.FailingSince = fromNullNS(failing)
-		states[id] = st
+		cur.state.FailingSince = fromNullNS(failing)
+		subs[id] = cur
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
+		return nil, err
 	}
+	var disabled []store.DisabledSubscription
 	for _, f := range folds {
-		cur, ok := states[f.SubscriptionID]
+		cur, ok := subs[f.SubscriptionID]
 		if !ok {
 			continue
 		}
-		next, disabled := f.Apply(cur)
+		next, disables := f.Apply(cur.state)
 		switch {
-		case disabled:
+		case disables:
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = ?, disabled_reason = ?,
 				failing_since = ?, updated_at = ? WHERE id = ?`,
 				next.Status, next.DisabledReason, nsPtr(next.FailingSince), ns(now), f.SubscriptionID)
-		case !sameTimePtr(next.FailingSince, cur.FailingSince):
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: f.SubscriptionID,
+				WorkspaceID: cur.workspaceID, Reason: next.DisabledReason, At: fromNS(ns(now))})
+		case !sameTimePtr(next.FailingSince, cur.state.FailingSince):
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?`,
 				nsPtr(next.FailingSince), f.SubscriptionID)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return disabled, nil
 }
 
 func sameTimePtr(a, b *time.Time) bool {
@@ -472,19 +487,33 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	return n, fromNullNS(oldest), nil
 }
 
-func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
-	var n int64
+// DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
+// (storetest checks the two agree).
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	now := p.Now
+	at := fromNS(ns(now))
+	var disabled []store.DisabledSubscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?`,
-			reason, ns(time.Now()), ns(failingBefore))
+		rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?
+			RETURNING id, workspace_id`, p.Reason, ns(now), ns(p.FailingBefore))
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			d := store.DisabledSubscription{Reason: p.Reason, At: at}
+			if err := rows.Scan(&d.SubscriptionID, &d.WorkspaceID); err != nil {
+				return err
+			}
+			disabled = append(disabled, d)
+		}
+		return rows.Err()
 	})
-	return int(n), err
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
 }
 
 // pruneChunk bounds each prune transaction so ingest and claims are never

@@ -224,10 +224,27 @@ func testCompletionFoldRule(t *testing.T, s store.Store) {
 				applied = append(applied, c)
 			}
 		}
-		complete(t, s, cs...)
+		disabled := complete(t, s, cs...)
 		want := maps.Clone(before)
+		var wantDisabled []string
 		for _, f := range store.FoldCompletions(applied) {
-			want[f.SubscriptionID], _ = f.Apply(before[f.SubscriptionID])
+			var d bool
+			want[f.SubscriptionID], d = f.Apply(before[f.SubscriptionID])
+			if d {
+				wantDisabled = append(wantDisabled, f.SubscriptionID)
+			}
+		}
+		var gotDisabled []string
+		for _, d := range disabled {
+			gotDisabled = append(gotDisabled, d.SubscriptionID)
+			if d.WorkspaceID != ws || d.Reason != want[d.SubscriptionID].DisabledReason {
+				t.Errorf("round %d: disabled %+v, the rule says reason %q", round, d, want[d.SubscriptionID].DisabledReason)
+			}
+		}
+		slices.Sort(gotDisabled)
+		slices.Sort(wantDisabled)
+		if !slices.Equal(gotDisabled, wantDisabled) {
+			t.Errorf("round %d: disabled %v, the rule says %v", round, gotDisabled, wantDisabled)
 		}
 		for _, sub := range subs {
 			checkState(t, fmt.Sprintf("round %d, %s", round, sub.WebhookURL), subscriptionState(t, s, ws, sub.ID), want[sub.ID])
@@ -278,17 +295,30 @@ func testDisableFailingRule(t *testing.T, s store.Store) {
 		}
 		before[sub.ID] = subscriptionState(t, s, ws, sub.ID)
 	}
-	n := must[int](t)(s.DisableFailingSubscriptions(ctx, cutoff, "failing for a day"))
-	wantN := 0
-	for _, sub := range subs {
-		want := before[sub.ID]
-		if store.FailingTooLong(want, cutoff) {
-			want.Status, want.DisabledReason = store.SubscriptionDisabled, "failing for a day"
-			wantN++
+	// A deleted subscription, failing long, is left alone.
+	deleted := newSub(t, s, ws, "https://example.com/deleted", "new_call")
+	ingest(t, s, ws, newEvent("new_call", "", ""))
+	for _, j := range claim(t, s, "o", now.Add(2*time.Second), 100) {
+		c := store.Completion{DeliveryID: j.Delivery.ID, SubscriptionID: j.Subscription.ID, Owner: "o",
+			Status: store.DeliverySkipped}
+		if j.Subscription.ID == deleted.ID {
+			c.Status, c.Attempt = store.DeliveryFailed, attempt(now.Add(-48*time.Hour), 500, "http_status")
 		}
-		checkState(t, sub.WebhookURL, subscriptionState(t, s, ws, sub.ID), want)
+		complete(t, s, c)
 	}
-	if n != wantN {
-		t.Errorf("DisableFailingSubscriptions = %d, the rule says %d", n, wantN)
+	if err := s.DeleteSubscription(ctx, ws, deleted.ID); err != nil {
+		t.Fatal(err)
 	}
+
+	disabled := disableFailing(t, s, cutoff, now, "failing for a day")
+	var want []string
+	for _, sub := range subs {
+		state := before[sub.ID]
+		if store.FailingTooLong(state, cutoff) {
+			state.Status, state.DisabledReason = store.SubscriptionDisabled, "failing for a day"
+			want = append(want, sub.ID)
+		}
+		checkState(t, sub.WebhookURL, subscriptionState(t, s, ws, sub.ID), state)
+	}
+	checkDisabled(t, "DisableFailingSubscriptions", disabled, ws, "failing for a day", now, want...)
 }

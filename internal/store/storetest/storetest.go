@@ -166,10 +166,39 @@ func claim(t *testing.T, s store.Store, owner string, now time.Time, limit int) 
 		Owner: owner, Now: now, LeaseUntil: now.Add(time.Minute), Limit: limit}))
 }
 
-func complete(t *testing.T, s store.Store, cs ...store.Completion) {
+// complete records completions now and returns what they disabled.
+func complete(t *testing.T, s store.Store, cs ...store.Completion) []store.DisabledSubscription {
 	t.Helper()
-	if err := s.CompleteDeliveries(t.Context(), cs); err != nil {
+	disabled, err := s.CompleteDeliveries(t.Context(), store.CompleteParams{Now: time.Now(), Completions: cs})
+	if err != nil {
 		t.Fatal(err)
+	}
+	return disabled
+}
+
+// disableFailing runs DisableFailingSubscriptions at now.
+func disableFailing(t *testing.T, s store.Store, before, now time.Time, reason string) []store.DisabledSubscription {
+	t.Helper()
+	return must[[]store.DisabledSubscription](t)(s.DisableFailingSubscriptions(t.Context(),
+		store.DisableFailingParams{FailingBefore: before, Reason: reason, Now: now}))
+}
+
+// checkDisabled compares what a call returned as disabled with the wanted
+// subscriptions (by id), each with reason and time.
+func checkDisabled(t *testing.T, what string, got []store.DisabledSubscription, ws, reason string, at time.Time, want ...string) {
+	t.Helper()
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, d.SubscriptionID)
+		if d.WorkspaceID != ws || d.Reason != reason || !sameTime(d.At, at) {
+			t.Errorf("%s: disabled %+v, want workspace %s, reason %q, at %v", what, d, ws, reason, at)
+		}
+	}
+	slices.Sort(ids)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("%s: disabled %v, want %v", what, ids, want)
 	}
 }
 
@@ -1086,7 +1115,9 @@ func testCompleteDisables(t *testing.T, s store.Store) {
 	if len(cs) != 2 {
 		t.Fatalf("claimed %d, want 2", len(cs))
 	}
-	complete(t, s, cs...)
+	at := time.Now()
+	disabled := must[[]store.DisabledSubscription](t)(s.CompleteDeliveries(ctx, store.CompleteParams{Now: at, Completions: cs}))
+	checkDisabled(t, "CompleteDeliveries", disabled, ws, "endpoint returned 410 Gone", at, sub.ID)
 	got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, sub.ID))
 	if got.Status != store.SubscriptionDisabled || got.DisabledReason != "endpoint returned 410 Gone" {
 		t.Errorf("after DisableReason: %+v", got)
@@ -1459,9 +1490,8 @@ func testDisableFailing(t *testing.T, s store.Store) {
 		cs = append(cs, c)
 	}
 	complete(t, s, cs...)
-	if n := must[int](t)(s.DisableFailingSubscriptions(ctx, now.Add(-5*24*time.Hour), "failing for 5 days")); n != 1 {
-		t.Errorf("DisableFailingSubscriptions = %d, want 1", n)
-	}
+	disabled := disableFailing(t, s, now.Add(-5*24*time.Hour), now, "failing for 5 days")
+	checkDisabled(t, "DisableFailingSubscriptions", disabled, ws, "failing for 5 days", now, old.ID)
 	for _, tc := range []struct {
 		sub    store.Subscription
 		status string
@@ -1474,8 +1504,8 @@ func testDisableFailing(t *testing.T, s store.Store) {
 			t.Errorf("%s: reason %q", tc.sub.WebhookURL, got.DisabledReason)
 		}
 	}
-	if n := must[int](t)(s.DisableFailingSubscriptions(ctx, now.Add(-5*24*time.Hour), "again")); n != 0 {
-		t.Errorf("second DisableFailingSubscriptions = %d, want 0", n)
+	if d := disableFailing(t, s, now.Add(-5*24*time.Hour), now, "again"); len(d) != 0 {
+		t.Errorf("second DisableFailingSubscriptions = %+v, want none", d)
 	}
 }
 
