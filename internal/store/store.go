@@ -330,9 +330,6 @@ type Store interface {
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
-	// NextDueAt is the earliest next_attempt_at among unleased pending
-	// deliveries, or nil when there are none.
-	NextDueAt(ctx context.Context) (*time.Time, error)
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
 	PendingStats(ctx context.Context) (count int, oldest *time.Time, err error)
@@ -349,6 +346,16 @@ type Store interface {
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// SingleProcess is implemented by stores that one serving process uses at a
+// time (SQLite, a file of one machine). Any lease found when that process
+// starts was held by one that died, so the server hands them all back at
+// start instead of waiting for them to expire.
+type SingleProcess interface {
+	// ReleaseAllLeases hands back every leased delivery, due when it was due
+	// before, and returns how many.
+	ReleaseAllLeases(ctx context.Context) (int, error)
 }
 
 // Waker is implemented by stores that can tell other processes that new

@@ -357,13 +357,6 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []strin
 	return translate(s.pool.SendBatch(ctx, b).Close())
 }
 
-func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
-	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM delivery_queue
-		WHERE lease_owner IS NULL`).Scan(&t)
-	return t, translate(err)
-}
-
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest *time.Time

@@ -463,19 +463,6 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []st
 	})
 }
 
-func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
-	var due sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT due_at FROM deliveries
-		WHERE status = 'pending' AND lease_owner IS NULL ORDER BY due_at LIMIT 1`).Scan(&due)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, translate(err)
-	}
-	return fromNullNS(due), nil
-}
-
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest sql.NullInt64

@@ -50,7 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Retry", testRetry},
 		{"ListDeliveries", testListDeliveries},
 		{"ListEvents", testListEvents},
-		{"NextDueAt", testNextDueAt},
+		{"ReleaseAllLeases", testReleaseAllLeases},
 		{"PendingStats", testPendingStats},
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
@@ -1408,30 +1408,6 @@ func reversed(ids []string) []string {
 	return out
 }
 
-func testNextDueAt(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	if due := must[*time.Time](t)(s.NextDueAt(ctx)); due != nil {
-		t.Errorf("NextDueAt on an empty store = %v", due)
-	}
-	ws := newWorkspace(t, s)
-	sub := newSub(t, s, ws, "https://example.com/a", "new_call")
-	before := time.Now()
-	ingest(t, s, ws, newEvent("new_call", "", ""))
-	due := must[*time.Time](t)(s.NextDueAt(ctx))
-	if due == nil || due.Before(before.Add(-precision)) || due.After(time.Now().Add(precision)) {
-		t.Errorf("NextDueAt after ingest = %v, want about now", due)
-	}
-	now := time.Now().Add(time.Second)
-	jobs := claim(t, s, "o", now, 10)
-	if due := must[*time.Time](t)(s.NextDueAt(ctx)); due != nil {
-		t.Errorf("NextDueAt with everything leased = %v, want nil", due)
-	}
-	next := now.Add(time.Hour)
-	complete(t, s, store.Completion{DeliveryID: jobs[0].Delivery.ID, SubscriptionID: sub.ID, Owner: "o",
-		Attempt: attempt(now, 500, "http_status"), Status: store.DeliveryPending, NextAttemptAt: &next})
-	checkTime(t, "NextDueAt after a retry was scheduled", must[*time.Time](t)(s.NextDueAt(ctx)), next)
-}
-
 func testPendingStats(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	stats := func() (int, *time.Time) {
@@ -1585,5 +1561,32 @@ func testTryLead(t *testing.T, s store.Store) {
 		if got := lead(st.name, st.owner, st.until); got != st.want {
 			t.Errorf("step %d: TryLead(%s, %s) = %v, want %v", i, st.name, st.owner, got, st.want)
 		}
+	}
+}
+
+// testReleaseAllLeases runs for stores that are a store.SingleProcess: every
+// lease is handed back, due as before, and only leased work is touched.
+func testReleaseAllLeases(t *testing.T, s store.Store) {
+	r, ok := s.(store.SingleProcess)
+	if !ok {
+		t.Skip("not a store.SingleProcess")
+	}
+	ws := newWorkspace(t, s)
+	newSub(t, s, ws, "https://example.com/a", "new_call")
+	ingest(t, s, ws, newEvent("new_call", "", ""), newEvent("new_call", "", ""))
+	now := time.Now().Add(time.Second)
+	held := must[[]store.Job](t)(s.ClaimDeliveries(t.Context(), store.ClaimParams{
+		Owner: "dead", Now: now, LeaseUntil: now.Add(time.Hour), Limit: 1}))
+	if len(held) != 1 {
+		t.Fatalf("claimed %d, want 1", len(held))
+	}
+	if n := must[int](t)(r.ReleaseAllLeases(t.Context())); n != 1 {
+		t.Errorf("ReleaseAllLeases = %d, want 1", n)
+	}
+	if got := claim(t, s, "new", now, 10); len(got) != 2 {
+		t.Errorf("claimed %d after releasing all leases, want both", len(got))
+	}
+	if n := must[int](t)(r.ReleaseAllLeases(t.Context())); n != 2 {
+		t.Errorf("ReleaseAllLeases of the new claims = %d, want 2", n)
 	}
 }
