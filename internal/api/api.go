@@ -42,7 +42,7 @@ type Config struct {
 
 // Deps are what the API drives.
 type Deps struct {
-	Store  store.Store
+	Store  Store
 	Ingest *ingest.Service
 	Wake   func() // tells the dispatcher that retried work is due
 	Logger *slog.Logger
@@ -52,7 +52,7 @@ type Deps struct {
 
 // Server serves the API.
 type Server struct {
-	store  store.Store
+	store  Store
 	ingest *ingest.Service
 	wake   func()
 	cfg    Config

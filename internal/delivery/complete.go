@@ -73,7 +73,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion, tries 
 	backoff := 100 * time.Millisecond
 	defer d.recorded(len(batch))
 	for i := 0; tries == 0 || i < tries; i++ {
-		err := d.store.CompleteDeliveries(context.WithoutCancel(ctx), batch)
+		_, err := d.store.CompleteDeliveries(context.WithoutCancel(ctx), store.CompleteParams{Now: time.Now(), Completions: batch})
 		if err == nil {
 			return
 		}

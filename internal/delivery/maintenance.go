@@ -53,12 +53,13 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 	}
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
-		n, err := m.Store.DisableFailingSubscriptions(ctx, now.Add(-m.DisableAfter), reason)
+		disabled, err := m.Store.DisableFailingSubscriptions(ctx, store.DisableFailingParams{
+			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now})
 		if err != nil {
 			return fmt.Errorf("disabling failing subscriptions: %w", err)
 		}
-		if n > 0 && m.Logger != nil {
-			m.Logger.Info("disabled failing subscriptions", "count", n)
+		if len(disabled) > 0 && m.Logger != nil {
+			m.Logger.Info("disabled failing subscriptions", "count", len(disabled))
 		}
 	}
 	if m.Retention > 0 {
