@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // TestKilledAfterAcceptStillDelivers kills the server with SIGKILL right
@@ -45,7 +47,7 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 		t.Errorf("redelivery has another delivery id: %s vs %s", got[0].Header.Get("X-revdesk-Delivery-Id"), last.Header.Get("X-revdesk-Delivery-Id"))
 	}
 	// The log records the success after the restart.
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		r := e.srv.do("GET", "/api/v1/deliveries?event_id="+id, "")
 		rows := r.json(t)["data"].([]any)
 		return len(rows) == 1 && rows[0].(map[string]any)["status"] == "succeeded", "delivery log: " + string(r.Body)

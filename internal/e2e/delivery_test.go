@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // deliveryOf reads the first delivery of a subscription, with its attempts,
@@ -26,7 +28,7 @@ func (s *server) deliveryOf(t *testing.T, subscriptionID string) map[string]any 
 func (s *server) waitDelivery(t *testing.T, subscriptionID string, cond func(d map[string]any) bool) map[string]any {
 	t.Helper()
 	var d map[string]any
-	eventually(t, 15*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
 		d = s.deliveryOf(t, subscriptionID)
 		return cond(d), fmt.Sprintf("delivery %v", d)
 	})
@@ -213,7 +215,7 @@ func TestFailingSubscriptionIsDisabledAndReenabled(t *testing.T) {
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/failing") + `","event_type":"sms_sent"}`)
 	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
 	var s map[string]any
-	eventually(t, 15*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
 		s = e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
 		return s["status"] == "disabled", fmt.Sprintf("a subscription failing for over 1s is not disabled: %v", s)
 	})
@@ -245,7 +247,7 @@ func TestManualRetryAndBulkRecovery(t *testing.T) {
 	}
 	e.rcv.waitFor("/outage", 3, 10*time.Second)
 	var ids []string
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		rows := e.srv.do("GET", "/api/v1/deliveries?status=failed&subscription_id="+sub, "").json(t)["data"].([]any)
 		ids = ids[:0]
 		for _, row := range rows {
@@ -268,7 +270,7 @@ func TestManualRetryAndBulkRecovery(t *testing.T) {
 	e.rcv.waitFor("/outage", 6, 10*time.Second)
 	for _, id := range ids {
 		var d map[string]any
-		eventually(t, 10*time.Second, func() (bool, string) {
+		testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 			d = e.srv.do("GET", "/api/v1/deliveries/"+id, "").json(t)
 			return d["status"] == "succeeded", fmt.Sprintf("not succeeded after retry: %v", d)
 		})
@@ -284,12 +286,12 @@ func TestRetentionPrunesOldDeliveries(t *testing.T) {
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/old") + `","event_type":"sms_sent"}`)
 	ev := e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
 	d := e.srv.waitDelivery(t, sub, status("succeeded"))
-	eventually(t, 15*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
 		r := e.srv.do("GET", "/api/v1/deliveries/"+d["id"].(string), "")
 		return r.Status == http.StatusNotFound, "delivery older than the retention still there: " + string(r.Body)
 	})
 	// Events go in a later transaction of the same pass than deliveries.
-	eventually(t, 15*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
 		r := e.srv.do("GET", "/api/v1/events/"+ev, "")
 		return r.Status == http.StatusNotFound, fmt.Sprintf("event of a pruned delivery still there: %d", r.Status)
 	})

@@ -186,23 +186,6 @@ func (s *server) stop() { s.proc.Stop() }
 
 func (s *server) logs() string { return s.proc.Logs.String() }
 
-// eventually polls cond every 50 ms until it reports true, and fails the
-// test with the state cond last described once timeout has passed.
-func eventually(t *testing.T, timeout time.Duration, cond func() (ok bool, state string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not there after %s: %s", timeout, state)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // response is an API answer.
 type response struct {
 	Status int

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // metric reads one sample from the Prometheus text of /metrics.
@@ -41,7 +43,7 @@ func TestMetricsReflectDeliveries(t *testing.T) {
 	e.rcv.waitFor("/good", 3, 10*time.Second)
 	e.rcv.waitFor("/bad", 3, 10*time.Second)
 	// Outcomes reach the database a few ms after the attempt.
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		retrying := metric(t, e.srv, `revdesk_deliveries_total{outcome="pending"}`)
 		pending := metric(t, e.srv, `revdesk_deliveries_pending`)
 		return retrying >= 3 && pending <= 3, fmt.Sprintf("%v attempts set to retry, %v deliveries pending", retrying, pending)

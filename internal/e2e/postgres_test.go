@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/revdesk/webhooks/internal/testserver"
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // postgresDSN returns a DSN on the server of REVDESK_TEST_POSTGRES whose
@@ -113,7 +114,7 @@ func (in *ingester) run(t *testing.T, servers func() []*server, target int64, wo
 // and returns the duplicate count and the total received.
 func waitAllDelivered(t *testing.T, rcv *receiver, paths []string, acked map[string]bool, timeout time.Duration) (dups, total int) {
 	t.Helper()
-	eventually(t, timeout, func() (bool, string) {
+	testutil.Eventually(t, timeout, func() (bool, string) {
 		var missing int
 		missing, dups, total = rcv.tally(paths, acked)
 		return missing == 0, fmt.Sprintf("%d acknowledged deliveries never arrived (of %d)", missing, len(acked)*len(paths))
@@ -297,7 +298,7 @@ func TestPostgresOutage(t *testing.T) {
 
 	pg.start()
 	var after string
-	eventually(t, 30*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, func() (bool, string) {
 		r := srv.do("POST", "/api/v1/events", `{"event_type":"sms_sent","data":`+smsRecord+`}`)
 		if r.Status != http.StatusAccepted {
 			return false, fmt.Sprintf("service did not recover after the database came back: %d %s", r.Status, r.Body)
