@@ -56,7 +56,7 @@ type receiver struct {
 	got    []delivery
 	notify chan struct{}
 	// answer gives the status for the n-th request (1-based) to path; it
-	// may set response headers on w.
+	// may set response headers on w. Guarded by mu: set it with setAnswer.
 	answer func(w http.ResponseWriter, path string, n int) int
 	counts map[string]int
 }
@@ -85,6 +85,13 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		status = answer(w, req.URL.Path, n)
 	}
 	w.WriteHeader(status)
+}
+
+// setAnswer sets how the receiver answers from now on.
+func (r *receiver) setAnswer(answer func(w http.ResponseWriter, path string, n int) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answer = answer
 }
 
 // url is the receiver URL for a path.

@@ -29,12 +29,12 @@ func metric(t *testing.T, s *server, series string) float64 {
 func TestMetricsReflectDeliveries(t *testing.T) {
 	t.Parallel()
 	e := setupContract(t, "--retry-schedule", "1h")
-	e.rcv.answer = func(_ http.ResponseWriter, path string, _ int) int {
+	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, _ int) int {
 		if path == "/bad" {
 			return http.StatusInternalServerError
 		}
 		return http.StatusOK
-	}
+	})
 	good, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/good") + `","event_type":"sms_sent"}`)
 	bad, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/bad") + `","event_type":"sms_sent"}`)
 	for range 3 {
