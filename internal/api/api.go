@@ -25,12 +25,18 @@ import (
 	"github.com/revdesk/webhooks/internal/store"
 )
 
+// Default body limits, in bytes.
+const (
+	DefaultMaxBody       = 1 << 20
+	DefaultMaxIngestBody = 10 << 20
+)
+
 // Config holds the API's settings.
 type Config struct {
 	AllowHTTP     bool
 	Policy        netguard.Policy
-	MaxBody       int64   // default 1 MiB
-	MaxIngestBody int64   // default 10 MiB
+	MaxBody       int64   // every body but ingest's; default DefaultMaxBody
+	MaxIngestBody int64   // default DefaultMaxIngestBody
 	RateLimit     float64 // requests per second per key; 0 disables
 	RateBurst     int
 }
@@ -63,10 +69,10 @@ type Server struct {
 // New builds the API.
 func New(d Deps, cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 1 << 20
+		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.MaxIngestBody <= 0 {
-		cfg.MaxIngestBody = 10 << 20
+		cfg.MaxIngestBody = DefaultMaxIngestBody
 	}
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(1, int(cfg.RateLimit*2))

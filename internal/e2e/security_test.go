@@ -121,7 +121,7 @@ func TestKeyRevocation(t *testing.T) {
 
 func TestBodyLimitsAndContentType(t *testing.T) {
 	t.Parallel()
-	e := setupContract(t, "--max-body", "2048")
+	e := setupContract(t, "--max-ingest-body", "2048")
 	big := `{"event_type":"sms_sent","data":{"id":"` + strings.Repeat("x", 4096) + `"}}`
 	if r := e.srv.do("POST", "/api/v1/events", big); r.Status != http.StatusRequestEntityTooLarge || r.errorCode(t) != "body_too_large" {
 		t.Errorf("oversized ingest: %d %s", r.Status, r.Body)
