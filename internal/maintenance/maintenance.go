@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/store"
 )
 
 // DefaultInterval is how often a Maintainer works unless told otherwise.
@@ -15,7 +17,7 @@ const DefaultInterval = time.Minute
 // Store is what maintenance needs of the store.
 type Store interface {
 	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
-	DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error)
+	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
 	Prune(ctx context.Context, before time.Time) (int, error)
 }
 
