@@ -135,9 +135,13 @@ func VerifyStandard(body []byte, headers http.Header, secret string, tolerance t
 	return ErrInvalidSignature
 }
 
-// parseTimestamp accepts decimal digits only (ParseInt alone would take a
-// sign), so every SDK agrees on what a well-formed webhook-timestamp is.
+// parseTimestamp accepts 1 to 15 decimal digits only (ParseInt alone would
+// take a sign), so every SDK agrees on what a well-formed webhook-timestamp
+// is, JavaScript's numbers included.
 func parseTimestamp(ts string) (int64, error) {
+	if len(ts) > 15 {
+		return 0, fmt.Errorf("%w: malformed webhook-timestamp", ErrInvalidSignature)
+	}
 	for i := 0; i < len(ts); i++ {
 		if ts[i] < '0' || ts[i] > '9' {
 			return 0, fmt.Errorf("%w: malformed webhook-timestamp", ErrInvalidSignature)

@@ -182,6 +182,7 @@ func signatureCases(t *testing.T) []vectors.SignatureCase {
 		{"malformed timestamp: words", flatBody, with(std(vecNow, vecSecret), signing.HeaderTimestamp, "yesterday"), vecSecret, vecNow, vecTolerance, vectors.InvalidSignature},
 		{"malformed timestamp: fraction", flatBody, with(std(vecNow, vecSecret), signing.HeaderTimestamp, strconv.Itoa(vecNow)+".5"), vecSecret, vecNow, vecTolerance, vectors.InvalidSignature},
 		{"malformed timestamp: sign", flatBody, with(std(vecNow, vecSecret), signing.HeaderTimestamp, "+"+strconv.Itoa(vecNow)), vecSecret, vecNow, vecTolerance, vectors.InvalidSignature},
+		{"malformed timestamp: 16 digits", flatBody, with(std(vecNow, vecSecret), signing.HeaderTimestamp, "0000"+strconv.Itoa(vecNow)+"00"), vecSecret, vecNow, vecTolerance, vectors.InvalidSignature},
 		{"malformed timestamp: milliseconds", flatBody, with(std(vecNow, vecSecret), signing.HeaderTimestamp, strconv.Itoa(vecNow)+"000"), vecSecret, vecNow, vecTolerance, vectors.TimestampTooNew},
 		{"malformed signature: no version", flatBody, with(std(vecNow, vecSecret), signing.HeaderSignature, strings.TrimPrefix(sig, "v1,")), vecSecret, vecNow, vecTolerance, vectors.InvalidSignature},
 		{"malformed signature: other versions only", flatBody, with(std(vecNow, vecSecret), signing.HeaderSignature, "v1a,"+strings.TrimPrefix(sig, "v1,")+" v2,"+strings.TrimPrefix(sig, "v1,")), vecSecret, vecNow, vecTolerance, vectors.InvalidSignature},
