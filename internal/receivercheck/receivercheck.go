@@ -199,30 +199,20 @@ func (c *checker) run(ctx context.Context) (*Report, error) {
 		r.Passed = first.Accepted && again.Accepted
 		return r, nil
 	}
-	for _, p := range c.probes() {
+	probes := c.probes()
+	if !first.Accepted {
+		// Which re-encoding, if any, the receiver verifies instead of the
+		// bytes it was sent.
+		probes = append(probes, c.reencoded()...)
+	}
+	for _, p := range probes {
 		req, err := c.send(ctx, p, ids.New(ids.Delivery))
 		if err != nil {
 			return nil, err
 		}
 		r.Requests = append(r.Requests, req)
 		if req.Accepted {
-			r.Findings = append(r.Findings, Finding{Severity: SeverityProblem, Request: p.name,
-				Summary: "Accepted with " + answer(req) + ": " + p.description + ".", Meaning: p.meaning, Fix: p.fix})
-		}
-	}
-	if !first.Accepted {
-		// Which re-encoding, if any, the receiver verifies instead of the
-		// bytes it was sent.
-		for _, p := range c.reencoded() {
-			req, err := c.send(ctx, p, ids.New(ids.Delivery))
-			if err != nil {
-				return nil, err
-			}
-			r.Requests = append(r.Requests, req)
-			if req.Accepted {
-				r.Findings = append(r.Findings, Finding{Severity: SeverityProblem, Request: p.name,
-					Summary: "Accepted " + p.description + ", though it refused the bytes RevDesk sends.", Meaning: p.meaning, Fix: p.fix})
-			}
+			r.Findings = append(r.Findings, Finding{Severity: SeverityProblem, Request: p.name, Summary: p.accepted(req), Meaning: p.meaning, Fix: p.fix})
 		}
 	}
 	r.Passed = true
@@ -264,6 +254,14 @@ func (c *checker) unauthenticated() Finding {
 		Meaning:  "The receiver cannot tell a real delivery from a forgery, which anyone can send with the same header.",
 		Fix:      "Rotate the secret (POST /api/v1/webhook_subscriptions/{id}/rotate_secret, or revdesk subscriptions rotate-secret ID) and verify " + signing.HeaderSignature256 + " with it.",
 	}
+}
+
+// accepted says what the receiver did wrong by accepting p.
+func (p probe) accepted(req Request) string {
+	if p.kind == KindDiagnostic {
+		return "Accepted " + p.description + ", though it refused the bytes RevDesk sends."
+	}
+	return "Accepted with " + answer(req) + ": " + p.description + "."
 }
 
 // probe is one request to send: built as a genuine delivery, then changed.
