@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
 )
 
 // ClientFlags are the connection flags of the commands that talk to a

@@ -28,10 +28,10 @@ const maxListenBody = 16 << 20
 // prints deliveries and can forward them to the app being developed, so no
 // third-party relay is needed.
 type ListenCmd struct {
-	Port      int    `default:"4000" help:"Port to listen on (0 picks a free one)."`
-	Host      string `default:"127.0.0.1" help:"Address to listen on; 0.0.0.0 to accept deliveries from other hosts or containers."`
+	Port      int      `default:"4000" help:"Port to listen on (0 picks a free one)."`
+	Host      string   `default:"127.0.0.1" help:"Address to listen on; 0.0.0.0 to accept deliveries from other hosts or containers."`
 	Secret    []string `env:"REVDESK_LISTEN_SECRET" sep:"none" help:"A signing secret to verify signatures with (without one they are only shown); repeat it to accept several, e.g. the old and new secret during a rotation."`
-	ForwardTo string `name:"forward-to" help:"Also POST every accepted delivery, body and headers unchanged, to this URL (e.g. http://localhost:3000/webhooks)."`
+	ForwardTo string   `name:"forward-to" help:"Also POST every accepted delivery, body and headers unchanged, to this URL (e.g. http://localhost:3000/webhooks)."`
 }
 
 func (c *ListenCmd) Run() error {
