@@ -2,91 +2,21 @@ package receivercheck
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/revdesk/webhooks/internal/netguard"
+	"github.com/revdesk/webhooks/internal/receivercheck/checktest"
 	"github.com/revdesk/webhooks/webhook"
 )
 
-const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-// Receivers written as customers write them: one correct, three broken.
-// Each answers 401 to what it refuses and 200 to what it accepts.
-
-// correct verifies the raw body in constant time, requires a signature on
-// signed types (and on every type when it uses Standard Webhooks), refuses
-// stale and future timestamps, and acknowledges repeats of a delivery.
-func correct(standard bool) http.HandlerFunc {
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var err error
-		switch {
-		case standard:
-			err = webhook.VerifyStandard(body, r.Header, secret, 0, time.Time{})
-		case webhook.Signed(r.Header.Get(webhook.HeaderEventType)):
-			err = webhook.Verify(body, r.Header.Get(webhook.HeaderSignature256), secret)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		id := r.Header.Get(webhook.HeaderDeliveryID)
-		if seen[id] {
-			_, _ = io.WriteString(w, "already processed")
-			return
-		}
-		seen[id] = true
-	}
-}
-
-// acceptsEverything is the receiver that never checks.
-func acceptsEverything(w http.ResponseWriter, r *http.Request) {}
-
-// ignoresTimestamp checks the Standard Webhooks signature with == over the
-// headers it received, but never looks at how old the timestamp is.
-func ignoresTimestamp(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	key, _ := base64.StdEncoding.DecodeString(secret[len("whsec_"):])
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(r.Header.Get("webhook-id") + "." + r.Header.Get("webhook-timestamp") + "."))
-	mac.Write(body)
-	if r.Header.Get("webhook-signature") != "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
-		w.WriteHeader(http.StatusUnauthorized)
-	}
-}
-
-// reserialises verifies the documented signature over the body parsed and
-// encoded again instead of the bytes received.
-func reserialises(w http.ResponseWriter, r *http.Request) {
-	var v any
-	if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	again, _ := json.Marshal(v)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(again)
-	if r.Header.Get(webhook.HeaderSignature256) != hex.EncodeToString(mac.Sum(nil)) {
-		w.WriteHeader(http.StatusUnauthorized)
-	}
-}
+const secret = checktest.Secret
 
 func findings(r *Report) []string {
 	var names []string
@@ -138,17 +68,17 @@ func TestReceivers(t *testing.T) {
 		findings  []string // severity:request of each finding, in order
 		requests  int
 	}{
-		{"correct, documented signature", correct(false), "number_purchased", false, true, nil, 7},
-		{"correct, Standard Webhooks on a signed type", correct(true), "number_purchased", true, true, nil, 10},
-		{"correct, Standard Webhooks on an unsigned type", correct(true), "call_completed", true, true, nil, 9},
-		{"correct, unsigned type", correct(false), "sms_delivered", false, true, []string{"warning:"}, 2},
-		{"accepts everything", http.HandlerFunc(acceptsEverything), "number_released", true, false, []string{
+		{"correct, documented signature", checktest.Correct(false), "number_purchased", false, true, nil, 7},
+		{"correct, Standard Webhooks on a signed type", checktest.Correct(true), "number_purchased", true, true, nil, 10},
+		{"correct, Standard Webhooks on an unsigned type", checktest.Correct(true), "call_completed", true, true, nil, 9},
+		{"correct, unsigned type", checktest.Correct(false), "sms_delivered", false, true, []string{"warning:"}, 2},
+		{"accepts everything", http.HandlerFunc(checktest.AcceptsEverything), "number_released", true, false, []string{
 			"problem:wrong_signature", "problem:no_signature", "problem:no_secret_provided", "problem:other_body",
 			"problem:truncated_body", "problem:stale_timestamp", "problem:future_timestamp", "problem:other_id",
 		}, 10},
-		{"compares with == but ignores the timestamp", http.HandlerFunc(ignoresTimestamp), "contact_created", true, false,
+		{"compares with == but ignores the timestamp", http.HandlerFunc(checktest.IgnoresTimestamp), "contact_created", true, false,
 			[]string{"problem:stale_timestamp", "problem:future_timestamp"}, 10},
-		{"verifies a re-serialised body", http.HandlerFunc(reserialises), "number_purchased", false, false,
+		{"verifies a re-serialised body", http.HandlerFunc(checktest.Reserialises), "number_purchased", false, false,
 			[]string{"problem:genuine", "problem:sorted_body"}, 9},
 	}
 	for _, tt := range tests {
@@ -190,7 +120,7 @@ func TestDuplicateRefused(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]bool{}
-	strict := correct(false)
+	strict := checktest.Correct(false)
 	url, _ := receiver(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		dup := seen[r.Header.Get(webhook.HeaderDeliveryID)]
