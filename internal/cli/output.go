@@ -182,10 +182,11 @@ func Fields(w io.Writer, raw []byte) error {
 	var blocks []block
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return err
 		}
+		name := tok.String() // before the next read, which reuses the token's buffer
 		value, err := dec.ReadValue()
 		if err != nil {
 			return err
@@ -193,7 +194,7 @@ func Fields(w io.Writer, raw []byte) error {
 		switch value.Kind() {
 		case '{', '[':
 			if string(value) != "[]" && string(value) != "{}" {
-				blocks = append(blocks, block{name.String(), value.Clone()})
+				blocks = append(blocks, block{name, value.Clone()})
 				continue
 			}
 		}
@@ -201,7 +202,7 @@ func Fields(w io.Writer, raw []byte) error {
 		if err := decodeNumbers(value, &v); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", name.String(), text(v))
+		fmt.Fprintf(tw, "%s\t%s\n", name, text(v))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -231,11 +232,14 @@ func columnsOf(array jsontext.Value) []Column {
 		return nil
 	}
 	for dec.PeekKind() == '"' {
-		name, err := dec.ReadToken()
-		if err != nil || dec.SkipValue() != nil {
+		tok, err := dec.ReadToken()
+		if err != nil {
 			break
 		}
-		cols = append(cols, Col(name.String()))
+		cols = append(cols, Col(tok.String())) // before the next read voids tok
+		if dec.SkipValue() != nil {
+			break
+		}
 	}
 	return cols
 }
