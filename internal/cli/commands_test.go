@@ -90,10 +90,16 @@ type result struct {
 // revdesk runs the binary against the test server.
 func revdesk(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return run(t, append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey), stdin, args...)
+}
+
+// run runs the binary with env.
+func run(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

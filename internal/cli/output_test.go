@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -32,14 +30,7 @@ func TestHoistGlobalFlags(t *testing.T) {
 // bare runs the binary without REVDESK_SERVER and REVDESK_API_KEY.
 func bare(t *testing.T, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = cleanEnv()
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	_ = cmd.Run()
-	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+	return run(t, cleanEnv(), "", args...)
 }
 
 func TestGlobalFlagsAnywhere(t *testing.T) {
