@@ -35,7 +35,9 @@ func TestReceiverCheckInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"sub")][.//h3[normalize-space()="`+careless.URL+path+`"]]`)),
 		)
 	}
-	card := func(path string) string { return `//li[contains(@class,"sub")][.//h3[normalize-space()="` + careless.URL + path + `"]]` }
+	card := func(path string) string {
+		return `//li[contains(@class,"sub")][.//h3[normalize-space()="` + careless.URL + path + `"]]`
+	}
 
 	create("/sms", "sms_sent")
 	unsigned := eval[string](t, ctx, `document.querySelector("li.sub").textContent`)
