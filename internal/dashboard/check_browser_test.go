@@ -27,16 +27,16 @@ func TestReceiverCheckInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("sub-url")),
 	)
+	card := func(path string) string {
+		return `//li[contains(@class,"sub")][.//h3[normalize-space()="` + careless.URL + path + `"]]`
+	}
 	create := func(path, eventType string) {
 		step(t, ctx, "create a "+eventType+" subscription",
 			fill("#sub-url", careless.URL+path),
 			fill("#sub-type", eventType),
 			chromedp.Click(chromedp.CSS("form.create button[type=submit]")),
-			chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"sub")][.//h3[normalize-space()="`+careless.URL+path+`"]]`)),
+			chromedp.WaitVisible(chromedp.Search(card(path))),
 		)
-	}
-	card := func(path string) string {
-		return `//li[contains(@class,"sub")][.//h3[normalize-space()="` + careless.URL + path + `"]]`
 	}
 
 	create("/sms", "sms_sent")
