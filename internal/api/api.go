@@ -39,6 +39,8 @@ type Config struct {
 	MaxIngestBody int64   // default DefaultMaxIngestBody
 	RateLimit     float64 // requests per second per key; 0 disables
 	RateBurst     int
+	// UserAgent is sent by receiver checks, as by deliveries.
+	UserAgent string
 }
 
 // Deps are what the API drives.
@@ -111,6 +113,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,
 		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  s.retryFailed,
+		"POST /api/v1/webhook_subscriptions/{id}/check":         s.checkSubscription,
 		"POST /api/v1/events":                                   s.ingestEvents,
 		"GET /api/v1/events":                                    s.listEvents,
 		"GET /api/v1/events/{id}":                               s.getEvent,

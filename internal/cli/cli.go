@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,8 +33,11 @@ type CLI struct {
 	Bench     BenchCmd     `cmd:"" help:"Measure deliveries/s, ingest rate and latency against this machine's loopback ceiling."`
 
 	Subscriptions SubscriptionsCmd `cmd:"" help:"Manage webhook subscriptions on a running server."`
-	Events        EventsCmd        `cmd:"" help:"Send events to a running server."`
+	Events        EventsCmd        `cmd:"" help:"Send events to a running server and read its event log."`
 	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
+	EventTypes    EventTypesCmd    `cmd:"" name:"event-types" help:"The catalog of event types of a running server."`
+	APIKeys       APIKeysCmd       `cmd:"" name:"api-keys" help:"Manage the API keys of your workspace on a running server."`
+	CheckReceiver CheckReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a webhook receiver accepts genuine deliveries and refuses forged ones."`
 	Listen        ListenCmd        `cmd:"" help:"Receive, verify and print deliveries locally, optionally forwarding them."`
 
 	Config kong.ConfigFlag `env:"REVDESK_CONFIG" type:"existingfile" placeholder:"FILE" help:"JSON file of flag values keyed by flag name, dashes as underscores (e.g. {\"addr\": \":8080\", \"retry_schedule\": \"1s,5s\"}); command-line flags override it."`
@@ -170,7 +175,7 @@ func configJSON(r io.Reader) (kong.Resolver, error) {
 func newParser(cli *CLI, options ...kong.Option) (*kong.Kong, error) {
 	return kong.New(cli, append([]kong.Option{
 		kong.Name("revdesk"),
-		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery."),
+		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery.\n\nCommands that talk to a server take --server and --api-key (or REVDESK_SERVER and REVDESK_API_KEY) and --json, before or after the command; without --json they print tables."),
 		kong.UsageOnError(),
 		kong.Configuration(configJSON),
 		defaults,
@@ -185,7 +190,7 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	kctx, err := parser.Parse(args)
+	kctx, err := parser.Parse(hoistGlobalFlags(args))
 	if err != nil {
 		parser.Errorf("%s", err)
 		return 2
@@ -195,4 +200,39 @@ func Main(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// globalFlags may be given before the command as well as after it.
+var globalFlags = map[string]bool{"--server": true, "--api-key": true, "--json": false} // true: takes a value
+
+// hoistGlobalFlags moves global flags written before the command to the end
+// of the arguments. Kong accepts a flag only after the command declaring
+// it, and these cannot be declared once at the root: serve and bench have
+// --api-key and --server of their own, and kong refuses a flag declared
+// twice on one command path.
+func hoistGlobalFlags(args []string) []string {
+	var moved, rest []string
+	i := 0
+	for ; i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--"; i++ {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		takesValue, global := globalFlags[name]
+		switch {
+		case global:
+			moved = append(moved, args[i])
+			if takesValue && !hasValue && i+1 < len(args) {
+				i++
+				moved = append(moved, args[i])
+			}
+		case name == "--config" && !hasValue && i+1 < len(args):
+			rest = append(rest, args[i], args[i+1])
+			i++
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	rest = append(rest, args[i:]...)
+	if end := slices.Index(rest, "--"); end >= 0 {
+		return slices.Concat(rest[:end], moved, rest[end:])
+	}
+	return append(rest, moved...)
 }

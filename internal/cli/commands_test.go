@@ -91,10 +91,16 @@ type result struct {
 // revdesk runs the binary against the test server.
 func revdesk(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return run(t, append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey), stdin, args...)
+}
+
+// run runs the binary with env.
+func run(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -110,9 +116,10 @@ func revdesk(t *testing.T, stdin string, args ...string) result {
 	return result{stdout.String(), stderr.String(), code}
 }
 
-// ok runs a command that must succeed and decodes its JSON output.
+// ok runs a command that must succeed with --json and decodes its output.
 func ok(t *testing.T, stdin string, args ...string) map[string]any {
 	t.Helper()
+	args = append(args, "--json")
 	res := revdesk(t, stdin, args...)
 	if res.code != 0 {
 		t.Fatalf("revdesk %s: exit %d: %s", strings.Join(args, " "), res.code, res.stderr)
@@ -425,7 +432,7 @@ func TestConfigFile(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{"everything from the files", []string{"subscriptions", "list", "--config", clientConfig}, 0, `"has_more": false`},
+		{"everything from the files", []string{"subscriptions", "list", "--config", clientConfig, "--json"}, 0, `"has_more": false`},
 		{"a flag overrides the file", []string{"subscriptions", "list", "--config", clientConfig, "--api-key", "rdk_other"}, 1, "(unauthorized)"},
 		{"a missing file", []string{"subscriptions", "list", "--config", filepath.Join(dir, "none.json")}, 2, "none.json"},
 	}

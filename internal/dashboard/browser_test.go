@@ -42,11 +42,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	checkLabels(t, ctx)
 
 	// call_busy is derived: the dashboard must send a call_completed record
-	// that produces it, scoped to the subscription's workflow.
+	// that produces it, scoped to the subscription's workflow. With Standard
+	// Webhooks its deliveries are signed, so it has a secret to rotate.
 	step(t, ctx, "create a subscription",
 		chromedp.SendKeys(chromedp.ID("sub-url"), hook.URL+"/hooks"),
 		fill("#sub-type", "call_busy"),
 		chromedp.SendKeys(chromedp.ID("sub-wf"), "wf_demo"),
+		chromedp.Click(chromedp.ID("sub-sw")),
 		chromedp.Click(chromedp.CSS("form.create button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("li.sub")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),

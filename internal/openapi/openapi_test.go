@@ -526,6 +526,12 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/enable", id: subs["documented"], want: http.StatusOK})
 	retryFailed := "POST /api/v1/webhook_subscriptions/{id}/retry_failed"
 	h.do(request{op: retryFailed, id: subs["documented"], body: h.example(retryFailed, "since"), want: http.StatusAccepted})
+	// example.com does not resolve here: a report of an unreachable receiver.
+	check := "POST /api/v1/webhook_subscriptions/{id}/check"
+	if report := h.do(request{op: check, id: subs["documented"], want: http.StatusOK}); report["passed"] != false {
+		t.Errorf("check of an unreachable receiver: %v", report)
+	}
+	h.do(request{op: check, id: "whk_unknown", want: http.StatusNotFound})
 
 	var eventID string
 	for _, name := range h.exampleNames(ingestOp) {
