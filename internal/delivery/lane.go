@@ -163,7 +163,7 @@ func (d *Dispatcher) send(l *lane, q queued) {
 		// The delivery stays counted in held until its outcome is written,
 		// so outcomes that the database cannot take fast enough hold back
 		// new work (no claims, no handoffs) instead of piling up here.
-		d.completed <- c
+		d.complete(c)
 	}
 }
 
@@ -256,7 +256,7 @@ func sample(r *result, now time.Time, retryAfterCap time.Duration) *limiter.Samp
 	case code >= 500:
 		s.Outcome = limiter.Overload
 	case code != 0:
-	case r.networkErr && !r.forbidden:
+	case a.ErrorClass != "" && !r.forbidden: // no response at all
 		s.Outcome = limiter.Overload // timeouts, refused and reset connections
 	default:
 		return nil
