@@ -66,8 +66,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
 		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
+		  AND (cardinality($7::text[]) = 0 OR event_type = ANY($7::text[]))
 		ORDER BY id `+dir+` LIMIT $6`,
-		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit))
+		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanDelivery)
 }
 

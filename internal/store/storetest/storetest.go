@@ -55,6 +55,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
 		{"TryLead", testTryLead},
+		{"APIKeyScopes", testAPIKeyScopes},
+		{"PortalSessions", testPortalSessions},
+		{"IngestTestEvent", testIngestTestEvent},
+		{"ListEventTypes", testListEventTypes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
