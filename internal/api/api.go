@@ -5,12 +5,8 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,6 +34,8 @@ type Config struct {
 	MaxIngestBody int64   // default 10 MiB
 	RateLimit     float64 // requests per second per key; 0 disables
 	RateBurst     int
+	// PublicURL is the base of portal links; "" takes the request's host.
+	PublicURL string
 }
 
 // Deps are what the API drives.
@@ -120,13 +118,21 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/api_keys":                                  s.listAPIKeys,
 		"POST /api/v1/api_keys":                                 s.createAPIKey,
 		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,
+		"POST /api/v1/webhook_subscriptions/{id}/test":          s.testSubscription,
+		"POST /api/v1/portal_sessions":                          s.createPortalSession,
+		"GET /api/v1/portal_sessions/current":                   s.currentPortalSession,
+		"DELETE /api/v1/portal_sessions/{id}":                   s.revokePortalSession,
 	}
 	for pattern, h := range open {
 		s.mux.Handle(pattern, s.wrap(h))
 		s.patterns = append(s.patterns, pattern)
 	}
 	for pattern, h := range authed {
-		s.mux.Handle(pattern, s.wrap(s.authenticate(h)))
+		need, ok := routeScopes[pattern]
+		if !ok {
+			panic("api: route " + pattern + " has no scope in routeScopes")
+		}
+		s.mux.Handle(pattern, s.wrap(s.authenticate(need, h)))
 		s.patterns = append(s.patterns, pattern)
 	}
 	sort.Strings(s.patterns)
@@ -165,12 +171,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 type ctxKey struct{}
 
-// workspaceID is the authenticated workspace of a request.
-func workspaceID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
-
 // KeyID is the public id under which an API key is stored: a prefix of its
 // hash, so any key string (including one set through REVDESK_API_KEY) can be
 // looked up without storing the key itself.
@@ -180,30 +180,27 @@ func KeyID(key string) (id string, hash []byte) {
 }
 
 // NewKey makes a fresh API key: rdk_ and 256 random bits.
-func NewKey() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return ids.APIKey + "_" + base64.RawURLEncoding.EncodeToString(b[:])
-}
+func NewKey() string { return newToken(ids.APIKey + "_") }
 
-func (s *Server) authenticate(next handlerFunc) handlerFunc {
+// authenticate finds the caller (an API key or a portal session), applies
+// its rate limit and refuses it outside the route's scope.
+func (s *Server) authenticate(need access, next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || strings.TrimSpace(token) == "" {
 			return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>")
 		}
-		id, hash := KeyID(strings.TrimSpace(token))
-		key, err := s.store.GetAPIKey(r.Context(), id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c, err := s.identify(r.Context(), strings.TrimSpace(token))
+		if err != nil {
 			return err
 		}
-		if err != nil || subtle.ConstantTimeCompare(key.Hash, hash) != 1 || key.RevokedAt != nil {
-			return errorf(http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
-		}
-		if err := s.allow(key.ID); err != nil {
+		if err := s.allow(c.limiterID()); err != nil {
 			return err
 		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, key.WorkspaceID)))
+		if err := need.permits(c); err != nil {
+			return err
+		}
+		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
 	}
 }
 

@@ -54,6 +54,7 @@ type Config struct {
 	MaxInFlight          int
 	PerEndpoint          int
 	APIKey               string // bootstrap key for the default workspace
+	PublicURL            string // base of portal links; "" uses the request's host
 	ShutdownTimeout      time.Duration
 	// Extra routes mounted beside the API (dashboard, OpenAPI).
 	Extra map[string]http.Handler
@@ -88,7 +89,7 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 	}
 	key := api.NewKey()
 	id, hash := api.KeyID(key)
-	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes}); err != nil {
 		return store.Workspace{}, "", err
 	}
 	return ws, key, nil
@@ -112,7 +113,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash})
+		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes})
 		if errors.Is(err, store.ErrConflict) {
 			return nil // another process registered it first
 		}
@@ -202,6 +203,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxBody:       cfg.MaxBody,
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
+		PublicURL:     cfg.PublicURL,
 	})
 	// Tracing: the server span wraps the request log too, so it covers it all.
 	srv := &http.Server{Handler: telemetry.HTTPHandler(requestLog(handler, log)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
