@@ -53,6 +53,8 @@ type ServeCmd struct {
 	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
 	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
+	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
+	PublicURL            string        `env:"REVDESK_PUBLIC_URL" help:"Base URL of portal links (e.g. https://webhooks.example.com); default: the host each request came to."`
 	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
 }
 
@@ -69,6 +71,9 @@ func (c *ServeCmd) Run() error {
 			return fmt.Errorf("--allow-cidr %q: %w", s, err)
 		}
 		cidrs = append(cidrs, p)
+	}
+	if err := dashboard.CheckFrameAncestors(c.PortalFrameAncestors); err != nil {
+		return err
 	}
 	if c.Dev {
 		c.AllowHTTP, c.AllowPrivateNetworks = true, true
@@ -93,7 +98,8 @@ func (c *ServeCmd) Run() error {
 		MaxInFlight:          c.MaxInFlight,
 		PerEndpoint:          c.PerEndpoint,
 		APIKey:               c.APIKey,
-		Extra:                dashboard.Routes(),
+		PublicURL:            c.PublicURL,
+		Extra:                dashboard.Routes(dashboard.Options{FrameAncestors: c.PortalFrameAncestors}),
 	}, log)
 }
 
