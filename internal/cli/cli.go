@@ -30,6 +30,7 @@ type CLI struct {
 	Events        EventsCmd        `cmd:"" help:"Send events to a running server."`
 	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
 	Listen        ListenCmd        `cmd:"" help:"Receive, verify and print deliveries locally, optionally forwarding them."`
+	PortalURL     PortalURLCmd     `cmd:"" name:"portal-url" help:"Create a customer portal session and print its link."`
 
 	Config kong.ConfigFlag `env:"REVDESK_CONFIG" type:"existingfile" placeholder:"FILE" help:"JSON file of flag values keyed by flag name, dashes as underscores (e.g. {\"addr\": \":8080\", \"retry_schedule\": \"1s,5s\"}); command-line flags override it."`
 }

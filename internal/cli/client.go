@@ -168,6 +168,7 @@ type SubscriptionsCmd struct {
 	RotateSecret SubscriptionRotateCmd  `cmd:"" name:"rotate-secret" help:"Rotate the signing secret; prints the new one once."`
 	Enable       SubscriptionEnableCmd  `cmd:"" help:"Re-enable a disabled subscription."`
 	Disable      SubscriptionDisableCmd `cmd:"" help:"Disable a subscription."`
+	Test         SubscriptionTestCmd    `cmd:"" help:"Send a test event to this subscription only (marked X-revdesk-Test: true)."`
 }
 
 // SubscriptionCreateCmd creates a subscription.
