@@ -98,7 +98,9 @@ func TestScopesAllowExactlyTheirRoutes(t *testing.T) {
 	}
 	// Sessions: read and subscriptions:write, but they mint no sessions and
 	// revoke none but themselves (the probe names another id).
-	sessionOnly := func(op string) bool { return strings.Contains(op, "/portal_sessions") && op != "GET /api/v1/portal_sessions/current" }
+	sessionOnly := func(op string) bool {
+		return strings.Contains(op, "/portal_sessions") && op != "GET /api/v1/portal_sessions/current"
+	}
 	creds = append(creds,
 		credential{"portal session", newSession(t, e.srv, e.srv.key, `{}`)["token"].(string),
 			func(op, s string) bool { return (s == "read" || s == "subscriptions:write") && !sessionOnly(op) }},
