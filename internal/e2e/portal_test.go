@@ -98,12 +98,12 @@ func TestScopesAllowExactlyTheirRoutes(t *testing.T) {
 	}
 	// Sessions: read and subscriptions:write, but they mint no sessions and
 	// revoke none but themselves (the probe names another id).
-	sessionOnly := func(op string) bool {
+	notForSessions := func(op string) bool {
 		return strings.Contains(op, "/portal_sessions") && op != "GET /api/v1/portal_sessions/current"
 	}
 	creds = append(creds,
 		credential{"portal session", newSession(t, e.srv, e.srv.key, `{}`)["token"].(string),
-			func(op, s string) bool { return (s == "read" || s == "subscriptions:write") && !sessionOnly(op) }},
+			func(op, s string) bool { return (s == "read" || s == "subscriptions:write") && !notForSessions(op) }},
 		credential{"read-only portal session", newSession(t, e.srv, e.srv.key, `{"read_only":true}`)["token"].(string),
 			func(_, s string) bool { return s == "read" }},
 	)
