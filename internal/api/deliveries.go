@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/jsonx"
 	"github.com/revdesk/webhooks/internal/store"
 )
@@ -127,8 +128,8 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := NewKey()
-	id, hash := KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: c.workspaceID, Hash: hash, Scopes: scopes})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/jsonx"
 	"github.com/revdesk/webhooks/internal/store"
@@ -99,12 +100,12 @@ func (s *Server) identify(ctx context.Context, token string) (*caller, error) {
 		// Not a session: maybe an API key that happens to look like one
 		// (REVDESK_API_KEY can be any string).
 	}
-	id, hash := KeyID(token)
+	id, _ := apikey.Hash(token)
 	key, err := s.store.GetAPIKey(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if err != nil || subtle.ConstantTimeCompare(key.Hash, hash) != 1 || key.RevokedAt != nil {
+	if err != nil || !apikey.Matches(key.Hash, token) || key.RevokedAt != nil {
 		return nil, errorf(http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
 	}
 	return &caller{workspaceID: key.WorkspaceID, scopes: key.Scopes, keyID: key.ID}, nil

@@ -50,6 +50,7 @@ var routeScopes = map[string]access{
 	"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/webhook_subscriptions/{id}/test":          {scope: ScopeSubscriptionsWrite},
+	"POST /api/v1/webhook_subscriptions/{id}/check":         {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/events":                                   {scope: ScopeIngest},
 	"GET /api/v1/events":                                    {scope: ScopeRead},
 	"GET /api/v1/events/{id}":                               {scope: ScopeRead},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -18,7 +19,6 @@ type PortalURLCmd struct {
 	EventType  []string      `name:"event-type" help:"Limit the portal to this event type (repeatable); default all."`
 	BrandColor string        `name:"brand-color" help:"Accent colour of the portal, e.g. #0a7c59."`
 	BrandName  string        `name:"brand-name" help:"Name shown in the portal's header."`
-	JSON       bool          `name:"json" help:"Print the whole session (id, token, expiry) as JSON instead of the link."`
 }
 
 func (c *PortalURLCmd) Run(cl *Client) error {
@@ -35,29 +35,25 @@ func (c *PortalURLCmd) Run(cl *Client) error {
 	if c.BrandName != "" {
 		body["brand_name"] = c.BrandName
 	}
-	b, err := json.Marshal(body)
+	raw, err := cl.send(http.MethodPost, "/api/v1/portal_sessions", nil, body, nil)
 	if err != nil {
 		return err
 	}
-	raw, err := cl.call(http.MethodPost, "/api/v1/portal_sessions", nil, b, nil)
-	if err != nil {
+	// With --json the whole session (id, token, expiry); otherwise the link
+	// alone on stdout, so scripts can take it, and the rest for people.
+	return cl.Print(raw, func(w io.Writer, raw []byte) error {
+		var s struct {
+			ID        string `json:"id"`
+			URL       string `json:"url"`
+			ExpiresAt string `json:"expires_at"`
+		}
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("reading the answer: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "portal session %s, valid until %s (revoke: DELETE /api/v1/portal_sessions/%s)\n", s.ID, s.ExpiresAt, s.ID)
+		_, err := fmt.Fprintln(w, s.URL)
 		return err
-	}
-	if c.JSON {
-		return cl.print(raw)
-	}
-	var s struct {
-		ID        string `json:"id"`
-		URL       string `json:"url"`
-		ExpiresAt string `json:"expires_at"`
-	}
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	// The link alone on stdout, so scripts can take it; the rest for people.
-	fmt.Fprintf(os.Stderr, "portal session %s, valid until %s (revoke: DELETE /api/v1/portal_sessions/%s)\n", s.ID, s.ExpiresAt, s.ID)
-	_, err = fmt.Fprintln(cl.out, s.URL)
-	return err
+	})
 }
 
 // SubscriptionTestCmd sends a test event to one subscription.

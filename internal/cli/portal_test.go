@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 func TestPortalURL(t *testing.T) {
@@ -70,11 +72,11 @@ func TestSubscriptionsTest(t *testing.T) {
 		t.Fatalf("subscriptions test: %v", sent)
 	}
 	var h http.Header
-	eventually(t, "the test delivery", func() bool {
+	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		h = got["/target/"+run]
-		return h != nil
+		return h != nil, "no test delivery yet"
 	})
 	if h.Get("X-revdesk-Test") != "true" || h.Get("X-revdesk-Signature-256") == "" || h.Get("X-revdesk-Delivery-Id") != sent["delivery_id"] {
 		t.Errorf("test delivery headers: %v", h)

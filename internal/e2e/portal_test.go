@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // documentedScopes reads the scope each /api operation names in the served
@@ -163,7 +165,7 @@ func TestPortalSessionsStayInTheirWorkspace(t *testing.T) {
 	session := newSession(t, srv, srv.key, `{"event_types":["sms_sent"]}`)
 	token := session["token"].(string)
 	var otherDelivery string
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		d := srv.call("GET", "/api/v1/deliveries?event_id="+otherEvent, otherKey, "").json(t)["data"].([]any)
 		if len(d) > 0 {
 			otherDelivery = d[0].(map[string]any)["id"].(string)
@@ -218,7 +220,7 @@ func TestPortalSessionsStayInTheirWorkspace(t *testing.T) {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
 	short := newSession(t, srv, srv.key, `{"expires_in":1}`)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 5*time.Second, func() (bool, string) {
 		r := srv.call("GET", "/api/v1/webhook_subscriptions", short["token"].(string), "")
 		return r.Status == http.StatusUnauthorized, "the one-second session still answers " + http.StatusText(r.Status)
 	})
