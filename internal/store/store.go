@@ -389,7 +389,8 @@ type Store interface {
 	// before p.FailingBefore and returns them.
 	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
-	// pending delivery, older than before; it returns the rows deleted.
+	// pending delivery, older than before, and portal sessions expired
+	// before it; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// TryLead takes or renews the named leadership for owner until the given
 	// time; it reports whether owner leads.

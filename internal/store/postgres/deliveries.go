@@ -413,6 +413,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			RETURNING 1
 		)
 		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
+		{`WITH p AS (
+			DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)
+			RETURNING 1
+		)
+		SELECT count(*), 0 FROM p`, []any{before, pruneChunk}},
 	}
 	total := 0
 	for _, step := range steps {

@@ -530,6 +530,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`},
 		{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
 			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`},
+		{`DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < ?2 LIMIT ?3)`},
 	}
 	for _, step := range steps {
 		for {

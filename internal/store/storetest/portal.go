@@ -80,6 +80,17 @@ func testPortalSessions(t *testing.T, s store.Store) {
 	if got := must[store.PortalSession](t)(s.GetPortalSession(ctx, plain.ID)); got.RevokedAt != nil {
 		t.Error("revoking one session revoked another")
 	}
+
+	// Retention removes sessions expired before its cutoff, no others.
+	later := p
+	later.ID, later.ExpiresAt = "pts_"+ids.New(ids.APIKey), expires.Add(2*time.Hour)
+	must[store.PortalSession](t)(s.CreatePortalSession(ctx, later))
+	must[int](t)(s.Prune(ctx, expires.Add(time.Hour)))
+	for id, kept := range map[string]bool{p.ID: false, plain.ID: false, later.ID: true} {
+		if _, err := s.GetPortalSession(ctx, id); (err == nil) != kept {
+			t.Errorf("after Prune, GetPortalSession(%s) = %v, want kept=%v", id, err, kept)
+		}
+	}
 }
 
 // testIngestTestEvent: a test event reaches only the subscription it names,
