@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -89,6 +90,9 @@ func (c *ServeCmd) Run() error {
 	}
 	if err := dashboard.CheckFrameAncestors(c.PortalFrameAncestors); err != nil {
 		return err
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("--public-url %q: want the server's base URL, such as https://webhooks.example.com", c.PublicURL)
 	}
 	if c.Dev {
 		c.AllowHTTP, c.AllowPrivateNetworks = true, true

@@ -219,6 +219,14 @@ func TestPortalSessionsStayInTheirWorkspace(t *testing.T) {
 	if r := srv.call("DELETE", "/api/v1/portal_sessions/"+session["id"].(string), srv.key, ""); r.Status != http.StatusNoContent {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
+	// A session may end itself (the dashboard's sign-out).
+	self := newSession(t, srv, srv.key, `{}`)
+	if r := srv.call("DELETE", "/api/v1/portal_sessions/"+self["id"].(string), self["token"].(string), ""); r.Status != http.StatusNoContent {
+		t.Errorf("a session revoking itself: %d %s", r.Status, r.Body)
+	}
+	if r := srv.call("GET", "/api/v1/event_types", self["token"].(string), ""); r.Status != http.StatusUnauthorized {
+		t.Errorf("a session that revoked itself still answers %d", r.Status)
+	}
 	short := newSession(t, srv, srv.key, `{"expires_in":1}`)
 	testutil.Eventually(t, 5*time.Second, func() (bool, string) {
 		r := srv.call("GET", "/api/v1/webhook_subscriptions", short["token"].(string), "")
