@@ -133,7 +133,7 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Error("the read-only portal offers a retry")
 	}
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/api/v1/webhook_subscriptions", {method: "POST",
-		headers: {Authorization: "Bearer " + JSON.parse(sessionStorage.getItem("revdesk.session")).token, "Content-Type": "application/json"},
+		headers: {Authorization: "Bearer " + JSON.parse(sessionStorage.getItem("revdesk.portal")).token, "Content-Type": "application/json"},
 		body: JSON.stringify({webhook_url: "https://example.com/h", event_type: "sms_sent"})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,9 @@ export const { useState, useEffect, useRef, useCallback } = window.preactHooks;
 export const html = window.htm.bind(h);
 export { render };
 
-const KEY = 'revdesk.session';
+// The portal (/portal) and the operator dashboard keep their sessions apart,
+// so a customer's link opened in a tab never becomes the operator's session.
+const KEY = location.pathname === '/portal' ? 'revdesk.portal' : 'revdesk.session';
 
 // The browser holds a portal session token ({token, id}), never an API key:
 // the operator's key is traded for one at sign-in, and the portal's arrives
