@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,14 +17,14 @@ import (
 func deliveryColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_id, %[1]s.subscription_id,
 	%[1]s.event_type, %[1]s.status, %[1]s.attempts, %[1]s.next_attempt_at, %[1]s.last_error,
-	%[1]s.created_at, %[1]s.updated_at`, alias)
+	%[1]s.created_at, %[1]s.updated_at, coalesce(%[1]s.order_key, '')`, alias)
 }
 
 var deliveryColumns = deliveryColumnsOf("deliveries")
 
 func deliveryDest(d *store.Delivery) []any {
 	return []any{&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status,
-		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt}
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderKey}
 }
 
 func scanDelivery(r pgx.Row) (store.Delivery, error) {
@@ -72,21 +73,30 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 }
 
 // RetryDelivery also brings forward a pending delivery that nobody holds, so
-// "retry" on one waiting for its next attempt sends it now. Like every
-// writer of both tables, it locks the queue row before the delivery when
-// there is one, so they cannot deadlock.
+// "retry" on one waiting for its next attempt sends it now (a parked one
+// stays parked). Like every writer of both tables, it locks the queue row
+// before the delivery when there is one, so they cannot deadlock. A keyed
+// delivery made pending again is parked, and its key settled.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
 	t := now()
-	d, err := scanDelivery(s.pool.QueryRow(ctx, `WITH d AS (
-			UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
-			WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
-			RETURNING *
-		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
-			SELECT id, next_attempt_at, created_at FROM d
-		)
-		SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
-	if err = translate(err); !errors.Is(err, store.ErrNotFound) {
+	var d store.Delivery
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRow(ctx, `WITH d AS (
+				UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
+				WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
+				RETURNING *
+			), q AS (
+				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
+				SELECT id, next_attempt_at, created_at, order_key, order_key IS NOT NULL FROM d
+			)
+			SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, []string{d.OrderKey})
+	})
+	if !errors.Is(err, store.ErrNotFound) {
 		return d, err
 	}
 	d, err = scanDelivery(s.pool.QueryRow(ctx, `WITH q AS (
@@ -110,20 +120,29 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at ti
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
 	var found bool
 	var n int
-	err := s.pool.QueryRow(ctx, `WITH sub AS (
-			SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		), d AS (
-			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
-			FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
-			RETURNING d.id, d.created_at
-		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
-			SELECT id, $4, created_at FROM d
-		)
-		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d)`,
-		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n)
+	// Keyed deliveries come back parked, then their keys are settled.
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var keys []string
+		err := tx.QueryRow(ctx, `WITH sub AS (
+				SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
+			), d AS (
+				UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
+				FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
+				RETURNING d.id, d.created_at, d.order_key
+			), q AS (
+				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
+				SELECT id, $4, created_at, order_key, order_key IS NOT NULL FROM d
+			)
+			SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d),
+				(SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM d WHERE order_key IS NOT NULL)`,
+			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n, &keys)
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, keys)
+	})
 	if err != nil {
-		return 0, translate(err)
+		return 0, err
 	}
 	if !found {
 		return 0, store.ErrNotFound
@@ -209,12 +228,12 @@ const completeSQL = `WITH u AS (
 	), done AS (
 		DELETE FROM delivery_queue q USING u
 		WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status <> 'pending'
-		RETURNING u.*, NULL::timestamptz AS held_next
+		RETURNING u.*, NULL::timestamptz AS held_next, q.order_key
 	), again AS (
 		UPDATE delivery_queue q SET next_attempt_at = coalesce(u.next_at, $14),
 			lease_owner = NULL, lease_until = NULL
 		FROM u WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status = 'pending'
-		RETURNING u.*, q.next_attempt_at AS held_next
+		RETURNING u.*, q.next_attempt_at AS held_next, q.order_key
 	), held AS (
 		SELECT * FROM done UNION ALL SELECT * FROM again
 	), d AS (
@@ -247,13 +266,15 @@ const completeSQL = `WITH u AS (
 			CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
 				ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
 		FROM subscriptions s JOIN agg ON agg.sub_id = s.id
+	), subs AS (
+		UPDATE subscriptions s SET failing_since = next.failing_since,
+			status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
+			disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
+			updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
+		FROM next
+		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)
 	)
-	UPDATE subscriptions s SET failing_since = next.failing_since,
-		status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
-		disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
-		updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
-	FROM next
-	WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)`
+	SELECT DISTINCT order_key FROM done WHERE order_key IS NOT NULL`
 
 // CompleteDeliveries is one round trip and one (implicit) transaction:
 // pinPlans, then completeSQL, which takes the queue rows still leased to
@@ -261,7 +282,10 @@ const completeSQL = `WITH u AS (
 // deliveries, inserts their attempts, and folds the outcomes into each
 // subscription's failure streak (the last success in the batch ends it;
 // failures after it start a new one) and disable requests (which leave a
-// subscription already disabled, and its reason, alone).
+// subscription already disabled, and its reason, alone). Completions that
+// name their order key take the keys' locks first and settle them last, in
+// the same transaction; keys that came back without being named (a caller
+// that left Completion.OrderKey empty) are settled in a second one.
 func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
 	if len(cs) == 0 {
 		return nil
@@ -270,10 +294,33 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 	if err != nil {
 		return err
 	}
+	var named []string
+	for _, c := range cs {
+		named = append(named, c.OrderKey)
+	}
+	named = uniqueKeys(named)
 	b := &pgx.Batch{}
 	b.Queue(pinPlans)
-	b.Queue(completeSQL, args...)
-	return translate(s.pool.SendBatch(ctx, b).Close())
+	if len(named) > 0 {
+		b.Queue(lockKeysSQL, store.LockIDs(named))
+	}
+	var ended []string
+	b.Queue(completeSQL, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if len(named) > 0 {
+		b.Queue(promoteSQL, named)
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return translate(err)
+	}
+	ended = slices.DeleteFunc(ended, func(k string) bool { _, found := slices.BinarySearch(named, k); return found })
+	if len(ended) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error { return settleKeys(ctx, tx, ended) })
 }
 
 // completeArgs turns completions into completeSQL's column arrays.
@@ -344,7 +391,7 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []strin
 func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
 	var t *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM delivery_queue
-		WHERE lease_owner IS NULL`).Scan(&t)
+		WHERE lease_owner IS NULL AND NOT parked`).Scan(&t)
 	return t, translate(err)
 }
 

@@ -55,6 +55,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
 		{"TryLead", testTryLead},
+		{"SubscriptionUpdate", testSubscriptionUpdate},
+		{"OrderedHeads", testOrderedHeads},
+		{"OrderedAcrossCalls", testOrderedAcrossCalls},
+		{"OrderedDelete", testOrderedDelete},
+		{"OrderedConcurrentIngest", testOrderedConcurrentIngest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
