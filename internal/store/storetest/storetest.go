@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderedAcrossCalls", testOrderedAcrossCalls},
 		{"OrderedDelete", testOrderedDelete},
 		{"OrderedConcurrentIngest", testOrderedConcurrentIngest},
+		{"Workers", testWorkers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
