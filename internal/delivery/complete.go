@@ -75,6 +75,9 @@ func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion, tries 
 	for i := 0; tries == 0 || i < tries; i++ {
 		err := d.store.CompleteDeliveries(context.WithoutCancel(ctx), batch)
 		if err == nil {
+			if endsHead(batch) {
+				d.Wake() // the next delivery of a key can go now
+			}
 			return
 		}
 		d.cfg.Logger.Warn("recording delivery outcomes failed", "err", err, "count", len(batch))

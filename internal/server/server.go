@@ -23,6 +23,7 @@ import (
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
@@ -176,7 +177,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
 	owner := ownerName()
 	m := metrics.New(st)
+	pacer := ratelimit.New()
 	disp := delivery.New(st, client, delivery.Config{
+		Pacer:         pacer,
 		Owner:         owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
@@ -231,6 +234,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	ingestDone := run("ingest", in.Run, ingestCtx)
 	run("dispatcher", disp.Run, dispCtx)
 	run("maintenance", maint.Run, maintCtx)
+	if c, ok := st.(ratelimit.Counter); ok {
+		// Rate limits hold for the whole service: each process takes its share.
+		run("rate limit share", (&ratelimit.Peers{Counter: c, Pacer: pacer, Logger: log}).Run, dispCtx)
+	}
 	if waker != nil {
 		run("listener", func(c context.Context) error { return waker.Listen(c, disp.Wake) }, dispCtx)
 	}
