@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
 
@@ -131,4 +132,12 @@ func (p *Peers) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// Collector exposes the share as revdesk_rate_limit_share.
+func (p *Pacer) Collector() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "revdesk_rate_limit_share",
+		Help: "Processes each subscription's rate_limit is divided between (this process sends at most rate_limit / share).",
+	}, func() float64 { return float64(p.Share()) })
 }

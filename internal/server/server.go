@@ -240,6 +240,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
 	s.pacer = ratelimit.New()
+	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{
 		Pacer:         s.pacer,
 		Owner:         s.owner,
