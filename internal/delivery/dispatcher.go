@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	UserAgent      string
 	Logger         *slog.Logger
 	Observer       Observer
+	// Pacer paces subscriptions with a rate_limit; default one for a
+	// process alone.
+	Pacer *ratelimit.Pacer
 	// Liveness, when set, says whether other processes still count this
 	// one as alive; its leases hold only while they do.
 	Liveness Liveness
@@ -85,6 +89,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Pacer == nil {
+		c.Pacer = ratelimit.New()
+	}
 }
 
 // Dispatcher owns the deliveries leased to this process until they are
@@ -119,6 +126,9 @@ type Dispatcher struct {
 	draining  bool
 	releases  []releaseReq // waiting for the release loop
 	sends     sync.WaitGroup
+	// The rate gate (gate.go).
+	pacing        map[*paced]struct{}
+	releasedUntil map[string]time.Time
 }
 
 // New makes a dispatcher; Run starts it.
@@ -169,6 +179,7 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
+	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, j := range jobs {
@@ -177,6 +188,9 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
+		if d.pace(j, leaseUntil, t, now) {
+			continue
+		}
 		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}) {
 			overflow = append(overflow, j.Delivery.ID)
 		}
@@ -199,7 +213,8 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 // whoever claims it after the lease ends.
 func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	job := &q.job
-	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
+	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
+		OrderKey: job.Delivery.OrderKey}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
 		return c, true
@@ -264,7 +279,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	d.mu.Lock()
 	d.draining = true
-	if back := d.dropQueued(); len(back) > 0 {
+	if back := append(d.dropQueued(), d.dropPaced()...); len(back) > 0 {
 		d.queueRelease(releaseReq{ids: back, dueAt: time.Now()})
 	}
 	d.mu.Unlock()

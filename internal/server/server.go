@@ -26,6 +26,7 @@ import (
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
@@ -180,6 +181,7 @@ type Service struct {
 	ingest   *ingest.Service
 	maint    *maintenance.Maintainer
 	liveness *liveness.Heartbeat // nil on a single-process store
+	pacer    *ratelimit.Pacer
 	http     *http.Server
 	ln       net.Listener
 
@@ -234,7 +236,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
+	s.pacer = ratelimit.New()
+	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{
+		Pacer:         s.pacer,
 		Owner:         s.owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
@@ -334,6 +339,10 @@ func (s *Service) Run(ctx context.Context) error {
 	run("maintenance", s.maint.Run, bgCtx)
 	if s.liveness != nil {
 		run("liveness", s.liveness.Run, bgCtx)
+	}
+	if c, ok := s.store.(ratelimit.Counter); ok {
+		// Rate limits hold for the whole service: each process takes its share.
+		run("rate limit share", (&ratelimit.Peers{Counter: c, Pacer: s.pacer, Logger: s.log}).Run, bgCtx)
 	}
 	if s.waker != nil {
 		run("listener", func(c context.Context) error { return s.waker.Listen(c, s.disp.Wake) }, bgCtx)
