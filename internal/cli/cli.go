@@ -61,8 +61,8 @@ type ServeCmd struct {
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
-	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
-	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
+	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
+	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
 	PublicURL            string        `env:"REVDESK_PUBLIC_URL" help:"Base URL of portal links (e.g. https://webhooks.example.com); default: the host each request came to."`
@@ -115,7 +115,7 @@ func (c *ServeCmd) Run() error {
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
 		MaxInFlight:          c.MaxInFlight,
-		PerEndpoint:          c.PerEndpoint,
+		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
 		PublicURL:            c.PublicURL,
 		ShutdownTimeout:      c.ShutdownTimeout,

@@ -21,11 +21,13 @@ import (
 	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/liveness"
 	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
@@ -55,7 +57,7 @@ type Config struct {
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
 	MaxInFlight          int
-	PerEndpoint          int
+	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
 	PublicURL            string // base of portal links; "" uses the request's host
 	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
@@ -181,6 +183,7 @@ type Service struct {
 	ingest   *ingest.Service
 	maint    *maintenance.Maintainer
 	liveness *liveness.Heartbeat // nil on a single-process store
+	pacer    *ratelimit.Pacer
 	http     *http.Server
 	ln       net.Listener
 
@@ -232,16 +235,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
+	// One kept connection per request an endpoint may have in flight, or
+	// connections past the idle cap would be redialled after every request.
+	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
+	s.pacer = ratelimit.New()
+	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{
+		Pacer:         s.pacer,
 		Owner:         s.owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
-		PerEndpoint:   cfg.PerEndpoint,
+		Limits:        limits,
 		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
@@ -257,6 +267,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 	s.disp = delivery.New(st, client, dcfg)
+	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
@@ -265,7 +276,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}
-	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Logger: log, Extra: extra}, api.Config{
+	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Endpoints: s.disp, Logger: log, Extra: extra}, api.Config{
 		AllowHTTP:     cfg.AllowHTTP,
 		Policy:        policy,
 		MaxBody:       cfg.MaxBody,
@@ -336,6 +347,10 @@ func (s *Service) Run(ctx context.Context) error {
 	run("maintenance", s.maint.Run, bgCtx)
 	if s.liveness != nil {
 		run("liveness", s.liveness.Run, bgCtx)
+	}
+	if c, ok := s.store.(ratelimit.Counter); ok {
+		// Rate limits hold for the whole service: each process takes its share.
+		run("rate limit share", (&ratelimit.Peers{Counter: c, Pacer: s.pacer, Logger: s.log}).Run, bgCtx)
 	}
 	if s.waker != nil {
 		run("listener", func(c context.Context) error { return s.waker.Listen(c, s.disp.Wake) }, bgCtx)

@@ -62,7 +62,7 @@ function App() {
     signOut('You signed out.');
   };
   if (!catalog) return html`<${SignIn} reason=${signedOutReason} onSignedIn=${setCatalog} />`;
-  return html`<${Shell} catalog=${catalog} brand="RevDesk Webhooks" pages=${['subscriptions', 'events', 'live']} onSignOut=${end} />`;
+  return html`<${Shell} catalog=${catalog} brand="RevDesk Webhooks" pages=${['subscriptions', 'events', 'live', 'endpoints']} onSignOut=${end} />`;
 }
 
 if (location.pathname === '/portal') {

@@ -4,11 +4,13 @@ import { html, useState, useCallback } from './lib.js';
 import { Subscriptions } from './subscriptions.js';
 import { Events } from './events.js';
 import { Live, useMetrics } from './live.js';
+import { Endpoints } from './endpoints.js';
 
 const ALL_PAGES = [
   ['subscriptions', 'Subscriptions'],
   ['events', 'Event log'],
   ['live', 'Live'],
+  ['endpoints', 'Endpoints'],
 ];
 
 // Shell shows the pages named in `pages`; readOnly hides every write
@@ -41,5 +43,6 @@ export function Shell({ catalog, brand, pages, readOnly = false, onSignOut, note
         showEvent=${(f) => go('events', f)} />`}
       ${page === 'events' && html`<${Events} catalog=${catalog} notify=${notify} focus=${focus} readOnly=${readOnly} />`}
       ${page === 'live' && html`<${Live} metrics=${metrics} />`}
+      ${page === 'endpoints' && html`<${Endpoints} notify=${notify} />`}
     </main>`;
 }
