@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 func TestHoistGlobalFlags(t *testing.T) {
@@ -118,9 +120,9 @@ func TestTablesForPeople(t *testing.T) {
 	}
 
 	var deliveries string
-	eventually(t, "both deliveries to fail", func() bool {
+	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
 		deliveries = people(t, "deliveries", "list", "--subscription-id", id, "--status", "failed")
-		return strings.Count(deliveries, "dlv_") == 2
+		return strings.Count(deliveries, "dlv_") == 2, "both deliveries have not failed yet:\n" + deliveries
 	})
 	contains(t, "deliveries list", deliveries, "ATTEMPTS", "call_failed  failed  1 ", "connection refused")
 	dlv := strings.Fields(strings.Split(deliveries, "\n")[1])[0]

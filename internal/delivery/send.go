@@ -51,14 +51,15 @@ const (
 
 // result is what one attempt found out.
 type result struct {
-	attempt    store.Attempt
-	header     http.Header // response headers, nil without a response
-	forbidden  bool        // the destination is refused for good
-	networkErr bool        // no HTTP response at all
+	attempt   store.Attempt
+	header    http.Header // response headers, nil without a response
+	forbidden bool        // the destination is refused for good
 }
 
 // Request builds the POST for a job: the body of the event's shape and the
-// documented headers, plus Standard Webhooks headers when opted in.
+// documented headers, plus Standard Webhooks headers when opted in. The
+// receiver check (internal/receivercheck) builds its genuine deliveries
+// with it, so they are exactly what the dispatcher sends.
 func Request(ctx context.Context, job *store.Job, userAgent string, now time.Time) (*http.Request, error) {
 	return newRequest(ctx, job, nil, userAgent, now)
 }
@@ -160,7 +161,6 @@ func attempt(ctx context.Context, client http.RoundTripper, job *store.Job, targ
 		r.attempt.ErrorClass = netguard.ErrorClass(err)
 		r.attempt.Error = err.Error()
 		r.forbidden = errors.Is(err, netguard.ErrForbiddenAddress)
-		r.networkErr = true
 		return r
 	}
 	defer resp.Body.Close()

@@ -21,6 +21,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/revdesk/webhooks/internal/api"
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/metrics"
@@ -138,8 +139,8 @@ func newAPI(t *testing.T) (*api.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := api.NewKey()
-	id, hash := api.KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
 		t.Fatal(err)
 	}

@@ -59,12 +59,6 @@ type Config struct {
 	Extra map[string]http.Handler
 }
 
-// singleProcessStore is a store only one serving process uses at a time
-// (SQLite): leases found at start belong to a process that died.
-type singleProcessStore interface {
-	ReleaseAllLeases(ctx context.Context) (int, error)
-}
-
 // OpenStore opens the database named by a URL: sqlite:PATH (or a bare path)
 // or postgres://….
 func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
@@ -159,7 +153,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	if r, ok := st.(singleProcessStore); ok {
+	if r, ok := st.(store.SingleProcess); ok {
 		n, err := r.ReleaseAllLeases(ctx)
 		if err != nil {
 			return fmt.Errorf("releasing leases of a previous run: %w", err)

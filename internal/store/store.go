@@ -244,6 +244,32 @@ type Completion struct {
 	DisableReason string
 }
 
+// CompleteParams is one batch of completions, recorded at Now (the time of
+// attempts without one, and of any disabling).
+type CompleteParams struct {
+	Now         time.Time
+	Completions []Completion
+}
+
+// DisableFailingParams disables active subscriptions failing since before
+// FailingBefore, with Reason, at Now.
+type DisableFailingParams struct {
+	FailingBefore time.Time
+	Reason        string
+	Now           time.Time
+}
+
+// DisabledSubscription is a subscription the store disabled on its own
+// account: a completion's DisableReason, or DisableFailingSubscriptions.
+// Drivers know these inside the transaction that disables, so what must
+// happen with a disabling (an operational event, say) can join it there.
+type DisabledSubscription struct {
+	SubscriptionID string
+	WorkspaceID    string
+	Reason         string
+	At             time.Time
+}
+
 type RetryFailedParams struct {
 	WorkspaceID    string
 	SubscriptionID string
@@ -297,31 +323,57 @@ type Store interface {
 	// ClaimDeliveries leases up to Limit due pending deliveries to Owner:
 	// those whose time has come and that nobody holds a live lease on.
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
-	// CompleteDeliveries records attempts and outcomes in one transaction.
-	// A completion whose lease was lost is ignored, not an error.
-	CompleteDeliveries(ctx context.Context, cs []Completion) error
+	// CompleteDeliveries records attempts and outcomes in one transaction
+	// and returns the subscriptions it disabled. A completion whose lease
+	// was lost is ignored, not an error.
+	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
-	// NextDueAt is the earliest next_attempt_at among unleased pending
-	// deliveries, or nil when there are none.
-	NextDueAt(ctx context.Context) (*time.Time, error)
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
 	PendingStats(ctx context.Context) (count int, oldest *time.Time, err error)
 
 	// DisableFailingSubscriptions disables active subscriptions failing since
-	// before the given time and returns how many.
-	DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error)
+	// before p.FailingBefore and returns them.
+	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
 	// pending delivery, older than before; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// TryLead takes or renews the named leadership for owner until the given
 	// time; it reports whether owner leads.
 	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	Workers
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Workers records which processes are alive, so that the deliveries leased
+// to one that died are taken over within seconds rather than when their
+// leases end.
+type Workers interface {
+	// RenewWorker records that owner's process is alive until the given
+	// time. It reports false when owner had no record: its first call, or
+	// one after ReapWorkers took its leases away.
+	RenewWorker(ctx context.Context, owner string, until time.Time) (bool, error)
+	// ReapWorkers removes the record of every process not renewed by now
+	// and hands the deliveries leased to it back, due when they were due;
+	// it returns how many deliveries it handed back.
+	ReapWorkers(ctx context.Context, now time.Time) (int, error)
+	// RetireWorker removes owner's record and hands back every delivery
+	// still leased to it (a process stopping); it returns how many.
+	RetireWorker(ctx context.Context, owner string) (int, error)
+}
+
+// SingleProcess is implemented by stores that one serving process uses at a
+// time (SQLite, a file of one machine). Any lease found when that process
+// starts was held by one that died, so the server hands them all back at
+// start instead of waiting for them to expire.
+type SingleProcess interface {
+	// ReleaseAllLeases hands back every leased delivery, due when it was due
+	// before, and returns how many.
+	ReleaseAllLeases(ctx context.Context) (int, error)
 }
 
 // Waker is implemented by stores that can tell other processes that new
