@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -152,6 +155,29 @@ func TestUnreachable(t *testing.T) {
 	}
 	if r.EventType != DefaultEventType {
 		t.Errorf("checked %s, want the default %s", r.EventType, DefaultEventType)
+	}
+}
+
+// TestGuardedAtConnection: a name that passes URL validation but resolves
+// to loopback is refused when dialled, as deliveries are.
+func TestGuardedAtConnection(t *testing.T) {
+	t.Parallel()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := net.LookupHost(host)
+	if err != nil || len(addrs) == 0 || !netip.MustParseAddr(addrs[0]).IsLoopback() {
+		t.Skipf("%s does not resolve to loopback here (%v, %v)", host, addrs, err)
+	}
+	url, _ := receiver(t, http.HandlerFunc(checktest.AcceptsEverything))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimSuffix(url, "/hooks"), "http://"))
+	r, err := Run(context.Background(), Config{URL: "http://" + net.JoinHostPort(host, port) + "/hooks", Secret: secret, AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Requests) != 1 || !strings.Contains(r.Requests[0].Error, netguard.ErrForbiddenAddress.Error()) || r.Passed {
+		t.Errorf("report %+v", r)
 	}
 }
 
