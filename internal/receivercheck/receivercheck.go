@@ -173,7 +173,7 @@ func (c *checker) run(ctx context.Context) (*Report, error) {
 	if first.Status == 0 {
 		r.Findings = append(r.Findings, Finding{
 			Severity: SeverityProblem, Request: first.Name, Summary: "The receiver could not be reached: " + first.Error,
-			Meaning: "Deliveries to this URL fail the same way; nothing else was sent.",
+			Meaning: "Nothing else was sent: the forgeries mean something only next to an answered genuine delivery. If RevDesk's deliveries fail the same way, the subscription is disabled after days of failures.",
 			Fix:     "Check the URL, that the receiver is running and reachable from here, and its TLS certificate.",
 		})
 		return r, nil

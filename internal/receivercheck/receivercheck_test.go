@@ -119,6 +119,20 @@ func TestReceivers(t *testing.T) {
 	}
 }
 
+// TestNoSecret: a signed type's subscription without a secret sends
+// no-secret-provided, which nothing can tell from a forgery.
+func TestNoSecret(t *testing.T) {
+	t.Parallel()
+	url, _ := receiver(t, http.HandlerFunc(checktest.AcceptsEverything))
+	r, err := Run(context.Background(), Config{URL: url, EventType: "number_purchased", Policy: netguard.Policy{AllowPrivate: true}, AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || r.Authenticated || len(r.Requests) != 2 || !slices.Equal(findings(r), []string{"warning:"}) || !strings.Contains(r.Findings[0].Summary, "no signing secret") {
+		t.Errorf("report %+v", r)
+	}
+}
+
 func TestDuplicateRefused(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
