@@ -122,7 +122,7 @@ func TestTablesForPeople(t *testing.T) {
 	var deliveries string
 	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
 		deliveries = people(t, "deliveries", "list", "--subscription-id", id, "--status", "failed")
-		return strings.Count(deliveries, "dlv_") == 2, "both deliveries have not failed yet:\n" + deliveries
+		return strings.Count(deliveries, "dlv_") == 2, "failed deliveries:\n" + deliveries
 	})
 	contains(t, "deliveries list", deliveries, "ATTEMPTS", "call_failed  failed  1 ", "connection refused")
 	dlv := strings.Fields(strings.Split(deliveries, "\n")[1])[0]
