@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/receivercheck/checktest"
@@ -130,6 +132,35 @@ func TestNoSecret(t *testing.T) {
 	}
 	if !r.Passed || r.Authenticated || len(r.Requests) != 2 || !slices.Equal(findings(r), []string{"warning:"}) || !strings.Contains(r.Findings[0].Summary, "no signing secret") {
 		t.Errorf("report %+v", r)
+	}
+}
+
+// TestRotationOverlap: during an overlap the genuine delivery is signed as
+// real ones are, with the previous secret in X-revdesk-Signature-256.
+func TestRotationOverlap(t *testing.T) {
+	t.Parallel()
+	until := time.Now().Add(time.Hour)
+	run := func(h http.Handler) *Report {
+		url, _ := receiver(t, h)
+		r, err := Run(context.Background(), Config{URL: url, Secret: "the-new-secret", PreviousSecret: secret, PreviousUntil: &until,
+			Policy: netguard.Policy{AllowPrivate: true}, AllowHTTP: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := run(checktest.Correct(false)); !r.Passed {
+		t.Errorf("a receiver holding the previous secret fails: %v", findings(r))
+	}
+	onlyNew := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if webhook.Verify(body, r.Header.Get(webhook.HeaderSignature256), "the-new-secret") != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	r := run(onlyNew)
+	if r.Passed || len(r.Findings) == 0 || !strings.Contains(r.Findings[0].Fix, "rotation is overlapping") {
+		t.Errorf("a receiver holding only the new secret: %+v", r.Findings)
 	}
 }
 
