@@ -66,7 +66,7 @@ func (f *fixture) workspace(t *testing.T, name string) (id, key string) {
 	}
 	key = apikey.New()
 	keyID, hash := apikey.Hash(key)
-	if _, err := f.store.CreateAPIKey(context.Background(), store.CreateAPIKeyParams{ID: keyID, WorkspaceID: ws.ID, Hash: hash}); err != nil {
+	if _, err := f.store.CreateAPIKey(context.Background(), store.CreateAPIKeyParams{ID: keyID, WorkspaceID: ws.ID, Hash: hash, Scopes: AllScopes}); err != nil {
 		t.Fatal(err)
 	}
 	return ws.ID, key

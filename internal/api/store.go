@@ -16,6 +16,10 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]store.APIKey, error)
 	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
 
+	CreatePortalSession(ctx context.Context, p store.CreatePortalSessionParams) (store.PortalSession, error)
+	GetPortalSession(ctx context.Context, id string) (store.PortalSession, error)
+	RevokePortalSession(ctx context.Context, workspaceID, id string) error
+
 	CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error)
 	GetSubscription(ctx context.Context, workspaceID, id string) (store.Subscription, error)
 	ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error)

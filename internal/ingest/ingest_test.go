@@ -581,6 +581,41 @@ func TestIngestCanceledBeforeQueued(t *testing.T) {
 	}
 }
 
+// TestTestEventOfEveryType: the catalog's example of every type, disposition
+// types included, makes a valid test event that reaches only the
+// subscription it names, of that type and scope.
+func TestTestEventOfEveryType(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.run(t)
+	var number store.Subscription
+	for _, et := range catalog.All() {
+		sub := f.subscribe(t, et.Name)
+		if et.Name == "number_purchased" {
+			number = sub
+		}
+		sibling, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://b.example.com/", EventType: et.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventID, deliveryID, err := f.svc.Test(t.Context(), sub, et.Example)
+		if err != nil || deliveryID == "" {
+			t.Errorf("%s: Test = %q, %q, %v", et.Name, eventID, deliveryID, err)
+			continue
+		}
+		ev, err := f.st.GetEvent(t.Context(), f.ws, eventID)
+		if err != nil || !ev.Test || ev.EventType != et.Name {
+			t.Errorf("%s: stored event %+v, %v", et.Name, ev, err)
+		}
+		if ds, err := f.st.ListDeliveries(t.Context(), store.ListDeliveriesParams{WorkspaceID: f.ws, SubscriptionID: sibling.ID}); err != nil || len(ds) != 0 {
+			t.Errorf("%s: the sibling subscription got %d deliveries (%v)", et.Name, len(ds), err)
+		}
+	}
+	if _, _, err := f.svc.Test(t.Context(), number, []byte(`{"id":1}`)); !errors.Is(err, catalog.ErrInvalidData) {
+		t.Errorf("Test with invalid data: %v, want ErrInvalidData", err)
+	}
+}
+
 // TestIngestAfterRunReturned: once Run has returned, Ingest answers at once
 // with ErrStopped, whether or not the queue has room; nothing waits forever.
 func TestIngestAfterRunReturned(t *testing.T) {

@@ -54,8 +54,26 @@ type APIKey struct {
 	ID          string // the public part of the key, "rdk_…"
 	WorkspaceID string
 	Hash        []byte // SHA-256 of the whole key
+	Scopes      []string
 	CreatedAt   time.Time
 	RevokedAt   *time.Time
+}
+
+// PortalSession is a short-lived credential for a workspace's customer
+// portal (or the operator dashboard), stored hashed like a key.
+type PortalSession struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte // SHA-256 of the whole token
+	Scopes      []string
+	// EventTypes, when not empty, limits the session to subscriptions,
+	// events and deliveries of these types.
+	EventTypes []string
+	BrandColor string
+	BrandName  string
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
 }
 
 type Subscription struct {
@@ -91,7 +109,10 @@ type Event struct {
 	OccurredAt    time.Time
 	Data          []byte // the data JSON exactly as received
 	SourceEventID string // for derived (disposition) events, the call_completed event
-	CreatedAt     time.Time
+	// Test marks an event sent by "send test event": it went to one
+	// subscription only and is left out of the event log.
+	Test      bool
+	CreatedAt time.Time
 }
 
 type Delivery struct {
@@ -144,6 +165,10 @@ type NewEvent struct {
 	OccurredAt    time.Time
 	Data          []byte
 	SourceEventID string
+	// TestSubscriptionID, when set, makes this a test event: it is routed
+	// to that subscription only (whatever its scope; the event carries its
+	// type) and stored with Event.Test set.
+	TestSubscriptionID string
 }
 
 // IngestParams is one ingest request: events stored together, each routed to
@@ -178,6 +203,18 @@ type CreateAPIKeyParams struct {
 	ID          string
 	WorkspaceID string
 	Hash        []byte
+	Scopes      []string
+}
+
+type CreatePortalSessionParams struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte
+	Scopes      []string
+	EventTypes  []string
+	BrandColor  string
+	BrandName   string
+	ExpiresAt   time.Time
 }
 
 type CreateSubscriptionParams struct {
@@ -225,9 +262,12 @@ func set[T any](dst *T, v *T) {
 type ListSubscriptionsParams struct {
 	WorkspaceID string
 	EventType   string // "" for all
-	Status      string // "" for all
-	After       string // id cursor
-	Limit       int
+	// EventTypes, when not empty, keeps only subscriptions of these types
+	// (a portal session's limit), besides EventType.
+	EventTypes []string
+	Status     string // "" for all
+	After      string // id cursor
+	Limit      int
 }
 
 type SetSubscriptionStatusParams struct {
@@ -250,6 +290,7 @@ type RotateSecretParams struct {
 type ListEventsParams struct {
 	WorkspaceID string
 	EventType   string
+	EventTypes  []string // as in ListSubscriptionsParams
 	After       string
 	Limit       int
 	Newest      bool
@@ -259,6 +300,7 @@ type ListDeliveriesParams struct {
 	WorkspaceID    string
 	SubscriptionID string
 	EventID        string
+	EventTypes     []string // as in ListSubscriptionsParams
 	Status         string
 	After          string
 	Limit          int
@@ -335,6 +377,14 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
 
+	// CreatePortalSession stores a session; a repeated id is a
+	// *ConflictError.
+	CreatePortalSession(ctx context.Context, p CreatePortalSessionParams) (PortalSession, error)
+	// GetPortalSession finds a session by id, expired or revoked or not.
+	GetPortalSession(ctx context.Context, id string) (PortalSession, error)
+	// RevokePortalSession keeps the first revocation time when called again.
+	RevokePortalSession(ctx context.Context, workspaceID, id string) error
+
 	// CreateSubscription fails with a *ConflictError when an active
 	// subscription with the same url, type and scope exists.
 	CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (Subscription, error)
@@ -357,6 +407,7 @@ type Store interface {
 	// Jobs), so nothing is lost silently; deleted ones get nothing.
 	Ingest(ctx context.Context, reqs []IngestParams) ([]IngestResult, error)
 	GetEvent(ctx context.Context, workspaceID, id string) (Event, error)
+	// ListEvents leaves test events out.
 	ListEvents(ctx context.Context, p ListEventsParams) ([]Event, error)
 
 	GetDelivery(ctx context.Context, workspaceID, id string) (Delivery, []Attempt, error)
@@ -388,7 +439,8 @@ type Store interface {
 	// before p.FailingBefore and returns them.
 	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
-	// pending delivery, older than before; it returns the rows deleted.
+	// pending delivery, older than before, and portal sessions expired
+	// before it; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// TryLead takes or renews the named leadership for owner until the given
 	// time; it reports whether owner leads.

@@ -64,18 +64,18 @@ func (s *Store) CountWorkspaces(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-const apiKeyColumns = `id, workspace_id, hash, created_at, revoked_at`
+const apiKeyColumns = `id, workspace_id, hash, scopes, created_at, revoked_at`
 
 func scanAPIKey(r pgx.Row) (store.APIKey, error) {
 	var k store.APIKey
-	err := r.Scan(&k.ID, &k.WorkspaceID, &k.Hash, &k.CreatedAt, &k.RevokedAt)
+	err := r.Scan(&k.ID, &k.WorkspaceID, &k.Hash, &k.Scopes, &k.CreatedAt, &k.RevokedAt)
 	return k, err
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, p store.CreateAPIKeyParams) (store.APIKey, error) {
-	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, CreatedAt: now()}
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES ($1, $2, $3, $4)`,
-		k.ID, k.WorkspaceID, k.Hash, k.CreatedAt)
+	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes, CreatedAt: now()}
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, workspace_id, hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		k.ID, k.WorkspaceID, k.Hash, list(k.Scopes), k.CreatedAt)
 	if err = translate(err); errors.Is(err, store.ErrConflict) {
 		return store.APIKey{}, &store.ConflictError{ExistingID: p.ID}
 	}

@@ -67,8 +67,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
 		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
+		  AND (cardinality($7::text[]) = 0 OR event_type = ANY($7::text[]))
 		ORDER BY id `+dir+` LIMIT $6`,
-		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit))
+		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanDelivery)
 }
 
@@ -473,6 +474,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			RETURNING 1
 		)
 		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
+		{`WITH p AS (
+			DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)
+			RETURNING 1
+		)
+		SELECT count(*), 0 FROM p`, []any{before, pruneChunk}},
 	}
 	total := 0
 	for _, step := range steps {

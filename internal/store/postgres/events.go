@@ -13,17 +13,17 @@ import (
 )
 
 const eventColumns = `id, workspace_id, event_type, workflow_id, campaign_id, occurred_at, data,
-	source_event_id, created_at`
+	source_event_id, test, created_at`
 
 // eventColumnsOf is eventColumns qualified with a table alias.
 func eventColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_type, %[1]s.workflow_id,
-	%[1]s.campaign_id, %[1]s.occurred_at, %[1]s.data, %[1]s.source_event_id, %[1]s.created_at`, alias)
+	%[1]s.campaign_id, %[1]s.occurred_at, %[1]s.data, %[1]s.source_event_id, %[1]s.test, %[1]s.created_at`, alias)
 }
 
 func eventDest(e *store.Event) []any {
 	return []any{&e.ID, &e.WorkspaceID, &e.EventType, &e.WorkflowID, &e.CampaignID, &e.OccurredAt,
-		&e.Data, &e.SourceEventID, &e.CreatedAt}
+		&e.Data, &e.SourceEventID, &e.Test, &e.CreatedAt}
 }
 
 func scanEvent(r pgx.Row) (store.Event, error) {
@@ -50,7 +50,8 @@ func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]sto
 	cmp, dir := pageOrder(p.Newest)
 	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE workspace_id = $1 AND ($2 = '' OR event_type = $2) AND ($3 = '' OR id `+cmp+` $3)
-		ORDER BY id `+dir+` LIMIT $4`, p.WorkspaceID, p.EventType, p.After, limitArg(p.Limit))
+		  AND (cardinality($5::text[]) = 0 OR event_type = ANY($5::text[])) AND NOT test
+		ORDER BY id `+dir+` LIMIT $4`, p.WorkspaceID, p.EventType, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanEvent)
 }
 
@@ -165,6 +166,7 @@ func joinIDs(lists [][]string) []string {
 type eventRef struct {
 	req   int
 	event store.Event
+	new   *store.NewEvent // what was asked, for routing
 }
 
 type routeKey struct{ workspace, eventType string }
@@ -177,13 +179,15 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 		cID, cWs, cType, cWf, cCamp, cSrc []string
 		cOcc                              []time.Time
 		cData                             [][]byte
+		cTest                             []bool
 	)
 	routes := map[routeKey]bool{}
 	for i, r := range reqs {
 		if !fresh[i] {
 			continue
 		}
-		for _, ne := range r.Events {
+		for j := range r.Events {
+			ne := &r.Events[j]
 			occ := ne.OccurredAt.UTC().Truncate(time.Microsecond)
 			data := ne.Data
 			if data == nil {
@@ -191,11 +195,11 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 			}
 			e := store.Event{ID: ne.ID, WorkspaceID: r.WorkspaceID, EventType: ne.EventType,
 				WorkflowID: ne.WorkflowID, CampaignID: ne.CampaignID, OccurredAt: occ, Data: data,
-				SourceEventID: ne.SourceEventID, CreatedAt: t}
-			events = append(events, eventRef{req: i, event: e})
+				SourceEventID: ne.SourceEventID, Test: ne.TestSubscriptionID != "", CreatedAt: t}
+			events = append(events, eventRef{req: i, event: e, new: ne})
 			cID, cWs, cType = append(cID, e.ID), append(cWs, e.WorkspaceID), append(cType, e.EventType)
 			cWf, cCamp, cSrc = append(cWf, e.WorkflowID), append(cCamp, e.CampaignID), append(cSrc, e.SourceEventID)
-			cOcc, cData = append(cOcc, occ), append(cData, data)
+			cOcc, cData, cTest = append(cOcc, occ), append(cData, data), append(cTest, e.Test)
 			routes[routeKey{e.WorkspaceID, e.EventType}] = true
 		}
 	}
@@ -212,11 +216,11 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 	b := &pgx.Batch{}
 	b.Queue(cachedPlans)
 	b.Queue(`INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id, occurred_at,
-			data, source_event_id, created_at)
-		SELECT *, $9::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::timestamptz[], $7::bytea[], $8::text[])
+			data, source_event_id, test, created_at)
+		SELECT *, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::timestamptz[], $7::bytea[], $8::text[], $9::boolean[])
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
-		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, t)
+		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, cTest, t)
 	b.Queue(`SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE (workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 		  AND deleted_at IS NULL
@@ -284,7 +288,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		req := reqs[ref.req]
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
 			e := &ref.event
-			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
+			if !store.Routes(sub, ref.new) {
 				continue
 			}
 			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: e.WorkspaceID,

@@ -206,6 +206,15 @@ func limitArg(n int) *int {
 	return &n
 }
 
+// list sends a list parameter as a text[] that is never NULL: nil would be
+// NULL, which fails a NOT NULL column and makes cardinality() NULL.
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
 // cleanText makes a string storable in a text column, which rejects NUL and
 // invalid UTF-8; error messages can carry bytes a receiver chose.
 func cleanText(s string) string {

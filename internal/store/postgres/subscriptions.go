@@ -104,7 +104,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = $1 AND deleted_at IS NULL
 		  AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3) AND id > $4
-		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit))
+		  AND (cardinality($6::text[]) = 0 OR event_type = ANY($6::text[]))
+		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanSubscription)
 }
 

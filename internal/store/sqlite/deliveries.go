@@ -102,8 +102,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
 		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
+		AND (?7 = '' OR event_type IN (SELECT value FROM json_each(?7)))
 		ORDER BY id `+dir+` LIMIT ?6`,
-		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit)))
+		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes)))
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
@@ -551,6 +552,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`},
 		{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
 			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`},
+		{`DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < ?2 LIMIT ?3)`},
 	}
 	for _, step := range steps {
 		for {

@@ -69,7 +69,7 @@ func (in *ingester) flush() error {
 // The number of values per row appended to ingester.events and
 // ingester.deliveries (see Store.init for the columns).
 const (
-	eventInsertCols    = 9
+	eventInsertCols    = 10
 	deliveryInsertCols = 13
 )
 
@@ -108,8 +108,9 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 	var nowV, dueV, wsV any = now, due, req.WorkspaceID
 	res := store.IngestResult{ResponseIDs: req.ResponseIDs}
 	for i, e := range req.Events {
+		test := e.TestSubscriptionID != ""
 		in.events = append(in.events, e.ID, wsV, e.EventType, e.WorkflowID,
-			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, nowV)
+			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, test, nowV)
 		subs, err := in.subscriptions(req.WorkspaceID, e.EventType)
 		if err != nil {
 			return res, err
@@ -123,11 +124,11 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 		event := &store.Event{
 			ID: e.ID, WorkspaceID: req.WorkspaceID, EventType: e.EventType, WorkflowID: e.WorkflowID,
 			CampaignID: e.CampaignID, OccurredAt: fromNS(ns(e.OccurredAt)), Data: e.Data,
-			SourceEventID: e.SourceEventID, CreatedAt: created,
+			SourceEventID: e.SourceEventID, Test: test, CreatedAt: created,
 		}
 		var eventIDV, typeV any = e.ID, e.EventType
 		for _, sub := range subs {
-			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
+			if !store.Routes(sub, &e) {
 				continue
 			}
 			id := ids.NewAt(ids.Delivery, in.now)
@@ -189,13 +190,13 @@ func (in *ingester) subscriptions(workspaceID, eventType string) ([]*store.Subsc
 }
 
 const eventColumns = `id, workspace_id, event_type, workflow_id, campaign_id, occurred_at, data,
-	source_event_id, created_at`
+	source_event_id, test, created_at`
 
 func scanEvent(row scanner) (store.Event, error) {
 	var e store.Event
 	var occurred, created int64
 	err := row.Scan(&e.ID, &e.WorkspaceID, &e.EventType, &e.WorkflowID, &e.CampaignID, &occurred, &e.Data,
-		&e.SourceEventID, &created)
+		&e.SourceEventID, &e.Test, &created)
 	if err != nil {
 		return e, translate(err)
 	}
@@ -212,7 +213,8 @@ func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]sto
 	cmp, dir := pageOrder(p.Newest)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR event_type = ?3)
-		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit))
+		AND (?5 = '' OR event_type IN (SELECT value FROM json_each(?5))) AND NOT test
+		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
 		return nil, translate(err)
 	}

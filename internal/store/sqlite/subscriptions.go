@@ -94,7 +94,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2
 		AND (?3 = '' OR event_type = ?3) AND (?4 = '' OR status = ?4)
-		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit))
+		AND (?6 = '' OR event_type IN (SELECT value FROM json_each(?6)))
+		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -76,10 +76,10 @@ func (s *Store) CountWorkspaces(ctx context.Context) (int, error) {
 // id is a *store.ConflictError and an unknown workspace store.ErrNotFound.
 func (s *Store) CreateAPIKey(ctx context.Context, p store.CreateAPIKeyParams) (store.APIKey, error) {
 	now := time.Now()
-	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, CreatedAt: fromNS(ns(now))}
+	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes, CreatedAt: fromNS(ns(now))}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES (?,?,?,?)`,
-			p.ID, p.WorkspaceID, p.Hash, ns(now))
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, workspace_id, hash, scopes, created_at) VALUES (?,?,?,?,?)`,
+			p.ID, p.WorkspaceID, p.Hash, joinList(p.Scopes), ns(now))
 		if errors.Is(translate(err), store.ErrConflict) {
 			return &store.ConflictError{ExistingID: p.ID}
 		}
@@ -88,7 +88,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, p store.CreateAPIKeyParams) (s
 	return k, err
 }
 
-const apiKeyColumns = `id, workspace_id, hash, created_at, revoked_at`
+const apiKeyColumns = `id, workspace_id, hash, scopes, created_at, revoked_at`
 
 func (s *Store) GetAPIKey(ctx context.Context, id string) (store.APIKey, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id)
@@ -121,10 +121,11 @@ func scanAPIKeys(rows *sql.Rows) ([]store.APIKey, error) {
 		var k store.APIKey
 		var created int64
 		var revoked sql.NullInt64
-		if err := rows.Scan(&k.ID, &k.WorkspaceID, &k.Hash, &created, &revoked); err != nil {
+		var scopes string
+		if err := rows.Scan(&k.ID, &k.WorkspaceID, &k.Hash, &scopes, &created, &revoked); err != nil {
 			return nil, translate(err)
 		}
-		k.CreatedAt, k.RevokedAt = fromNS(created), fromNullNS(revoked)
+		k.Scopes, k.CreatedAt, k.RevokedAt = splitList(scopes), fromNS(created), fromNullNS(revoked)
 		keys = append(keys, k)
 	}
 	return keys, translate(rows.Err())

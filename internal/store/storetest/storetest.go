@@ -65,6 +65,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencyRule", testIdempotencyRule},
 		{"CompletionFoldRule", testCompletionFoldRule},
 		{"DisableFailingRule", testDisableFailingRule},
+		{"APIKeyScopes", testAPIKeyScopes},
+		{"PortalSessions", testPortalSessions},
+		{"IngestTestEvent", testIngestTestEvent},
+		{"ListEventTypes", testListEventTypes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
