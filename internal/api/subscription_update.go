@@ -34,6 +34,9 @@ func (f *patchField[T]) UnmarshalJSON(b []byte) error {
 // others stay. A field that becomes updatable gets a member here, its check
 // below, and a field in store.UpdateSubscriptionParams.
 func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
+		return err
+	}
 	body, err := readBody(w, r, s.cfg.MaxBody)
 	if err != nil {
 		return err

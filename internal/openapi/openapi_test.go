@@ -25,6 +25,7 @@ import (
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/metrics"
+	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
 )
@@ -145,7 +146,8 @@ func newAPI(t *testing.T) (*api.Server, string) {
 		t.Fatal(err)
 	}
 	extra := map[string]http.Handler{"GET /openapi.json": Handler(), "GET /metrics": metrics.New(st).Handler()}
-	return api.New(api.Deps{Store: st, Ingest: in, Extra: extra}, api.Config{}), key
+	// Loopback allowed: the receiver check reaches a receiver in this process.
+	return api.New(api.Deps{Store: st, Ingest: in, Extra: extra}, api.Config{AllowHTTP: true, Policy: netguard.Policy{AllowPrivate: true}}), key
 }
 
 // extraRoutes are mounted by internal/server beside the API's own routes.
@@ -536,10 +538,12 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/enable", id: subs["documented"], want: http.StatusOK})
 	retryFailed := "POST /api/v1/webhook_subscriptions/{id}/retry_failed"
 	h.do(request{op: retryFailed, id: subs["documented"], body: h.example(retryFailed, "since"), want: http.StatusAccepted})
-	// example.com does not resolve here: a report of an unreachable receiver.
+	careless := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(careless.Close)
+	checked := h.do(request{op: createSub, body: map[string]any{"webhook_url": careless.URL + "/hooks", "event_type": "number_released"}, want: http.StatusCreated})
 	check := "POST /api/v1/webhook_subscriptions/{id}/check"
-	if report := h.do(request{op: check, id: subs["documented"], want: http.StatusOK}); report["passed"] != false {
-		t.Errorf("check of an unreachable receiver: %v", report)
+	if report := h.do(request{op: check, id: checked["id"].(string), want: http.StatusOK}); report["passed"] != false || len(report["findings"].([]any)) != 5 {
+		t.Errorf("check of a receiver accepting everything: %v", report)
 	}
 	h.do(request{op: check, id: "whk_unknown", want: http.StatusNotFound})
 
