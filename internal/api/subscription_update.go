@@ -53,9 +53,6 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	if err := s.checkVisible(r.Context(), id, ""); err != nil {
-		return err
-	}
 	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id}
 	if f := in.WebhookURL; f.Set {
 		if f.Null || f.Value == "" {
