@@ -100,7 +100,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	key := NewKey()
 	id, hash := KeyID(key)
-	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: workspaceID(r.Context()), Hash: hash})
+	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: workspaceID(r.Context()), Hash: hash, Now: time.Now()})
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.RevokeAPIKey(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.store.RevokeAPIKey(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -82,6 +82,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		CampaignID:       deref(in.CampaignID),
 		SigningSecret:    secret,
 		StandardWebhooks: in.StandardWebhooks,
+		Now:              time.Now(),
 	})
 	if err != nil {
 		return err
@@ -130,7 +131,7 @@ func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -147,7 +148,7 @@ func (s *Server) disableSubscription(w http.ResponseWriter, r *http.Request) err
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reason string) error {
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
-		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason,
+		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason, Now: time.Now(),
 	})
 	if err != nil {
 		return err
@@ -211,7 +212,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: `mode must be "overlap" or "immediate"`, Field: "mode"}
 	}
-	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until})
+	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until, Now: time.Now()})
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (m *Maintainer) Run(ctx context.Context) error {
 
 // RunOnce does one round if this process leads.
 func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.Duration) error {
-	lead, err := m.Store.TryLead(ctx, "maintenance", m.Owner, now.Add(2*interval))
+	lead, err := m.Store.TryLead(ctx, store.LeadParams{Name: "maintenance", Owner: m.Owner, Now: now, Until: now.Add(2 * interval)})
 	if err != nil || !lead {
 		return err
 	}

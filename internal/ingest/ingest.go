@@ -98,7 +98,7 @@ func (s *Service) Ingest(ctx context.Context, workspaceID, idempotencyKey string
 		return nil, false, fmt.Errorf("%w: a batch holds 1 to %d events, got %d", ErrBatchSize, MaxBatch, len(inputs))
 	}
 	now := time.Now().UTC()
-	p := store.IngestParams{WorkspaceID: workspaceID, IdempotencyKey: idempotencyKey}
+	p := store.IngestParams{WorkspaceID: workspaceID, IdempotencyKey: idempotencyKey, Now: now}
 	for i, in := range inputs {
 		evs, err := prepare(in, now)
 		if err != nil {

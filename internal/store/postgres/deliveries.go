@@ -76,7 +76,10 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // writer of both tables, it locks the queue row before the delivery when
 // there is one, so they cannot deadlock.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
-	t := now()
+	if err := store.CheckNow(at); err != nil {
+		return store.Delivery{}, err
+	}
+	t := timestamp(at)
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `WITH d AS (
 			UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
 			WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
@@ -108,6 +111,9 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at ti
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var found bool
 	var n int
 	err := s.pool.QueryRow(ctx, `WITH sub AS (
@@ -121,7 +127,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			SELECT id, $4, created_at FROM d
 		)
 		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d)`,
-		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n)
+		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, timestamp(p.Now)).Scan(&found, &n)
 	if err != nil {
 		return 0, translate(err)
 	}
@@ -149,6 +155,9 @@ var claimSQL = `WITH due AS (
 // rows others are not claiming (SKIP LOCKED), lease them, and return them
 // joined to their event and subscription.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -272,6 +281,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(p.Completions) == 0 {
 		return nil, nil
 	}
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	args, err := completeArgs(p.Completions, t)
 	if err != nil {
@@ -340,6 +352,9 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(ids) == 0 {
 		return nil
 	}
@@ -367,6 +382,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	rows, err := s.pool.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
 			updated_at = $3
@@ -429,12 +447,15 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	return total, nil
 }
 
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var led bool
 	err := s.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
 		WHERE leases.owner = excluded.owner OR leases.until <= $4
-		RETURNING true`, name, owner, until, now()).Scan(&led)
+		RETURNING true`, p.Name, p.Owner, p.Until, p.Now).Scan(&led)
 	if err = translate(err); errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

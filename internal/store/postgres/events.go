@@ -58,18 +58,22 @@ func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]sto
 // claim idempotency keys, then (pipelined) insert events and read the
 // candidate subscriptions, then insert the deliveries routed in Go.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	for i := range reqs {
+		if err := store.CheckNow(reqs[i].Now); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]store.IngestResult, len(reqs))
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		fresh, err := claimIdempotencyKeys(ctx, tx, reqs, results)
 		if err != nil {
 			return err
 		}
-		t := now()
-		events, subs, err := insertEvents(ctx, tx, reqs, fresh, t)
+		events, subs, err := insertEvents(ctx, tx, reqs, fresh)
 		if err != nil {
 			return err
 		}
-		return insertDeliveries(ctx, tx, reqs, results, events, subs, t)
+		return insertDeliveries(ctx, tx, reqs, results, events, subs)
 	})
 	if err != nil {
 		return nil, err
@@ -87,21 +91,23 @@ func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestPar
 	fresh := make([]bool, len(reqs))
 	var wss, keys []string
 	var responses [][]string
+	var created []time.Time
 	for i, r := range reqs {
 		fresh[i] = replays[i] < 0
 		if fresh[i] && r.IdempotencyKey != "" {
 			wss, keys, responses = append(wss, r.WorkspaceID), append(keys, r.IdempotencyKey), append(responses, r.ResponseIDs)
+			created = append(created, r.Now)
 		}
 	}
 	if len(keys) == 0 {
 		return fresh, nil
 	}
-	t := now()
 	// A key committed by a concurrent ingest makes the insert wait for that
 	// transaction, then skip the row; the second query then sees it.
 	rows, err := tx.Query(ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids, created_at)
-		SELECT w, k, string_to_array(r, ' '), $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(w, k, r)
-		ON CONFLICT DO NOTHING RETURNING workspace_id, key`, wss, keys, joinIDs(responses), t)
+		SELECT w, k, string_to_array(r, ' '), c
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(w, k, r, c)
+		ON CONFLICT DO NOTHING RETURNING workspace_id, key`, wss, keys, joinIDs(responses), created)
 	inserted, err := rowsOf(rows, err, func(r pgx.Row) (idemKey, error) {
 		var k idemKey
 		return k, r.Scan(&k.workspace, &k.key)
@@ -171,11 +177,11 @@ type routeKey struct{ workspace, eventType string }
 
 // insertEvents stores the events of the fresh requests and, in the same
 // round trip, reads the active subscriptions that could match them.
-func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fresh []bool, t time.Time) ([]eventRef, map[routeKey][]*store.Subscription, error) {
+func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fresh []bool) ([]eventRef, map[routeKey][]*store.Subscription, error) {
 	var events []eventRef
 	var (
 		cID, cWs, cType, cWf, cCamp, cSrc []string
-		cOcc                              []time.Time
+		cOcc, cCreated                    []time.Time
 		cData                             [][]byte
 	)
 	routes := map[routeKey]bool{}
@@ -183,6 +189,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 		if !fresh[i] {
 			continue
 		}
+		t := timestamp(r.Now)
 		for _, ne := range r.Events {
 			occ := ne.OccurredAt.UTC().Truncate(time.Microsecond)
 			data := ne.Data
@@ -195,7 +202,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 			events = append(events, eventRef{req: i, event: e})
 			cID, cWs, cType = append(cID, e.ID), append(cWs, e.WorkspaceID), append(cType, e.EventType)
 			cWf, cCamp, cSrc = append(cWf, e.WorkflowID), append(cCamp, e.CampaignID), append(cSrc, e.SourceEventID)
-			cOcc, cData = append(cOcc, occ), append(cData, data)
+			cOcc, cData, cCreated = append(cOcc, occ), append(cData, data), append(cCreated, t)
 			routes[routeKey{e.WorkspaceID, e.EventType}] = true
 		}
 	}
@@ -213,10 +220,10 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 	b.Queue(cachedPlans)
 	b.Queue(`INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id, occurred_at,
 			data, source_event_id, created_at)
-		SELECT *, $9::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::timestamptz[], $7::bytea[], $8::text[])
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[])
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
-		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, t)
+		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, cCreated)
 	b.Queue(`SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE (workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 		  AND deleted_at IS NULL
@@ -267,7 +274,7 @@ func duplicateEvent(all, inserted []string) error {
 // deliveries in one statement and fills the fresh requests' results.
 // Disabled subscriptions get a delivery recorded as skipped, not a job.
 func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult,
-	events []eventRef, subs map[routeKey][]*store.Subscription, t time.Time) error {
+	events []eventRef, subs map[routeKey][]*store.Subscription) error {
 	for i, r := range reqs {
 		if !results[i].Replayed {
 			results[i] = store.IngestResult{ResponseIDs: r.ResponseIDs, Jobs: []store.Job{}}
@@ -277,10 +284,12 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		cID, cWs, cEvent, cSub, cType, cStatus []string
 		cOwner                                 []*string
 		cNext, cUntil                          []*time.Time
+		cCreated                               []time.Time
 	)
 	for i := range events {
 		ref := &events[i]
 		req := reqs[ref.req]
+		t := ref.event.CreatedAt
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
 			e := &ref.event
 			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
@@ -302,6 +311,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 				append(cEvent, d.EventID), append(cSub, d.SubscriptionID), append(cType, d.EventType),
 				append(cStatus, d.Status)
 			cNext, cOwner, cUntil = append(cNext, d.NextAttemptAt), append(cOwner, owner), append(cUntil, until)
+			cCreated = append(cCreated, t)
 		}
 	}
 	if len(cID) == 0 {
@@ -309,15 +319,15 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 	}
 	_, err := tx.Exec(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-				$7::timestamptz[], $8::text[], $9::timestamptz[])
-				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until)
+				$7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until, created)
 		), q AS (
 			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at)
-			SELECT id, next_at, owner, until, $10 FROM u WHERE status = 'pending'
+			SELECT id, next_at, owner, until, created FROM u WHERE status = 'pending'
 		)
 		INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type, status,
 			next_attempt_at, created_at, updated_at)
-		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, $10, $10 FROM u`,
-		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, t)
+		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, created, created FROM u`,
+		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, cCreated)
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,9 +42,12 @@ func scanSubscription(r pgx.Row) (store.Subscription, error) {
 const conflictRetries = 3
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	t := now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	t := timestamp(p.Now)
 	sub := store.Subscription{
-		ID:               ids.New(ids.Subscription),
+		ID:               ids.NewAt(ids.Subscription, p.Now),
 		WorkspaceID:      p.WorkspaceID,
 		WebhookURL:       p.WebhookURL,
 		EventType:        p.EventType,
@@ -109,7 +113,7 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 // enabling, so a re-enabled subscription gets its full grace period. Enabling
 // next to an identical active subscription is a *store.ConflictError.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
@@ -118,7 +122,7 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 			failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, timestamp(p.Now)))
 	if err = translate(err); errors.Is(err, store.ErrConflict) {
 		existing, getErr := s.GetSubscription(ctx, p.WorkspaceID, p.ID)
 		if getErr != nil {
@@ -132,13 +136,16 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
 			previous_secret = CASE WHEN $4::timestamptz IS NULL THEN '' ELSE signing_secret END,
 			previous_until = $4,
 			signing_secret = $3,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, timestamp(p.Now)))
 	return sub, translate(err)
 }
 
@@ -146,9 +153,12 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // history still reference it. Pending deliveries nobody holds become skipped
 // now; one under a live lease is left to its holder, and if the holder dies
 // the next claim returns it with Job.Deleted set.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
+	t := timestamp(now)
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		t := now()
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET deleted_at = $3, updated_at = $3
 			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, workspaceID, id, t)
 		if err != nil {

@@ -106,14 +106,17 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // is brought forward too, unless someone holds a live lease on it (then it is
 // being sent already and is returned as is).
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
+	if err := store.CheckNow(now); err != nil {
+		return store.Delivery{}, err
+	}
 	var d store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = ?1, due_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2
-			WHERE id = ?3 AND workspace_id = ?4
+			next_attempt_at = ?1, due_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?1
+			WHERE id = ?2 AND workspace_id = ?3
 			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
-			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
+			RETURNING `+deliveryColumns, ns(now), id, workspaceID))
 		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
@@ -124,15 +127,18 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now t
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
-			due_at = ?1, updated_at = ?2
-			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4`,
-			ns(p.Now), ns(time.Now()), p.SubscriptionID, ns(p.Since))
+			due_at = ?1, updated_at = ?1
+			WHERE subscription_id = ?2 AND status = 'failed' AND created_at >= ?3`,
+			ns(p.Now), p.SubscriptionID, ns(p.Since))
 		if err != nil {
 			return err
 		}
@@ -145,6 +151,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 // ClaimDeliveries leases due deliveries with one UPDATE … RETURNING (see
 // claimStmt).
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -230,7 +239,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	if err := store.ValidateCompletions(cs); err != nil {
+	if err := errors.Join(store.ValidateCompletions(cs), store.CheckNow(p.Now)); err != nil {
 		return nil, err
 	}
 	now := p.Now
@@ -448,17 +457,20 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,
 // due at dueAt.
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(idList) == 0 {
 		return nil
 	}
-	args := []any{ns(dueAt), ns(time.Now()), owner}
+	args := []any{ns(dueAt), owner}
 	for _, id := range idList {
 		args = append(args, id)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
-			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
-			WHERE lease_owner = ?3 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
+			next_attempt_at = ?1, due_at = ?1
+			WHERE lease_owner = ?2 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
 		return err
 	})
 }
@@ -477,6 +489,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	now := p.Now
 	at := fromNS(ns(now))
 	var disabled []store.DisabledSubscription
@@ -559,13 +574,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 
 // TryLead takes the named leadership when it is free or expired, or renews
 // it for its owner.
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var leads bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leaders (name, owner, lease_until) VALUES (?1, ?2, ?3)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
 			WHERE leaders.owner = excluded.owner OR leaders.lease_until <= ?4`,
-			name, owner, ns(until), ns(time.Now()))
+			p.Name, p.Owner, ns(p.Until), ns(p.Now))
 		if err != nil {
 			return err
 		}
