@@ -18,8 +18,6 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database could not be reached or refused the work.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrLeaseLost: a completion named a delivery no longer leased to the caller.
-	ErrLeaseLost = errors.New("lease lost")
 	// ErrNoTime: a method that stamps times was called without one.
 	ErrNoTime = errors.New("the time (Now) is required")
 )

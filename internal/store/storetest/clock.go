@@ -157,28 +157,3 @@ func testClock(t *testing.T, s store.Store) {
 		t.Error("TryLead does not follow the given clock")
 	}
 }
-
-// testNoTime: a time-stamping call without a time is an error, not a stamp
-// of the zero time.
-func testNoTime(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	ws := newWorkspace(t, s)
-	sub := newSub(t, s, ws, "https://example.com/a", "new_call")
-	calls := map[string]error{}
-	_, calls["CreateWorkspace"] = s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "no time"})
-	_, calls["CreateSubscription"] = s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws,
-		WebhookURL: "https://example.com/b", EventType: "new_call"})
-	_, calls["SetSubscriptionStatus"] = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
-		WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled})
-	calls["DeleteSubscription"] = s.DeleteSubscription(ctx, ws, sub.ID, time.Time{})
-	_, calls["Ingest"] = s.Ingest(ctx, []store.IngestParams{{WorkspaceID: ws,
-		Events: []store.NewEvent{newEvent("new_call", "", "")}}})
-	_, calls["ClaimDeliveries"] = s.ClaimDeliveries(ctx, store.ClaimParams{Owner: "o", Limit: 1})
-	_, calls["TryLead"] = s.TryLead(ctx, store.LeadParams{Name: "n", Owner: "o"})
-	for name, err := range calls {
-		wantErr(t, name+" without a time", err, store.ErrNoTime)
-	}
-	if got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, sub.ID)); got.Status != store.SubscriptionActive {
-		t.Errorf("a call without a time changed the subscription: %+v", got)
-	}
-}

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TryLead", testTryLead},
 		{"Clock", testClock},
 		{"NoTime", testNoTime},
+		{"Validation", testValidation},
 		{"RoutingRule", testRoutingRule},
 		{"IdempotencyRule", testIdempotencyRule},
 		{"CompletionFoldRule", testCompletionFoldRule},
