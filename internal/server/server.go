@@ -168,6 +168,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	userAgent := "RevDesk-Webhooks/" + Version
 	owner := ownerName()
 	m := metrics.New(st)
 	disp := delivery.New(st, client, delivery.Config{
@@ -177,7 +178,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
 		PerEndpoint:   cfg.PerEndpoint,
-		UserAgent:     "RevDesk-Webhooks/" + Version,
+		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
 	})
@@ -196,6 +197,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxBody:       cfg.MaxBody,
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
+		UserAgent:     userAgent,
 	})
 	// Tracing: the server span wraps the request log too, so it covers it all.
 	srv := &http.Server{Handler: telemetry.HTTPHandler(requestLog(handler, log)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

@@ -365,9 +365,27 @@ type Store interface {
 	// p.Until, when it is free, expired at p.Now, or p.Owner's already; it
 	// reports whether p.Owner leads.
 	TryLead(ctx context.Context, p LeadParams) (bool, error)
+	Workers
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Workers records which processes are alive, so that the deliveries leased
+// to one that died are taken over within seconds rather than when their
+// leases end.
+type Workers interface {
+	// RenewWorker records that owner's process is alive until the given
+	// time. It reports false when owner had no record: its first call, or
+	// one after ReapWorkers took its leases away.
+	RenewWorker(ctx context.Context, owner string, until time.Time) (bool, error)
+	// ReapWorkers removes the record of every process not renewed by now
+	// and hands the deliveries leased to it back, due when they were due;
+	// it returns how many deliveries it handed back.
+	ReapWorkers(ctx context.Context, now time.Time) (int, error)
+	// RetireWorker removes owner's record and hands back every delivery
+	// still leased to it (a process stopping); it returns how many.
+	RetireWorker(ctx context.Context, owner string) (int, error)
 }
 
 // SingleProcess is implemented by stores that one serving process uses at a

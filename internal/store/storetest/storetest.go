@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Clock", testClock},
 		{"NoTime", testNoTime},
 		{"Validation", testValidation},
+		{"Workers", testWorkers},
 		{"RoutingRule", testRoutingRule},
 		{"IdempotencyRule", testIdempotencyRule},
 		{"CompletionFoldRule", testCompletionFoldRule},
