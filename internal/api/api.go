@@ -109,6 +109,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/webhook_subscriptions":                     s.listSubscriptions,
 		"GET /api/v1/webhook_subscriptions/{id}":                s.getSubscription,
 		"DELETE /api/v1/webhook_subscriptions/{id}":             s.deleteSubscription,
+		"PATCH /api/v1/webhook_subscriptions/{id}":              s.updateSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/enable":        s.enableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,

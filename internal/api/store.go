@@ -21,6 +21,7 @@ type Store interface {
 	ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error)
 	SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error)
 	RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error)
+	UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error)
 	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 	RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error)
 

@@ -63,6 +63,11 @@ type ServeCmd struct {
 	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
+	ShutdownTimeout      time.Duration `default:"${shutdown_timeout}" env:"REVDESK_SHUTDOWN_TIMEOUT" help:"Time limit of the whole stop sequence on SIGTERM; what is left is then taken over by other processes or the next start."`
+	ReadHeaderTimeout    time.Duration `default:"${read_header_timeout}" env:"REVDESK_READ_HEADER_TIMEOUT" help:"Time limit for a client to send a request's headers."`
+	ReadTimeout          time.Duration `default:"${read_timeout}" env:"REVDESK_READ_TIMEOUT" help:"Time limit for a client to send a whole request, body included."`
+	IdleTimeout          time.Duration `default:"${idle_timeout}" env:"REVDESK_IDLE_TIMEOUT" help:"How long a kept-alive connection may wait for its next request."`
+	MaxHeaderBytes       int           `default:"${max_header_bytes}" env:"REVDESK_MAX_HEADER_BYTES" help:"Largest request line and headers in bytes (431 beyond)."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -102,6 +107,11 @@ func (c *ServeCmd) Run() error {
 		MaxInFlight:          c.MaxInFlight,
 		PerEndpoint:          c.PerEndpoint,
 		APIKey:               c.APIKey,
+		ShutdownTimeout:      c.ShutdownTimeout,
+		ReadHeaderTimeout:    c.ReadHeaderTimeout,
+		ReadTimeout:          c.ReadTimeout,
+		IdleTimeout:          c.IdleTimeout,
+		MaxHeaderBytes:       c.MaxHeaderBytes,
 		Extra:                dashboard.Routes(),
 	}, log)
 }
@@ -146,6 +156,11 @@ var defaults = kong.Vars{
 	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
+	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
+	"read_timeout":         server.DefaultReadTimeout.String(),
+	"idle_timeout":         server.DefaultIdleTimeout.String(),
+	"max_header_bytes":     strconv.Itoa(server.DefaultMaxHeaderBytes),
 }
 
 // configJSON is kong.JSON that also reads a flag under its aliases, so a

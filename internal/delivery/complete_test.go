@@ -30,7 +30,7 @@ func TestCapacityHoldsBackWorkUntilRecorded(t *testing.T) {
 		t.Fatal("HasRoom = true before the outcomes were recorded")
 	}
 	// Writing them frees the room.
-	f.d.flush(t.Context(), cs, 1)
+	f.d.flush(t.Context(), cs)
 	if !f.d.HasRoom() {
 		t.Fatal("HasRoom = false after the outcomes were recorded")
 	}

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -33,6 +35,19 @@ type Config struct {
 	UserAgent      string
 	Logger         *slog.Logger
 	Observer       Observer
+	// Pacer paces subscriptions with a rate_limit; default one for a
+	// process alone.
+	Pacer *ratelimit.Pacer
+	// Liveness, when set, says whether other processes still count this
+	// one as alive; its leases hold only while they do.
+	Liveness Liveness
+}
+
+// Liveness is this process's standing with the others (see package
+// liveness): while Alive is false, another process may take over its
+// leases at any moment.
+type Liveness interface {
+	Alive() bool
 }
 
 // Observer is told about each finished attempt (metrics).
@@ -74,6 +89,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Pacer == nil {
+		c.Pacer = ratelimit.New()
+	}
 }
 
 // Dispatcher owns the deliveries leased to this process until they are
@@ -84,8 +102,19 @@ type Dispatcher struct {
 	cfg    Config
 
 	wake          chan struct{}
-	completed     chan store.Completion
 	releaseSignal chan struct{} // something was added to releases
+	outcomeSignal chan struct{} // outcomes has its first or a full batch
+
+	// claimCtx ends when claiming stops (Shutdown, or the end of Run's
+	// context); abortCtx when nothing more may wait: Run's context ended or
+	// Shutdown's deadline passed. Requests and writes run under abortCtx.
+	claimCtx, abortCtx context.Context
+	stopClaims, abort  context.CancelFunc
+	started            atomic.Bool
+	done               chan struct{} // closed when Run returns
+
+	outcomesMu sync.Mutex
+	outcomes   []store.Completion // finished sends waiting to be written
 
 	mu        sync.Mutex
 	lanes     map[string]*lane
@@ -97,21 +126,28 @@ type Dispatcher struct {
 	draining  bool
 	releases  []releaseReq // waiting for the release loop
 	sends     sync.WaitGroup
+	// The rate gate (gate.go).
+	pacing        map[*paced]struct{}
+	releasedUntil map[string]time.Time
 }
 
 // New makes a dispatcher; Run starts it.
 func New(st store.Store, client http.RoundTripper, cfg Config) *Dispatcher {
 	cfg.defaults()
-	return &Dispatcher{
+	d := &Dispatcher{
 		store:         st,
 		client:        client,
 		cfg:           cfg,
 		wake:          make(chan struct{}, 1),
-		completed:     make(chan store.Completion, cfg.Capacity),
 		releaseSignal: make(chan struct{}, 1),
+		outcomeSignal: make(chan struct{}, 1),
+		done:          make(chan struct{}),
 		lanes:         map[string]*lane{},
 		targets:       map[string]target{},
 	}
+	d.abortCtx, d.abort = context.WithCancel(context.Background())
+	d.claimCtx, d.stopClaims = context.WithCancel(d.abortCtx)
+	return d
 }
 
 // Wake makes the dispatcher look for due work now.
@@ -143,29 +179,32 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
+	now := time.Now()
 	d.mu.Lock()
-	draining := d.draining
+	defer d.mu.Unlock()
 	for _, j := range jobs {
-		if draining {
+		if d.draining {
 			overflow = append(overflow, j.Delivery.ID)
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
+		if d.pace(j, leaseUntil, t, now) {
+			continue
+		}
 		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}) {
 			overflow = append(overflow, j.Delivery.ID)
 		}
 	}
 	d.pump()
-	if len(overflow) > 0 && !draining {
+	switch {
+	case len(overflow) == 0:
+	case d.draining:
+		// Shutting down: hand them back due at once, for whoever runs next.
+		d.queueRelease(releaseReq{ids: overflow, dueAt: time.Now()})
+	default:
 		// The endpoint already has a full queue here: hand the rest back for
 		// later, so they neither wait out a lease nor crowd other endpoints.
 		d.queueRelease(releaseReq{ids: overflow, dueAt: time.Now().Add(time.Second)})
-	}
-	d.mu.Unlock()
-	if len(overflow) > 0 && draining {
-		// Shutting down: hand them back now, due at once, for whoever runs
-		// next (the release loop may have stopped already).
-		d.release(releaseReq{ids: overflow, dueAt: time.Now()})
 	}
 }
 
@@ -174,15 +213,22 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 // whoever claims it after the lease ends.
 func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	job := &q.job
-	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
+	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
+		OrderKey: job.Delivery.OrderKey}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
 		return c, true
 	}
-	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
+	// Another process may take the delivery over once the lease ends, or
+	// at any moment once this one is no longer counted as alive: send only
+	// if the attempt can finish before either.
+	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second || (d.cfg.Liveness != nil && !d.cfg.Liveness.Alive()) {
 		return c, false
 	}
-	r := attempt(context.Background(), d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
+	r := attempt(d.abortCtx, d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
+	if d.abortCtx.Err() != nil {
+		return c, false // cut short by the shutdown's deadline: not an attempt of the endpoint's
+	}
 	// A copy: pointing into r would keep the response headers alive until
 	// the outcome is written.
 	a := r.attempt
@@ -214,26 +260,48 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	return c, true
 }
 
-// Run claims due work until ctx ends, then drains: sends in flight finish
-// and are recorded, queued work is handed back.
+// Run claims and sends due work until Shutdown is called or ctx ends, then
+// drains: queued work is handed back, sends in flight finish and their
+// outcomes are written. After the end of ctx nothing waits: requests in
+// flight are canceled and what is not written is left to the leases.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	var bg sync.WaitGroup
-	flushCtx, stopFlush := context.WithCancel(context.Background())
-	bg.Add(1)
-	go func() { defer bg.Done(); d.completeLoop(flushCtx) }()
-	bg.Add(1)
-	go func() { defer bg.Done(); d.releaseLoop(flushCtx) }()
+	d.started.Store(true)
+	defer close(d.done)
+	defer d.abort()
+	defer context.AfterFunc(ctx, d.abort)()
 
-	d.claimLoop(ctx)
+	sendsDone := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Go(func() { d.completeLoop(sendsDone) })
+	bg.Go(func() { d.releaseLoop(sendsDone) })
+
+	d.claimLoop(d.claimCtx)
 
 	d.mu.Lock()
 	d.draining = true
-	if back := d.dropQueued(); len(back) > 0 {
+	if back := append(d.dropQueued(), d.dropPaced()...); len(back) > 0 {
 		d.queueRelease(releaseReq{ids: back, dueAt: time.Now()})
 	}
 	d.mu.Unlock()
 	d.sends.Wait()
-	stopFlush()
+	close(sendsDone)
 	bg.Wait()
 	return nil
+}
+
+// Shutdown stops claiming and waits for Run to drain (see Run). When ctx
+// ends first, the drain is cut short as if Run's context had ended, and
+// Shutdown returns ctx's error once Run has returned.
+func (d *Dispatcher) Shutdown(ctx context.Context) error {
+	d.stopClaims()
+	select {
+	case <-d.done:
+		return nil
+	case <-ctx.Done():
+	}
+	d.abort()
+	if d.started.Load() {
+		<-d.done // prompt: nothing waits once aborted
+	}
+	return ctx.Err()
 }

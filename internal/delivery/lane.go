@@ -158,6 +158,6 @@ func (d *Dispatcher) send(l *lane, q queued) {
 		// The delivery stays counted in held until its outcome is written,
 		// so outcomes that the database cannot take fast enough hold back
 		// new work (no claims, no handoffs) instead of piling up here.
-		d.completed <- c
+		d.complete(c)
 	}
 }

@@ -22,12 +22,15 @@ func (d *Dispatcher) queueRelease(r releaseReq) {
 	}
 }
 
-func (d *Dispatcher) releaseLoop(ctx context.Context) {
+// releaseLoop writes queued releases; once sendsDone is closed it writes
+// what is left and returns. Deliveries queued after that are left to the
+// lease (or to the server's retiring of this owner).
+func (d *Dispatcher) releaseLoop(sendsDone <-chan struct{}) {
 	for {
 		select {
 		case <-d.releaseSignal:
 			d.releaseQueued()
-		case <-ctx.Done():
+		case <-sendsDone:
 			d.releaseQueued()
 			return
 		}
@@ -46,7 +49,8 @@ func (d *Dispatcher) releaseQueued() {
 }
 
 func (d *Dispatcher) release(r releaseReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Bounded on its own too: one hung call must not hold back later ones.
+	ctx, cancel := context.WithTimeout(d.abortCtx, 10*time.Second)
 	defer cancel()
 	if err := d.store.ReleaseDeliveries(ctx, d.cfg.Owner, r.ids, r.dueAt); err != nil {
 		d.cfg.Logger.Warn("handing deliveries back failed; their lease will expire", "err", err, "count", len(r.ids))

@@ -522,6 +522,10 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	}
 	h.do(request{op: rotate, id: subs["scoped"], want: http.StatusOK})
 	h.do(request{op: rotate, id: subs["scoped"], body: map[string]any{"mode": "later"}, want: http.StatusBadRequest})
+	patch := "PATCH /api/v1/webhook_subscriptions/{id}"
+	h.do(request{op: patch, id: subs["scoped"], body: h.example(patch, "move"), want: http.StatusOK})
+	h.do(request{op: patch, id: subs["scoped"], body: map[string]any{"rate_limit": -1}, want: http.StatusBadRequest})
+	h.do(request{op: patch, id: "whk_unknown", body: map[string]any{}, want: http.StatusNotFound})
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/disable", id: subs["documented"], want: http.StatusOK})
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/enable", id: subs["documented"], want: http.StatusOK})
 	retryFailed := "POST /api/v1/webhook_subscriptions/{id}/retry_failed"

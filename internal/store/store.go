@@ -74,11 +74,17 @@ type Subscription struct {
 	PreviousSecret   string // still used for signing until PreviousUntil
 	PreviousUntil    *time.Time
 	StandardWebhooks bool
-	Status           string
-	DisabledReason   string
-	FailingSince     *time.Time // first failure of the current failure streak
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// RateLimit is the most deliveries per second sent for the whole
+	// service; 0 for no limit.
+	RateLimit float64
+	// Ordered deliveries about one resource to one URL go one at a time
+	// in acceptance order (see OrderKey).
+	Ordered        bool
+	Status         string
+	DisabledReason string
+	FailingSince   *time.Time // first failure of the current failure streak
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 type Event struct {
@@ -103,8 +109,10 @@ type Delivery struct {
 	Attempts       int
 	NextAttemptAt  *time.Time // nil once final
 	LastError      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// OrderKey is set on deliveries of ordered subscriptions (see OrderKey).
+	OrderKey  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Attempt struct {
@@ -189,7 +197,40 @@ type CreateSubscriptionParams struct {
 	CampaignID       string
 	SigningSecret    string
 	StandardWebhooks bool
+	RateLimit        float64
+	Ordered          bool
 	Now              time.Time
+}
+
+// UpdateSubscriptionParams changes the fields that are set (non-nil) and
+// keeps the others. A new updatable field goes here, in Apply, and in the
+// drivers' list of updated columns (updatableColumns).
+type UpdateSubscriptionParams struct {
+	WorkspaceID      string
+	ID               string
+	WebhookURL       *string
+	WorkflowID       *string  // "" clears the scope
+	CampaignID       *string  // "" clears the scope
+	RateLimit        *float64 // 0 clears the limit
+	Ordered          *bool
+	StandardWebhooks *bool
+	Now              time.Time
+}
+
+// Apply sets on sub the fields p changes.
+func (p UpdateSubscriptionParams) Apply(sub *Subscription) {
+	set(&sub.WebhookURL, p.WebhookURL)
+	set(&sub.WorkflowID, p.WorkflowID)
+	set(&sub.CampaignID, p.CampaignID)
+	set(&sub.RateLimit, p.RateLimit)
+	set(&sub.Ordered, p.Ordered)
+	set(&sub.StandardWebhooks, p.StandardWebhooks)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 type ListSubscriptionsParams struct {
@@ -249,9 +290,12 @@ type Completion struct {
 	DeliveryID     string
 	SubscriptionID string
 	Owner          string
-	Attempt        *Attempt // nil when no request was made (skipped)
-	Status         string   // pending (retry later), succeeded, failed, skipped
-	NextAttemptAt  *time.Time
+	// OrderKey is the delivery's (Delivery.OrderKey): a final outcome lets
+	// the next delivery of that key go.
+	OrderKey      string
+	Attempt       *Attempt // nil when no request was made (skipped)
+	Status        string   // pending (retry later), succeeded, failed, skipped
+	NextAttemptAt *time.Time
 	// DisableReason, when set, disables the subscription with that reason.
 	DisableReason string
 }
@@ -316,6 +360,10 @@ type Store interface {
 	// subscription with the same url, type and scope exists.
 	CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (Subscription, error)
 	GetSubscription(ctx context.Context, workspaceID, id string) (Subscription, error)
+	// UpdateSubscription changes some fields (see UpdateSubscriptionParams);
+	// an active subscription that would then be identical to another active
+	// one is a *ConflictError.
+	UpdateSubscription(ctx context.Context, p UpdateSubscriptionParams) (Subscription, error)
 	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
 	SetSubscriptionStatus(ctx context.Context, p SetSubscriptionStatusParams) (Subscription, error)
 	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
@@ -341,7 +389,10 @@ type Store interface {
 	RetryFailed(ctx context.Context, p RetryFailedParams) (int, error)
 
 	// ClaimDeliveries leases up to Limit due pending deliveries to Owner:
-	// those whose time has come and that nobody holds a live lease on.
+	// those whose time has come and that nobody holds a live lease on. Of
+	// the pending deliveries of one order key only one (the head) is ever
+	// claimable or handed off by Ingest; the others wait, in acceptance
+	// order, until the head is final (see ordering.go).
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
 	// CompleteDeliveries records attempts and outcomes in one transaction
 	// and returns the subscriptions it disabled. A completion whose lease

@@ -281,10 +281,11 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		}
 	}
 	var (
-		cID, cWs, cEvent, cSub, cType, cStatus []string
-		cOwner                                 []*string
-		cNext, cUntil                          []*time.Time
-		cCreated                               []time.Time
+		cID, cWs, cEvent, cSub, cType, cStatus, cKey []string
+		cOwner                                       []*string
+		cNext, cUntil                                []*time.Time
+		cCreated                                     []time.Time
+		jobAt                                        []store.JobRef // each row's job, or -1s
 	)
 	for i := range events {
 		ref := &events[i]
@@ -300,13 +301,17 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 				Status: store.NewDeliveryStatus(sub), CreatedAt: t, UpdatedAt: t}
 			var owner *string
 			var until *time.Time
+			at := store.JobRef{Req: -1, Job: -1}
 			if d.Status == store.DeliveryPending {
 				d.NextAttemptAt = &t
+				d.OrderKey = store.OrderKey(sub, e.Data)
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil
 				}
+				at = store.JobRef{Req: ref.req, Job: len(results[ref.req].Jobs)}
 				results[ref.req].Jobs = append(results[ref.req].Jobs, store.Job{Delivery: d, Event: &ref.event, Subscription: sub})
 			}
+			cKey, jobAt = append(cKey, d.OrderKey), append(jobAt, at)
 			cID, cWs, cEvent, cSub, cType, cStatus = append(cID, d.ID), append(cWs, d.WorkspaceID),
 				append(cEvent, d.EventID), append(cSub, d.SubscriptionID), append(cType, d.EventType),
 				append(cStatus, d.Status)
@@ -317,17 +322,32 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 	if len(cID) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `WITH u AS (
+	parked, err := parkNonHeads(ctx, tx, cKey)
+	if err != nil {
+		return err
+	}
+	drop := map[store.JobRef]bool{}
+	for i, p := range parked {
+		if p {
+			cOwner[i], cUntil[i] = nil, nil
+			drop[jobAt[i]] = true
+		}
+	}
+	store.RemoveJobs(results, drop)
+	_, err = tx.Exec(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-				$7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[])
-				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until, created)
+				$7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::bool[])
+				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until,
+					created, order_key, parked)
 		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at)
-			SELECT id, next_at, owner, until, created FROM u WHERE status = 'pending'
+			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at,
+				order_key, parked)
+			SELECT id, next_at, owner, until, created, nullif(order_key, ''), parked FROM u WHERE status = 'pending'
 		)
 		INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type, status,
-			next_attempt_at, created_at, updated_at)
-		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, created, created FROM u`,
-		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, cCreated)
+			next_attempt_at, created_at, updated_at, order_key)
+		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, created, created,
+			nullif(order_key, '') FROM u`,
+		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, cCreated, cKey, parked)
 	return err
 }

@@ -13,18 +13,20 @@ import (
 )
 
 const deliveryColumns = `id, workspace_id, event_id, subscription_id, event_type, status, attempts,
-	next_attempt_at, last_error, created_at, updated_at`
+	next_attempt_at, last_error, created_at, updated_at, order_key`
 
 func scanDelivery(row scanner) (store.Delivery, error) {
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
+	var key sql.NullString
 	err := row.Scan(&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &d.LastError, &created, &updated)
+		&next, &d.LastError, &created, &updated, &key)
 	if err != nil {
 		return d, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	d.OrderKey = key.String
 	return d, nil
 }
 
@@ -59,15 +61,17 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
+	var key sql.NullString
 	err = tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, first_attempt_id, first_at, first_status_code,
 		first_latency_ns, first_error_class, first_error, first_response_body FROM deliveries
 		WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&d.ID, &d.WorkspaceID, &d.EventID,
-		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated,
+		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated, &key,
 		&first.id, &first.at, &first.code, &first.latency, &first.class, &first.error, &first.body)
 	if err != nil {
 		return d, nil, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	d.OrderKey = key.String
 	attempts := []store.Attempt{}
 	if first.at.Valid {
 		attempts = append(attempts, store.Attempt{ID: first.id.String, DeliveryID: d.ID, Number: 1,
@@ -104,7 +108,8 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
 // is brought forward too, unless someone holds a live lease on it (then it is
-// being sent already and is returned as is).
+// being sent already and is returned as is). A keyed one made pending again
+// is parked and goes when its key has no head; a parked one stays parked.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
 	if err := store.CheckNow(now); err != nil {
 		return store.Delivery{}, err
@@ -113,15 +118,20 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now t
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = ?1, due_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?1
-			WHERE id = ?2 AND workspace_id = ?3
+			next_attempt_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2,
+			due_at = CASE WHEN order_key IS NULL OR (status = 'pending' AND due_at IS NOT NULL) THEN ?1 END
+			WHERE id = ?3 AND workspace_id = ?4
 			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
-			RETURNING `+deliveryColumns, ns(now), id, workspaceID))
+			RETURNING `+deliveryColumns, ns(now), ns(now), id, workspaceID))
 		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+			return err
 		}
-		return err
+		if err != nil || d.OrderKey == "" {
+			return err
+		}
+		return promote(ctx, tx, []string{d.OrderKey})
 	})
 	return d, err
 }
@@ -135,15 +145,17 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
-			due_at = ?1, updated_at = ?1
-			WHERE subscription_id = ?2 AND status = 'failed' AND created_at >= ?3`,
-			ns(p.Now), p.SubscriptionID, ns(p.Since))
+		// Keyed ones are parked, then each key without a head gets one.
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
+			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
+			RETURNING order_key`,
+			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since))
+		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		return promote(ctx, tx, keys)
 	})
 	return int(n), err
 }
@@ -268,10 +280,14 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 		// subscription its row belongs to.
 		applied := make([]store.Completion, 0, len(done))
 		var attempts []any
+		var finalKeys []string
 		for _, c := range cs {
 			d, ok := done[c.DeliveryID]
 			if !ok {
 				continue // the lease was lost
+			}
+			if d.orderKey.Valid && d.status != store.DeliveryPending {
+				finalKeys = append(finalKeys, d.orderKey.String)
 			}
 			c.SubscriptionID = d.subscriptionID
 			applied = append(applied, c)
@@ -282,6 +298,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 			}
 		}
 		if err := insertRows(ctx, tx, &s.insertAttempts, attemptInsertCols, attempts); err != nil {
+			return err
+		}
+		if err := promote(ctx, tx, finalKeys); err != nil {
 			return err
 		}
 		disabled, err = applyFolds(ctx, tx, store.FoldCompletions(applied), now)
@@ -364,6 +383,8 @@ func sameTimePtr(a, b *time.Time) bool {
 type completed struct {
 	subscriptionID string
 	attempts       int
+	orderKey       sql.NullString
+	status         string
 }
 
 // attemptInsertCols is the number of values per attempt row (see
@@ -394,7 +415,8 @@ func completeQuery(rows int) string {
 			first_response_body = iif(deliveries.attempts = 0, c.att_body, deliveries.first_response_body)
 		FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
 			AND deliveries.status = 'pending'
-		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`
+		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts, deliveries.order_key,
+			deliveries.status`
 }
 
 // completeRows applies the completions whose lease is still held, with the
@@ -436,7 +458,7 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 			for rows.Next() {
 				var id string
 				var d completed
-				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts); err != nil {
+				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status); err != nil {
 					rows.Close()
 					return err
 				}

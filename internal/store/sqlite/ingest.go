@@ -32,9 +32,12 @@ func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.
 				continue
 			}
 			var err error
-			if results[i], err = in.request(req); err != nil {
+			if results[i], err = in.request(i, req); err != nil {
 				return err
 			}
+		}
+		if err := in.settleHeads(results); err != nil {
+			return err
 		}
 		return in.flush()
 	})
@@ -56,6 +59,7 @@ type ingester struct {
 	routes     map[routeKey][]*store.Subscription
 	events     []any
 	deliveries []any
+	keyed      []keyed // deliveries with an order key, in acceptance order
 }
 
 func (in *ingester) flush() error {
@@ -69,10 +73,10 @@ func (in *ingester) flush() error {
 // ingester.deliveries (see Store.init for the columns).
 const (
 	eventInsertCols    = 9
-	deliveryInsertCols = 12
+	deliveryInsertCols = 13
 )
 
-func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) {
+func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestResult, error) {
 	if req.IdempotencyKey != "" {
 		var stored []byte
 		err := in.tx.QueryRowContext(in.ctx, `SELECT response_ids FROM idempotency_keys
@@ -132,17 +136,23 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 			id := ids.NewAt(ids.Delivery, req.Now)
 			if store.NewDeliveryStatus(sub) == store.DeliverySkipped {
 				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
-					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV)
+					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV, nil)
 				continue
 			}
+			var keyV any
+			key := store.OrderKey(sub, e.Data)
+			if key != "" {
+				keyV = key
+				in.keyed = append(in.keyed, keyed{key: key, values: len(in.deliveries), req: reqIndex, job: len(res.Jobs)})
+			}
 			in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
-				store.DeliveryPending, nowV, dueV, owner, leaseUntil, nowV, nowV)
+				store.DeliveryPending, nowV, dueV, owner, leaseUntil, nowV, nowV, keyV)
 			next := created
 			res.Jobs = append(res.Jobs, store.Job{
 				Delivery: store.Delivery{
 					ID: id, WorkspaceID: req.WorkspaceID, EventID: e.ID, SubscriptionID: sub.ID,
 					EventType: e.EventType, Status: store.DeliveryPending, NextAttemptAt: &next,
-					CreatedAt: created, UpdatedAt: created,
+					CreatedAt: created, UpdatedAt: created, OrderKey: key,
 				},
 				Event:        event,
 				Subscription: sub,

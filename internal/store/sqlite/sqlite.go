@@ -128,7 +128,7 @@ func (s *Store) init(ctx context.Context) error {
 			campaign_id, occurred_at, data, source_event_id, created_at)`, eventInsertCols)},
 		{&s.insertDeliveries, insertQuery(`INSERT INTO deliveries (id, workspace_id, event_id,
 			subscription_id, event_type, status, next_attempt_at, due_at, lease_owner, lease_until, created_at,
-			updated_at)`, deliveryInsertCols)},
+			updated_at, order_key)`, deliveryInsertCols)},
 		{&s.insertAttempts, insertQuery(`INSERT INTO attempts (delivery_id, number, id, at, status_code,
 			latency_ns, error_class, error, response_body)`, attemptInsertCols)},
 		{&s.complete, completeQuery},

@@ -1,5 +1,5 @@
-// Subscriptions: create, list, enable/disable, rotate secret, delete, bulk
-// recovery of failed deliveries, test events and receiver checks.
+// Subscriptions: create, list, edit, enable/disable, rotate secret, delete,
+// bulk recovery of failed deliveries, test events and receiver checks.
 import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
 
 // testEvent builds an ingestible event that reaches sub. Disposition types
@@ -114,6 +114,85 @@ function CreateForm({ catalog, onCreated, notify }) {
   </form>`;
 }
 
+// changes lists what the edit form changed, as a PATCH body: only the
+// fields whose value differs from the subscription's.
+function changes(sub, f) {
+  const body = {};
+  const text = (k) => { if (f[k].trim() !== (sub[k] || '')) body[k] = f[k].trim(); };
+  text('webhook_url');
+  text('workflow_id');
+  text('campaign_id');
+  const rate = f.rate_limit.trim() === '' ? null : Number(f.rate_limit);
+  if (rate !== sub.rate_limit) body.rate_limit = rate;
+  if (f.ordered !== sub.ordered) body.ordered = f.ordered;
+  if (f.standard_webhooks !== sub.standard_webhooks) body.standard_webhooks = f.standard_webhooks;
+  return body;
+}
+
+// EditForm changes a subscription with PATCH.
+function EditForm({ sub, onSaved, onCancel, notify }) {
+  const [f, setF] = useState({
+    webhook_url: sub.webhook_url, workflow_id: sub.workflow_id || '', campaign_id: sub.campaign_id || '',
+    rate_limit: sub.rate_limit === null ? '' : String(sub.rate_limit), ordered: sub.ordered,
+    standard_webhooks: sub.standard_webhooks,
+  });
+  const [err, setErr] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = changes(sub, f);
+    if (Object.keys(body).length === 0) { onCancel(); return; }
+    setBusy(true);
+    setErr(null);
+    try {
+      onSaved(await api('PATCH', `/webhook_subscriptions/${sub.id}`, body));
+      notify(`Subscription ${sub.id} changed.`);
+    } catch (ex) {
+      setErr(ex);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const invalid = (field) => (err && err.field === field ? 'true' : undefined);
+  const idp = `edit-${sub.id}`;
+  return html`<form class="edit" onSubmit=${submit} aria-label=${`Edit ${sub.webhook_url}`}>
+    <div class="grid">
+      <div class="field span2">
+        <label for=${`${idp}-url`}>Webhook URL</label>
+        <input id=${`${idp}-url`} type="url" required value=${f.webhook_url} onInput=${set('webhook_url')}
+          aria-invalid=${invalid('webhook_url')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-wf`}>Workflow ID <span class="muted">(empty: all)</span></label>
+        <input id=${`${idp}-wf`} value=${f.workflow_id} onInput=${set('workflow_id')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-cmp`}>Campaign ID <span class="muted">(empty: all)</span></label>
+        <input id=${`${idp}-cmp`} value=${f.campaign_id} onInput=${set('campaign_id')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-rate`}>Rate limit <span class="muted">(deliveries/s, empty: none)</span></label>
+        <input id=${`${idp}-rate`} type="number" min="0" step="any" value=${f.rate_limit} onInput=${set('rate_limit')}
+          aria-invalid=${invalid('rate_limit')} />
+      </div>
+      <div class="field">
+        <label><input type="checkbox" checked=${f.ordered} onChange=${set('ordered')} /> Ordered per resource</label>
+        <p class="hint">Events about one call, message or number go one at a time, in order.</p>
+      </div>
+      <div class="field">
+        <label><input type="checkbox" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
+          aria-invalid=${invalid('signing_secret')} /> Standard Webhooks headers</label>
+      </div>
+    </div>
+    <div class="alert-slot" role="alert">${err && html`<p class="error">${err.message}</p>`}</div>
+    <div class="actions">
+      <button class="primary" type="submit" disabled=${busy}>${busy ? 'Saving…' : 'Save changes'}</button>
+      <button type="button" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
+}
+
 // SecretNotice shows a signing secret the one time the API returns it.
 function SecretNotice({ secret, onDismiss }) {
   const copy = () => navigator.clipboard && navigator.clipboard.writeText(secret.value);
@@ -131,6 +210,7 @@ function SecretNotice({ secret, onDismiss }) {
 
 function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret, showEvent }) {
   const [confirm, setConfirm] = useState(null);
+  const [editing, setEditing] = useState(false);
   const [since, setSince] = useState('24');
   const [sent, setSent] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -185,6 +265,8 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
       <div><dt>Created</dt><dd>${fmtTime(sub.created_at)}</dd></div>
       ${plain ? html`<div><dt>Signing</dt><dd>unsigned</dd></div>`
         : html`<div><dt>Secret</dt><dd>${sub.has_signing_secret ? 'set' : 'none'}${sub.standard_webhooks ? ' (Standard Webhooks)' : ''}</dd></div>`}
+      <div><dt>Rate limit</dt><dd>${sub.rate_limit === null ? 'none' : `${sub.rate_limit}/s`}</dd></div>
+      <div><dt>Ordered</dt><dd>${sub.ordered ? 'per resource' : 'no'}</dd></div>
       ${sub.disabled_reason && html`<div><dt>Disabled</dt><dd>${sub.disabled_reason}</dd></div>`}
     </dl>
     ${plain && html`<p class="hint">${sub.event_type} is delivered unsigned: the receiver cannot tell these deliveries
@@ -192,12 +274,15 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
       (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
     <div class="actions">
       <button type="button" class="primary" disabled=${busy || sub.status !== 'active'} onClick=${test}>Send test event</button>
+      <button type="button" disabled=${busy} aria-expanded=${editing} onClick=${() => setEditing(!editing)}>Edit</button>
       <button type="button" disabled=${busy} onClick=${toggle}>${sub.status === 'active' ? 'Disable' : 'Enable'}</button>
       <button type="button" disabled=${busy} onClick=${check}>${checking ? 'Checking…' : 'Check receiver'}</button>
       ${!plain && html`<button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>`}
       <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
     </div>
     ${report && html`<${CheckReport} report=${report} onClose=${() => setReport(null)} />`}
+    ${editing && html`<${EditForm} sub=${sub} notify=${notify} onCancel=${() => setEditing(false)}
+      onSaved=${(s) => { setEditing(false); onChanged(s); }} />`}
     ${sent && html`<p class="sent">Sent <code>${sent}</code>.
       <button type="button" class="link" onClick=${() => showEvent({ type: sub.event_type, id: sent })}>View deliveries</button></p>`}
     ${confirm === 'delete' && html`<${Confirm} text=${`Delete the subscription to ${sub.webhook_url}? No deliveries start for it afterwards.`}
