@@ -48,19 +48,22 @@ type Deps struct {
 	Store  Store
 	Ingest *ingest.Service
 	Wake   func() // tells the dispatcher that retried work is due
-	Logger *slog.Logger
+	// Endpoints reports delivery state per endpoint; nil shows none.
+	Endpoints EndpointStates
+	Logger    *slog.Logger
 	// Extra routes (metrics, dashboard, OpenAPI) mounted as given.
 	Extra map[string]http.Handler
 }
 
 // Server serves the API.
 type Server struct {
-	store  Store
-	ingest *ingest.Service
-	wake   func()
-	cfg    Config
-	log    *slog.Logger
-	mux    *http.ServeMux
+	store     Store
+	ingest    *ingest.Service
+	wake      func()
+	endpoints EndpointStates
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
 
 	patterns []string
 
@@ -85,7 +88,7 @@ func New(d Deps, cfg Config) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
+	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, endpoints: d.Endpoints, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
 	s.routes(d.Extra)
 	return s
 }
@@ -122,6 +125,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/deliveries/{id}":                           s.getDelivery,
 		"POST /api/v1/deliveries/{id}/retry":                    s.retryDelivery,
 		"GET /api/v1/event_types":                               s.eventTypes,
+		"GET /api/v1/endpoints":                                 s.listEndpoints,
 		"GET /api/v1/api_keys":                                  s.listAPIKeys,
 		"POST /api/v1/api_keys":                                 s.createAPIKey,
 		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,

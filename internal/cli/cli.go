@@ -59,8 +59,8 @@ type ServeCmd struct {
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
-	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
-	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
+	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
+	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
 	ShutdownTimeout      time.Duration `default:"${shutdown_timeout}" env:"REVDESK_SHUTDOWN_TIMEOUT" help:"Time limit of the whole stop sequence on SIGTERM; what is left is then taken over by other processes or the next start."`
@@ -105,7 +105,7 @@ func (c *ServeCmd) Run() error {
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
 		MaxInFlight:          c.MaxInFlight,
-		PerEndpoint:          c.PerEndpoint,
+		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
 		ShutdownTimeout:      c.ShutdownTimeout,
 		ReadHeaderTimeout:    c.ReadHeaderTimeout,

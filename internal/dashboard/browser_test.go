@@ -111,6 +111,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		`[...document.querySelectorAll(".tile")].some(t => t.textContent === "Attempts since start8")`)
 	step(t, ctx, "screenshot live view", screenshot(t, "live"))
 
+	step(t, ctx, "open the endpoints view",
+		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Endpoints"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.endpoints tbody tr")),
+	)
+	// The receiver's endpoint, with the limit its deliveries taught it.
+	endpoint := hook.URL // http://127.0.0.1:port, as a lane key
+	waitFor(t, ctx, "the receiver's endpoint with its limit",
+		`((r) => r && Number(r.querySelector('td[data-label="Limit"]').textContent) >= 1)(document.querySelector('table.endpoints tr[data-endpoint="`+endpoint+`"]'))`)
+	step(t, ctx, "screenshot endpoints", screenshot(t, "endpoints"))
+
 	step(t, ctx, "narrow screen",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Subscriptions"]`)),

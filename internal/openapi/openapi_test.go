@@ -570,6 +570,8 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/deliveries/{id}/retry", id: dlv, want: http.StatusAccepted})
 	h.do(request{op: deliveries, query: "status=lost", want: http.StatusBadRequest})
 	h.do(request{op: "GET /api/v1/event_types", want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/endpoints", want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/endpoints", query: "limit=2", want: http.StatusBadRequest})
 
 	h.do(request{op: "GET /api/v1/api_keys", want: http.StatusOK})
 	newKey := h.do(request{op: keys, want: http.StatusCreated})

@@ -21,6 +21,7 @@ import (
 	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/liveness"
 	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/metrics"
@@ -56,7 +57,7 @@ type Config struct {
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
 	MaxInFlight          int
-	PerEndpoint          int
+	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
 	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
 	// dispatcher, handing work back); what is left then is left to the
@@ -233,6 +234,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
+	// One kept connection per request an endpoint may have in flight, or
+	// connections past the idle cap would be redialled after every request.
+	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
@@ -245,7 +250,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		Timeout:       cfg.DeliveryTimeout,
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
-		PerEndpoint:   cfg.PerEndpoint,
+		Limits:        limits,
 		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
@@ -261,6 +266,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 	s.disp = delivery.New(st, client, dcfg)
+	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
@@ -269,7 +275,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}
-	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Logger: log, Extra: extra}, api.Config{
+	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Endpoints: s.disp, Logger: log, Extra: extra}, api.Config{
 		AllowHTTP:     cfg.AllowHTTP,
 		Policy:        policy,
 		MaxBody:       cfg.MaxBody,
