@@ -48,7 +48,12 @@ EventData = Union[CallRecord, SMSMessage, NumberLifecycle, Contact, TextingRegis
 
 @dataclass(frozen=True)
 class ParsedEvent:
-    """A delivery body, parsed. ``data`` is the body of flat types, the envelope's payload otherwise."""
+    """A delivery body, parsed. ``data`` is the body of flat types, the envelope's payload otherwise.
+
+    ``data`` is typed as the union of the payload TypedDicts; after checking ``type``, narrow it for
+    a type checker with ``typing.cast(NumberLifecycle, event.data)`` (``DATA_TYPES`` maps each
+    event type to its TypedDict).
+    """
 
     type: str
     data: EventData
