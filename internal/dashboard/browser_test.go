@@ -42,11 +42,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	checkLabels(t, ctx)
 
 	// call_busy is derived: the dashboard must send a call_completed record
-	// that produces it, scoped to the subscription's workflow.
+	// that produces it, scoped to the subscription's workflow. With Standard
+	// Webhooks its deliveries are signed, so it has a secret to rotate.
 	step(t, ctx, "create a subscription",
 		chromedp.SendKeys(chromedp.ID("sub-url"), hook.URL+"/hooks"),
 		fill("#sub-type", "call_busy"),
 		chromedp.SendKeys(chromedp.ID("sub-wf"), "wf_demo"),
+		chromedp.Click(chromedp.ID("sub-sw")),
 		chromedp.Click(chromedp.CSS("form.create button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("li.sub")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),
@@ -97,12 +99,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#chart-latency canvas")),
 	)
 	before := eval[int](t, ctx, `Number(document.querySelector("#chart-throughput [data-points]").dataset.points)`)
-	for range 5 { // events flowing while the view is open
-		ingest(t, base)
-		time.Sleep(600 * time.Millisecond)
+	// Events flowing while the view is open, over two of its samples.
+	for i, events := range []int{2, 3} {
+		for range events {
+			ingest(t, base)
+		}
+		waitFor(t, ctx, "the chart to take a new sample",
+			`Number(document.querySelector("#chart-throughput [data-points]").dataset.points) >= `+strconv.Itoa(before+i+1))
 	}
-	waitFor(t, ctx, "the chart to take new samples",
-		`Number(document.querySelector("#chart-throughput [data-points]").dataset.points) >= `+strconv.Itoa(before+2))
 	waitFor(t, ctx, "the attempts tile to count the new deliveries",
 		`[...document.querySelectorAll(".tile")].some(t => t.textContent === "Attempts since start8")`)
 	step(t, ctx, "screenshot live view", screenshot(t, "live"))
@@ -160,6 +164,15 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 	if s := text(t, ctx, `[data-testid=secret]`); !strings.HasPrefix(s, "whsec_") || s == firstSecret {
 		t.Fatalf("rotated secret = %q (first was %q)", s, firstSecret)
 	}
+	step(t, ctx, "edit: a rate limit and ordered delivery",
+		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
+	)
+	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&
+		document.querySelector("li.sub .meta").textContent.includes("20/s") &&
+		document.querySelector("li.sub .meta").textContent.includes("per resource")`)
 	step(t, ctx, "disable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Disable"]`)))
 	waitFor(t, ctx, "the disabled badge", `document.querySelector("li.sub .badge")?.textContent === "disabled"`)
 	step(t, ctx, "enable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Enable"]`)))
