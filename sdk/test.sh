@@ -5,7 +5,8 @@
 #   node >= 18 (Debian: nodejs), python3 >= 3.9 (Debian: python3), go;
 #   for the dist/ check: `npm ci --prefix sdk/node` (Debian: npm), required when CI is set;
 #   for the framework helpers: Debian's python3-flask python3-starlette python3-httpx
-#   python3-fastapi python3-django, required when CI is set (skipped otherwise).
+#   python3-fastapi python3-django, required when CI is set (skipped otherwise);
+#   optionally Debian's mypy, which type-checks the Python package (--strict, Python 3.9).
 # PYTHON picks the interpreter (default /usr/bin/python3, where Debian's
 # framework packages are installed, else python3 on PATH).
 set -euo pipefail
@@ -34,6 +35,11 @@ fi
 
 echo "== sdk/node: node --test ($(node --version))"
 (cd node && node --test test/)
+
+if "$py" -m mypy --version >/dev/null 2>&1; then
+  echo "== sdk/python: mypy --strict"
+  (cd python && "$py" -m mypy --strict --python-version 3.9 revdesk_webhooks)
+fi
 
 echo "== sdk/python: unittest ($("$py" --version), $py)"
 frameworks=${CI:+required}

@@ -31,9 +31,10 @@ def webhook_view(verifier: Verifier) -> Callable[[Callable[..., Any]], Callable[
     """Decorates a view ``(request, event, ...)``; a refused delivery is answered 400/401 with a JSON error."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        from django.http import JsonResponse
-        from django.views.decorators.csrf import csrf_exempt
-        from django.views.decorators.http import require_POST
+        # Django ships no type information.
+        from django.http import JsonResponse  # type: ignore[import]
+        from django.views.decorators.csrf import csrf_exempt  # type: ignore[import]
+        from django.views.decorators.http import require_POST  # type: ignore[import]
 
         @functools.wraps(view)
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
@@ -43,6 +44,7 @@ def webhook_view(verifier: Verifier) -> Callable[[Callable[..., Any]], Callable[
                 return JsonResponse({"error": {"code": e.code, "message": str(e)}}, status=e.status)
             return view(request, event, *args, **kwargs)
 
-        return csrf_exempt(require_POST(wrapper))
+        view_func: Callable[..., Any] = csrf_exempt(require_POST(wrapper))
+        return view_func
 
     return decorate

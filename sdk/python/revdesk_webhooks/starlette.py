@@ -31,7 +31,7 @@ async def verify_request(verifier: Verifier, request: Any) -> Event:
 
 def dependency(verifier: Verifier) -> Callable[[Any], Awaitable[Event]]:
     """A FastAPI dependency giving the verified Event; a refused delivery becomes an HTTPException (400/401)."""
-    from starlette.exceptions import HTTPException
+    from fastapi import HTTPException
     from starlette.requests import Request
 
     from ._verify import WebhookVerificationError
