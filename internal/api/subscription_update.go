@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/go-json-experiment/json"
 
@@ -53,7 +54,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id}
+	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id, Now: time.Now()}
 	if f := in.WebhookURL; f.Set {
 		if f.Null || f.Value == "" {
 			return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "webhook_url cannot be empty", Field: "webhook_url"}

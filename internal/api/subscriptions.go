@@ -98,6 +98,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		StandardWebhooks: in.StandardWebhooks,
 		RateLimit:        rateLimit,
 		Ordered:          in.Ordered,
+		Now:              time.Now(),
 	})
 	if err != nil {
 		return err
@@ -150,7 +151,7 @@ func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
 		return err
 	}
-	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -170,7 +171,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reaso
 		return err
 	}
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
-		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason,
+		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason, Now: time.Now(),
 	})
 	if err != nil {
 		return err
@@ -234,7 +235,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: `mode must be "overlap" or "immediate"`, Field: "mode"}
 	}
-	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until})
+	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until, Now: time.Now()})
 	if err != nil {
 		return err
 	}

@@ -144,6 +144,15 @@ func FailingTooLong(cur SubscriptionState, failingBefore time.Time) bool {
 	return cur.Status == SubscriptionActive && cur.FailingSince != nil && cur.FailingSince.Before(failingBefore)
 }
 
+// CheckNow rejects the zero time: drivers stamp what callers give them and
+// never read the clock themselves.
+func CheckNow(now time.Time) error {
+	if now.IsZero() {
+		return ErrNoTime
+	}
+	return nil
+}
+
 // ValidateSubscriptionStatus accepts the statuses a subscription can be set
 // to.
 func ValidateSubscriptionStatus(status string) error {

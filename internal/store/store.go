@@ -18,9 +18,14 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database could not be reached or refused the work.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrLeaseLost: a completion named a delivery no longer leased to the caller.
-	ErrLeaseLost = errors.New("lease lost")
+	// ErrNoTime: a method that stamps times was called without one.
+	ErrNoTime = errors.New("the time (Now) is required")
 )
+
+// The clock: drivers never read it. Every method that stamps a time takes
+// it from its caller (a Now field, or a now argument), so tests can run on a
+// fixed clock and every engine stamps the same times; a zero time is an
+// error (CheckNow).
 
 // ConflictError names the existing row a create collided with.
 type ConflictError struct {
@@ -187,6 +192,8 @@ type IngestParams struct {
 	// without claiming them first.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Now stamps the request's rows; its deliveries are due then.
+	Now time.Time
 }
 
 type IngestResult struct {
@@ -197,6 +204,7 @@ type IngestResult struct {
 
 type CreateWorkspaceParams struct {
 	Name string
+	Now  time.Time
 }
 
 type CreateAPIKeyParams struct {
@@ -204,6 +212,7 @@ type CreateAPIKeyParams struct {
 	WorkspaceID string
 	Hash        []byte
 	Scopes      []string
+	Now         time.Time
 }
 
 type CreatePortalSessionParams struct {
@@ -215,6 +224,7 @@ type CreatePortalSessionParams struct {
 	BrandColor  string
 	BrandName   string
 	ExpiresAt   time.Time
+	Now         time.Time
 }
 
 type CreateSubscriptionParams struct {
@@ -227,6 +237,7 @@ type CreateSubscriptionParams struct {
 	StandardWebhooks bool
 	RateLimit        float64
 	Ordered          bool
+	Now              time.Time
 }
 
 // UpdateSubscriptionParams changes the fields that are set (non-nil) and
@@ -241,6 +252,7 @@ type UpdateSubscriptionParams struct {
 	RateLimit        *float64 // 0 clears the limit
 	Ordered          *bool
 	StandardWebhooks *bool
+	Now              time.Time
 }
 
 // Apply sets on sub the fields p changes.
@@ -275,6 +287,7 @@ type SetSubscriptionStatusParams struct {
 	ID          string
 	Status      string
 	Reason      string
+	Now         time.Time
 }
 
 type RotateSecretParams struct {
@@ -283,6 +296,7 @@ type RotateSecretParams struct {
 	NewSecret   string
 	// PreviousUntil keeps the old secret signing until then; nil drops it now.
 	PreviousUntil *time.Time
+	Now           time.Time
 }
 
 // Lists are in id (creation) order, oldest first, or newest first with
@@ -355,6 +369,14 @@ type DisabledSubscription struct {
 	At             time.Time
 }
 
+// LeadParams asks for the named leadership for Owner, at Now, until Until.
+type LeadParams struct {
+	Name  string
+	Owner string
+	Now   time.Time
+	Until time.Time
+}
+
 type RetryFailedParams struct {
 	WorkspaceID    string
 	SubscriptionID string
@@ -367,15 +389,15 @@ type RetryFailedParams struct {
 type Store interface {
 	CreateWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	GetWorkspace(ctx context.Context, id string) (Workspace, error)
-	// EnsureWorkspace returns the workspace with that name, creating it if missing.
-	EnsureWorkspace(ctx context.Context, name string) (Workspace, error)
+	// EnsureWorkspace returns the workspace named p.Name, creating it if missing.
+	EnsureWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	CountWorkspaces(ctx context.Context) (int, error)
 
 	CreateAPIKey(ctx context.Context, p CreateAPIKeyParams) (APIKey, error)
 	// GetAPIKey finds a key by its public id, revoked or not.
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
+	RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// CreatePortalSession stores a session; a repeated id is a
 	// *ConflictError.
@@ -383,7 +405,7 @@ type Store interface {
 	// GetPortalSession finds a session by id, expired or revoked or not.
 	GetPortalSession(ctx context.Context, id string) (PortalSession, error)
 	// RevokePortalSession keeps the first revocation time when called again.
-	RevokePortalSession(ctx context.Context, workspaceID, id string) error
+	RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// CreateSubscription fails with a *ConflictError when an active
 	// subscription with the same url, type and scope exists.
@@ -398,7 +420,7 @@ type Store interface {
 	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
 	// DeleteSubscription hides the subscription; its pending deliveries are
 	// skipped and no new ones are created.
-	DeleteSubscription(ctx context.Context, workspaceID, id string) error
+	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// Ingest stores each request's events and deliveries. All requests are
 	// committed in one transaction; results are in request order. Matching
@@ -430,6 +452,7 @@ type Store interface {
 	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
+	// Like a claim, it leaves updated_at alone: no outcome changed.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
@@ -442,9 +465,10 @@ type Store interface {
 	// pending delivery, older than before, and portal sessions expired
 	// before it; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
-	// TryLead takes or renews the named leadership for owner until the given
-	// time; it reports whether owner leads.
-	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	// TryLead takes or renews the named leadership for p.Owner until
+	// p.Until, when it is free, expired at p.Now, or p.Owner's already; it
+	// reports whether p.Owner leads.
+	TryLead(ctx context.Context, p LeadParams) (bool, error)
 	Workers
 
 	Ping(ctx context.Context) error

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/revdesk/webhooks/internal/ids"
 	"github.com/revdesk/webhooks/internal/store"
@@ -18,10 +17,15 @@ import (
 // SELECT. A request repeating an earlier one's idempotency key within the
 // call replays it (store.BatchReplays); only the first looks the key up.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	for i := range reqs {
+		if err := store.CheckNow(reqs[i].Now); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]store.IngestResult, len(reqs))
 	replays := store.BatchReplays(reqs)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
+		in := ingester{s: s, ctx: ctx, tx: tx, routes: map[routeKey][]*store.Subscription{}}
 		for i, req := range reqs {
 			if j := replays[i]; j >= 0 {
 				results[i] = store.IngestResult{ResponseIDs: results[j].ResponseIDs, Replayed: true}
@@ -52,7 +56,6 @@ type ingester struct {
 	s          *Store
 	ctx        context.Context
 	tx         *sql.Tx
-	now        time.Time
 	routes     map[routeKey][]*store.Subscription
 	events     []any
 	deliveries []any
@@ -90,12 +93,12 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			return store.IngestResult{}, err
 		}
 		if _, err := in.tx.ExecContext(in.ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids,
-			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(in.now)); err != nil {
+			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(req.Now)); err != nil {
 			return store.IngestResult{}, err
 		}
 	}
 
-	now := ns(in.now)
+	now := ns(req.Now)
 	created := fromNS(now)
 	var owner, leaseUntil any
 	due := now
@@ -131,7 +134,7 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			if !store.Routes(sub, &e) {
 				continue
 			}
-			id := ids.NewAt(ids.Delivery, in.now)
+			id := ids.NewAt(ids.Delivery, req.Now)
 			if store.NewDeliveryStatus(sub) == store.DeliverySkipped {
 				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
 					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV, nil)
