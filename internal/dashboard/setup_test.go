@@ -52,6 +52,9 @@ func startServer(t *testing.T, apiKey string) string {
 	}
 	t.Cleanup(func() {
 		proc.Stop()
+		if proc.Raced() {
+			t.Error("the server had a data race")
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", proc.Logs)
 		}
