@@ -39,26 +39,31 @@ type Config struct {
 	MaxIngestBody int64   // default DefaultMaxIngestBody
 	RateLimit     float64 // requests per second per key; 0 disables
 	RateBurst     int
+	// UserAgent is sent by receiver checks, as by deliveries.
+	UserAgent string
 }
 
 // Deps are what the API drives.
 type Deps struct {
-	Store  store.Store
+	Store  Store
 	Ingest *ingest.Service
 	Wake   func() // tells the dispatcher that retried work is due
-	Logger *slog.Logger
+	// Endpoints reports delivery state per endpoint; nil shows none.
+	Endpoints EndpointStates
+	Logger    *slog.Logger
 	// Extra routes (metrics, dashboard, OpenAPI) mounted as given.
 	Extra map[string]http.Handler
 }
 
 // Server serves the API.
 type Server struct {
-	store  store.Store
-	ingest *ingest.Service
-	wake   func()
-	cfg    Config
-	log    *slog.Logger
-	mux    *http.ServeMux
+	store     Store
+	ingest    *ingest.Service
+	wake      func()
+	endpoints EndpointStates
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
 
 	patterns []string
 
@@ -83,7 +88,7 @@ func New(d Deps, cfg Config) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
+	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, endpoints: d.Endpoints, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
 	s.routes(d.Extra)
 	return s
 }
@@ -107,10 +112,12 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/webhook_subscriptions":                     s.listSubscriptions,
 		"GET /api/v1/webhook_subscriptions/{id}":                s.getSubscription,
 		"DELETE /api/v1/webhook_subscriptions/{id}":             s.deleteSubscription,
+		"PATCH /api/v1/webhook_subscriptions/{id}":              s.updateSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/enable":        s.enableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,
 		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  s.retryFailed,
+		"POST /api/v1/webhook_subscriptions/{id}/check":         s.checkSubscription,
 		"POST /api/v1/events":                                   s.ingestEvents,
 		"GET /api/v1/events":                                    s.listEvents,
 		"GET /api/v1/events/{id}":                               s.getEvent,
@@ -118,6 +125,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/deliveries/{id}":                           s.getDelivery,
 		"POST /api/v1/deliveries/{id}/retry":                    s.retryDelivery,
 		"GET /api/v1/event_types":                               s.eventTypes,
+		"GET /api/v1/endpoints":                                 s.listEndpoints,
 		"GET /api/v1/api_keys":                                  s.listAPIKeys,
 		"POST /api/v1/api_keys":                                 s.createAPIKey,
 		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,

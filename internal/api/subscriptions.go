@@ -29,6 +29,8 @@ func subscriptionView(sub store.Subscription) map[string]any {
 		"disabled_reason":    nullable(sub.DisabledReason),
 		"has_signing_secret": sub.SigningSecret != "",
 		"standard_webhooks":  sub.StandardWebhooks,
+		"rate_limit":         rateLimitView(sub.RateLimit),
+		"ordered":            sub.Ordered,
 		"failing_since":      timePtr(sub.FailingSince),
 		"created_at":         sub.CreatedAt.UTC().Format(time.RFC3339Nano),
 		"updated_at":         sub.UpdatedAt.UTC().Format(time.RFC3339Nano),
@@ -45,12 +47,14 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var in struct {
-		WebhookURL       string  `json:"webhook_url"`
-		EventType        string  `json:"event_type"`
-		WorkflowID       *string `json:"workflow_id"`
-		CampaignID       *string `json:"campaign_id"`
-		SigningSecret    *string `json:"signing_secret"`
-		StandardWebhooks bool    `json:"standard_webhooks"`
+		WebhookURL       string   `json:"webhook_url"`
+		EventType        string   `json:"event_type"`
+		WorkflowID       *string  `json:"workflow_id"`
+		CampaignID       *string  `json:"campaign_id"`
+		SigningSecret    *string  `json:"signing_secret"`
+		StandardWebhooks bool     `json:"standard_webhooks"`
+		RateLimit        *float64 `json:"rate_limit"`
+		Ordered          bool     `json:"ordered"`
 	}
 	if err := jsonx.Decode(body, &in); err != nil {
 		return err
@@ -74,6 +78,13 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := checkSecret(secret, in.StandardWebhooks); err != nil {
 		return err
 	}
+	var rateLimit float64
+	if in.RateLimit != nil {
+		if err := checkRateLimit(*in.RateLimit); err != nil {
+			return err
+		}
+		rateLimit = *in.RateLimit
+	}
 	sub, err := s.store.CreateSubscription(r.Context(), store.CreateSubscriptionParams{
 		WorkspaceID:      workspaceID(r.Context()),
 		WebhookURL:       in.WebhookURL,
@@ -82,6 +93,8 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		CampaignID:       deref(in.CampaignID),
 		SigningSecret:    secret,
 		StandardWebhooks: in.StandardWebhooks,
+		RateLimit:        rateLimit,
+		Ordered:          in.Ordered,
 	})
 	if err != nil {
 		return err
@@ -252,6 +265,14 @@ func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) error {
 	s.wake()
 	writeJSON(w, http.StatusAccepted, map[string]any{"retried": n})
 	return nil
+}
+
+// rateLimitView is rate_limit as shown: null for none.
+func rateLimitView(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
 }
 
 func deref(s *string) string {

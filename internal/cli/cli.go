@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,8 +33,11 @@ type CLI struct {
 	Bench     BenchCmd     `cmd:"" help:"Measure deliveries/s, ingest rate and latency against this machine's loopback ceiling."`
 
 	Subscriptions SubscriptionsCmd `cmd:"" help:"Manage webhook subscriptions on a running server."`
-	Events        EventsCmd        `cmd:"" help:"Send events to a running server."`
+	Events        EventsCmd        `cmd:"" help:"Send events to a running server and read its event log."`
 	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
+	EventTypes    EventTypesCmd    `cmd:"" name:"event-types" help:"The catalog of event types of a running server."`
+	APIKeys       APIKeysCmd       `cmd:"" name:"api-keys" help:"Manage the API keys of your workspace on a running server."`
+	CheckReceiver CheckReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a webhook receiver accepts genuine deliveries and refuses forged ones."`
 	Listen        ListenCmd        `cmd:"" help:"Receive, verify and print deliveries locally, optionally forwarding them."`
 
 	Config kong.ConfigFlag `env:"REVDESK_CONFIG" type:"existingfile" placeholder:"FILE" help:"JSON file of flag values keyed by flag name, dashes as underscores (e.g. {\"addr\": \":8080\", \"retry_schedule\": \"1s,5s\"}); command-line flags override it."`
@@ -54,10 +59,15 @@ type ServeCmd struct {
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
-	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
-	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
+	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
+	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
+	ShutdownTimeout      time.Duration `default:"${shutdown_timeout}" env:"REVDESK_SHUTDOWN_TIMEOUT" help:"Time limit of the whole stop sequence on SIGTERM; what is left is then taken over by other processes or the next start."`
+	ReadHeaderTimeout    time.Duration `default:"${read_header_timeout}" env:"REVDESK_READ_HEADER_TIMEOUT" help:"Time limit for a client to send a request's headers."`
+	ReadTimeout          time.Duration `default:"${read_timeout}" env:"REVDESK_READ_TIMEOUT" help:"Time limit for a client to send a whole request, body included."`
+	IdleTimeout          time.Duration `default:"${idle_timeout}" env:"REVDESK_IDLE_TIMEOUT" help:"How long a kept-alive connection may wait for its next request."`
+	MaxHeaderBytes       int           `default:"${max_header_bytes}" env:"REVDESK_MAX_HEADER_BYTES" help:"Largest request line and headers in bytes (431 beyond)."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -95,8 +105,13 @@ func (c *ServeCmd) Run() error {
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
 		MaxInFlight:          c.MaxInFlight,
-		PerEndpoint:          c.PerEndpoint,
+		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
+		ShutdownTimeout:      c.ShutdownTimeout,
+		ReadHeaderTimeout:    c.ReadHeaderTimeout,
+		ReadTimeout:          c.ReadTimeout,
+		IdleTimeout:          c.IdleTimeout,
+		MaxHeaderBytes:       c.MaxHeaderBytes,
 		Extra:                dashboard.Routes(),
 	}, log)
 }
@@ -141,6 +156,11 @@ var defaults = kong.Vars{
 	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
+	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
+	"read_timeout":         server.DefaultReadTimeout.String(),
+	"idle_timeout":         server.DefaultIdleTimeout.String(),
+	"max_header_bytes":     strconv.Itoa(server.DefaultMaxHeaderBytes),
 }
 
 // configJSON is kong.JSON that also reads a flag under its aliases, so a
@@ -170,7 +190,7 @@ func configJSON(r io.Reader) (kong.Resolver, error) {
 func newParser(cli *CLI, options ...kong.Option) (*kong.Kong, error) {
 	return kong.New(cli, append([]kong.Option{
 		kong.Name("revdesk"),
-		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery."),
+		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery.\n\nCommands that talk to a server take --server and --api-key (or REVDESK_SERVER and REVDESK_API_KEY) and --json, before or after the command; without --json they print tables."),
 		kong.UsageOnError(),
 		kong.Configuration(configJSON),
 		defaults,
@@ -185,7 +205,7 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	kctx, err := parser.Parse(args)
+	kctx, err := parser.Parse(hoistGlobalFlags(args))
 	if err != nil {
 		parser.Errorf("%s", err)
 		return 2
@@ -195,4 +215,39 @@ func Main(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// globalFlags may be given before the command as well as after it.
+var globalFlags = map[string]bool{"--server": true, "--api-key": true, "--json": false} // true: takes a value
+
+// hoistGlobalFlags moves global flags written before the command to the end
+// of the arguments. Kong accepts a flag only after the command declaring
+// it, and these cannot be declared once at the root: serve and bench have
+// --api-key and --server of their own, and kong refuses a flag declared
+// twice on one command path.
+func hoistGlobalFlags(args []string) []string {
+	var moved, rest []string
+	i := 0
+	for ; i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--"; i++ {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		takesValue, global := globalFlags[name]
+		switch {
+		case global:
+			moved = append(moved, args[i])
+			if takesValue && !hasValue && i+1 < len(args) {
+				i++
+				moved = append(moved, args[i])
+			}
+		case name == "--config" && !hasValue && i+1 < len(args):
+			rest = append(rest, args[i], args[i+1])
+			i++
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	rest = append(rest, args[i:]...)
+	if end := slices.Index(rest, "--"); end >= 0 {
+		return slices.Concat(rest[:end], moved, rest[end:])
+	}
+	return append(rest, moved...)
 }

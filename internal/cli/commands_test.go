@@ -95,10 +95,16 @@ type result struct {
 // revdesk runs the binary against the test server.
 func revdesk(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return run(t, append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey), stdin, args...)
+}
+
+// run runs the binary with env.
+func run(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -114,9 +120,10 @@ func revdesk(t *testing.T, stdin string, args ...string) result {
 	return result{stdout.String(), stderr.String(), code}
 }
 
-// ok runs a command that must succeed and decodes its JSON output.
+// ok runs a command that must succeed with --json and decodes its output.
 func ok(t *testing.T, stdin string, args ...string) map[string]any {
 	t.Helper()
+	args = append(args, "--json")
 	res := revdesk(t, stdin, args...)
 	if res.code != 0 {
 		t.Fatalf("revdesk %s: exit %d: %s", strings.Join(args, " "), res.code, res.stderr)
@@ -174,6 +181,15 @@ func TestSubscriptionCommands(t *testing.T) {
 	dup := revdesk(t, "", "subscriptions", "create", "--url", url, "--event-type", "call_completed", "--workflow-id", "wf-life")
 	if want := "error: an identical active subscription exists: " + id + " (conflict)"; dup.code == 0 || !strings.Contains(dup.stderr, want) {
 		t.Errorf("duplicate create: exit %d, stderr %q, want %q", dup.code, dup.stderr, want)
+	}
+	if s := ok(t, "", "subscriptions", "update", id, "--rate-limit", "2.5", "--ordered", "--workflow-id", ""); s["rate_limit"] != 2.5 || s["ordered"] != true || s["workflow_id"] != nil {
+		t.Errorf("update --rate-limit 2.5 --ordered --workflow-id '': %v", s)
+	}
+	if s := ok(t, "", "subscriptions", "update", id, "--no-rate-limit", "--no-ordered"); s["rate_limit"] != nil || s["ordered"] != false {
+		t.Errorf("update --no-rate-limit --no-ordered: %v", s)
+	}
+	if res := revdesk(t, "", "subscriptions", "update", id); res.code == 0 || !strings.Contains(res.stderr, "nothing to change") {
+		t.Errorf("update without flags: exit %d, %q", res.code, res.stderr)
 	}
 	if d := ok(t, "", "subscriptions", "delete", id); d["deleted"] != true || d["id"] != id {
 		t.Errorf("delete: %v", d)
@@ -434,7 +450,7 @@ func TestConfigFile(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{"everything from the files", []string{"subscriptions", "list", "--config", clientConfig}, 0, `"has_more": false`},
+		{"everything from the files", []string{"subscriptions", "list", "--config", clientConfig, "--json"}, 0, `"has_more": false`},
 		{"a flag overrides the file", []string{"subscriptions", "list", "--config", clientConfig, "--api-key", "rdk_other"}, 1, "(unauthorized)"},
 		{"a missing file", []string{"subscriptions", "list", "--config", filepath.Join(dir, "none.json")}, 2, "none.json"},
 	}

@@ -42,11 +42,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	checkLabels(t, ctx)
 
 	// call_busy is derived: the dashboard must send a call_completed record
-	// that produces it, scoped to the subscription's workflow.
+	// that produces it, scoped to the subscription's workflow. With Standard
+	// Webhooks its deliveries are signed, so it has a secret to rotate.
 	step(t, ctx, "create a subscription",
 		chromedp.SendKeys(chromedp.ID("sub-url"), hook.URL+"/hooks"),
 		fill("#sub-type", "call_busy"),
 		chromedp.SendKeys(chromedp.ID("sub-wf"), "wf_demo"),
+		chromedp.Click(chromedp.ID("sub-sw")),
 		chromedp.Click(chromedp.CSS("form.create button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("li.sub")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),
@@ -109,6 +111,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		`[...document.querySelectorAll(".tile")].some(t => t.textContent === "Attempts since start8")`)
 	step(t, ctx, "screenshot live view", screenshot(t, "live"))
 
+	step(t, ctx, "open the endpoints view",
+		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Endpoints"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.endpoints tbody tr")),
+	)
+	// The receiver's endpoint, with the limit its deliveries taught it.
+	endpoint := hook.URL // http://127.0.0.1:port, as a lane key
+	waitFor(t, ctx, "the receiver's endpoint with its limit",
+		`((r) => r && Number(r.querySelector('td[data-label="Limit"]').textContent) >= 1)(document.querySelector('table.endpoints tr[data-endpoint="`+endpoint+`"]'))`)
+	step(t, ctx, "screenshot endpoints", screenshot(t, "endpoints"))
+
 	step(t, ctx, "narrow screen",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Subscriptions"]`)),
@@ -162,6 +174,15 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 	if s := text(t, ctx, `[data-testid=secret]`); !strings.HasPrefix(s, "whsec_") || s == firstSecret {
 		t.Fatalf("rotated secret = %q (first was %q)", s, firstSecret)
 	}
+	step(t, ctx, "edit: a rate limit and ordered delivery",
+		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
+	)
+	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&
+		document.querySelector("li.sub .meta").textContent.includes("20/s") &&
+		document.querySelector("li.sub .meta").textContent.includes("per resource")`)
 	step(t, ctx, "disable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Disable"]`)))
 	waitFor(t, ctx, "the disabled badge", `document.querySelector("li.sub .badge")?.textContent === "disabled"`)
 	step(t, ctx, "enable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Enable"]`)))

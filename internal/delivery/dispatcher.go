@@ -6,14 +6,14 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -23,19 +23,39 @@ type Config struct {
 	RetrySchedule []time.Duration // delays before each retry; empty: no retries
 	Timeout       time.Duration   // per attempt; default 10 s
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
-	MaxInFlight   int             // requests in flight in all; default 64
-	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory (queued, in flight or being recorded); default 65536
-	LaneCapacity  int             // deliveries queued for one endpoint; default 16384
-	ClaimBatch    int             // default 256
-	PollInterval  time.Duration   // fallback polling; default 500 ms
-	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
+	// MaxInFlight bounds requests in flight in all, for memory and CPU
+	// (per-endpoint limits follow the receivers, see package limiter); a
+	// slow request in flight costs goroutines and a connection's buffers,
+	// some 50 KiB here (as much again in a receiver on the same machine),
+	// so the default 2048 stays near 100 MiB; default 2048.
+	MaxInFlight int
+	// Limits tune each endpoint's adaptive limit; Limits.Max is the
+	// ceiling per endpoint (--max-per-endpoint).
+	Limits        limiter.Config
+	Capacity      int           // deliveries held in memory (queued, in flight or being recorded); default 65536
+	LaneCapacity  int           // deliveries queued for one endpoint; default 16384
+	ClaimBatch    int           // default 256
+	PollInterval  time.Duration // fallback polling; default 500 ms
+	RetryAfterCap time.Duration // longest Retry-After honoured; default 1 h
 	// CompleteLinger is how long outcomes are gathered before they are
 	// written in one transaction; default 10 ms.
 	CompleteLinger time.Duration
 	UserAgent      string
 	Logger         *slog.Logger
 	Observer       Observer
+	// Pacer paces subscriptions with a rate_limit; default one for a
+	// process alone.
+	Pacer *ratelimit.Pacer
+	// Liveness, when set, says whether other processes still count this
+	// one as alive; its leases hold only while they do.
+	Liveness Liveness
+}
+
+// Liveness is this process's standing with the others (see package
+// liveness): while Alive is false, another process may take over its
+// leases at any moment.
+type Liveness interface {
+	Alive() bool
 }
 
 // Observer is told about each finished attempt (metrics).
@@ -51,11 +71,9 @@ func (c *Config) defaults() {
 		c.Lease = 2*c.Timeout + 30*time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
+		c.MaxInFlight = 2048
 	}
-	if c.PerEndpoint <= 0 {
-		c.PerEndpoint = 16
-	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.Capacity <= 0 {
 		c.Capacity = 65536
 	}
@@ -74,8 +92,12 @@ func (c *Config) defaults() {
 	if c.RetryAfterCap <= 0 {
 		c.RetryAfterCap = time.Hour
 	}
+	c.Limits.PauseMax = min(c.Limits.PauseMax, c.RetryAfterCap)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Pacer == nil {
+		c.Pacer = ratelimit.New()
 	}
 }
 
@@ -86,80 +108,54 @@ type Dispatcher struct {
 	client http.RoundTripper
 	cfg    Config
 
-	wake      chan struct{}
-	completed chan store.Completion
-	released  chan releaseReq
+	wake          chan struct{}
+	releaseSignal chan struct{} // something was added to releases
+	outcomeSignal chan struct{} // outcomes has its first or a full batch
 
-	mu       sync.Mutex
-	lanes    map[string]*lane
-	targets  map[string]target // parsed webhook URLs, see target
-	ready    []*lane           // lanes with queued work and a free slot, in turn order
-	held     int               // deliveries queued or in flight
-	inFlight int
-	draining bool
-	sends    sync.WaitGroup
-}
+	// claimCtx ends when claiming stops (Shutdown, or the end of Run's
+	// context); abortCtx when nothing more may wait: Run's context ended or
+	// Shutdown's deadline passed. Requests and writes run under abortCtx.
+	claimCtx, abortCtx context.Context
+	stopClaims, abort  context.CancelFunc
+	started            atomic.Bool
+	done               chan struct{} // closed when Run returns
 
-// lane holds one endpoint's queued deliveries. Its in-flight limit halves on
-// failure and grows back on success, so a dead endpoint soon holds one slot.
-type lane struct {
-	key      string
-	queue    []queued
-	inFlight int
-	limit    int
-	isReady  bool
-}
+	outcomesMu sync.Mutex
+	outcomes   []store.Completion // finished sends waiting to be written
 
-type queued struct {
-	job        store.Job
-	leaseUntil time.Time
-	url        *url.URL // parsed job.Subscription.WebhookURL; nil if it does not parse
-}
-
-// target is a webhook URL parsed once: parsing costs more than building
-// the rest of a request, and a few URLs take most deliveries.
-type target struct {
-	url  *url.URL
-	lane string
-}
-
-// maxTargets bounds the parsed URLs kept; past it the cache starts over.
-const maxTargets = 10000
-
-// target returns the parsed form of a webhook URL. Caller holds mu.
-func (d *Dispatcher) target(raw string) target {
-	if t, ok := d.targets[raw]; ok {
-		return t
-	}
-	if len(d.targets) >= maxTargets {
-		clear(d.targets)
-	}
-	t := target{lane: raw}
-	if u, err := url.Parse(raw); err == nil {
-		t = target{url: u, lane: laneKey(u)}
-	}
-	d.targets[raw] = t
-	return t
-}
-
-type releaseReq struct {
-	ids   []string
-	dueAt time.Time
+	mu        sync.Mutex
+	lanes     map[string]*lane
+	targets   map[string]target // parsed webhook URLs, see target
+	ready     []*lane           // lanes with queued work and a free slot, in turn order
+	fullLanes int               // lanes holding LaneCapacity queued deliveries
+	held      int               // deliveries queued or in flight
+	inFlight  int
+	nextSweep time.Time // of idle lanes, see sweepLanes
+	draining  bool
+	releases  []releaseReq // waiting for the release loop
+	sends     sync.WaitGroup
+	// The rate gate (gate.go).
+	pacing        map[*paced]struct{}
+	releasedUntil map[string]time.Time
 }
 
 // New makes a dispatcher; Run starts it.
 func New(st store.Store, client http.RoundTripper, cfg Config) *Dispatcher {
 	cfg.defaults()
-	return &Dispatcher{
-		store:     st,
-		client:    client,
-		cfg:       cfg,
-		wake:      make(chan struct{}, 1),
-		completed: make(chan store.Completion, cfg.Capacity),
-		released:  make(chan releaseReq, 64),
-		lanes:     map[string]*lane{},
-		targets:   map[string]target{},
+	d := &Dispatcher{
+		store:         st,
+		client:        client,
+		cfg:           cfg,
+		wake:          make(chan struct{}, 1),
+		releaseSignal: make(chan struct{}, 1),
+		outcomeSignal: make(chan struct{}, 1),
+		done:          make(chan struct{}),
+		lanes:         map[string]*lane{},
+		targets:       map[string]target{},
 	}
+	d.abortCtx, d.abort = context.WithCancel(context.Background())
+	d.claimCtx, d.stopClaims = context.WithCancel(d.abortCtx)
+	return d
 }
 
 // Wake makes the dispatcher look for due work now.
@@ -171,11 +167,13 @@ func (d *Dispatcher) Wake() {
 }
 
 // HasRoom reports whether handed-off work would be taken now; ingest leases
-// new deliveries to this process only then.
+// new deliveries to this process only then. While an endpoint's queue is
+// full, handed-off work for it would be released at once (two writes for
+// nothing), so ingest then leaves new deliveries to the claimer.
 func (d *Dispatcher) HasRoom() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return !d.draining && d.held < d.cfg.Capacity
+	return !d.draining && d.held < d.cfg.Capacity && d.fullLanes == 0
 }
 
 // Lease is how long ingest should lease handed-off deliveries for.
@@ -184,140 +182,74 @@ func (d *Dispatcher) Lease() time.Duration { return d.cfg.Lease }
 // Owner is the lease owner name of this dispatcher.
 func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 
-// Enqueue takes jobs already leased to this dispatcher's owner.
+// Enqueue takes jobs already leased to this dispatcher's owner. It never
+// waits on the database: what does not fit is handed back by the release
+// loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
+	var paused map[time.Time][]string // by the end of their endpoint's pause
+	now := time.Now()
 	d.mu.Lock()
-	draining := d.draining
+	defer d.mu.Unlock()
 	for _, j := range jobs {
-		if draining {
+		if d.draining {
 			overflow = append(overflow, j.Delivery.ID)
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
-		l := d.lanes[t.lane]
-		if l == nil {
-			l = &lane{key: t.lane, limit: d.cfg.PerEndpoint}
-			d.lanes[t.lane] = l
-		}
-		if len(l.queue) >= d.cfg.LaneCapacity {
-			overflow = append(overflow, j.Delivery.ID)
+		if d.pace(j, leaseUntil, t, now) {
 			continue
 		}
-		l.queue = append(l.queue, queued{job: j, leaseUntil: leaseUntil, url: t.url})
-		d.held++
-		d.markReady(l)
+		l := d.laneFor(t.lane)
+		if until, ok := d.outlasts(l, leaseUntil, now); ok {
+			if paused == nil {
+				paused = map[time.Time][]string{}
+			}
+			paused[until] = append(paused[until], j.Delivery.ID)
+			continue
+		}
+		if !d.push(l, queued{job: j, leaseUntil: leaseUntil, url: t.url}, now) {
+			overflow = append(overflow, j.Delivery.ID)
+		}
 	}
-	d.pump()
-	d.mu.Unlock()
+	for until, ids := range paused {
+		d.queueRelease(releaseReq{ids: ids, dueAt: until})
+	}
+	d.pump(now)
 	switch {
 	case len(overflow) == 0:
-	case draining:
-		// Shutting down: hand them back now, due at once, for whoever runs
-		// next (the release loop may have stopped already).
-		d.release(releaseReq{ids: overflow, dueAt: time.Now()})
+	case d.draining:
+		// Shutting down: hand them back due at once, for whoever runs next.
+		d.queueRelease(releaseReq{ids: overflow, dueAt: time.Now()})
 	default:
 		// The endpoint already has a full queue here: hand the rest back for
 		// later, so they neither wait out a lease nor crowd other endpoints.
-		d.released <- releaseReq{ids: overflow, dueAt: time.Now().Add(time.Second)}
-	}
-}
-
-// laneKey is scheme://host:port of a webhook URL.
-func laneKey(u *url.URL) string {
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	return u.Scheme + "://" + host + ":" + port
-}
-
-// markReady puts a lane in the turn order if it can send. Caller holds mu.
-func (d *Dispatcher) markReady(l *lane) {
-	if !l.isReady && len(l.queue) > 0 && l.inFlight < l.limit {
-		l.isReady = true
-		d.ready = append(d.ready, l)
-	}
-}
-
-// pump starts sends, one lane at a time in turn, while slots are free.
-// Caller holds mu.
-func (d *Dispatcher) pump() {
-	for d.inFlight < d.cfg.MaxInFlight && len(d.ready) > 0 {
-		l := d.ready[0]
-		d.ready = d.ready[1:]
-		l.isReady = false
-		q := l.queue[0]
-		l.queue[0] = queued{} // the backing array must not keep the job alive
-		l.queue = l.queue[1:]
-		l.inFlight++
-		d.inFlight++
-		d.markReady(l)
-		d.sends.Add(1)
-		go d.send(l, q)
-	}
-	if len(d.ready) == 0 {
-		d.ready = nil // let the backing array go
-	}
-}
-
-func (d *Dispatcher) send(l *lane, q queued) {
-	defer d.sends.Done()
-	c, ok := d.process(q)
-	d.mu.Lock()
-	l.inFlight--
-	d.inFlight--
-	if !ok {
-		d.held--
-	}
-	if ok {
-		if c.Status == store.DeliveryPending || c.Status == store.DeliveryFailed {
-			l.limit = max(1, l.limit/2)
-		} else {
-			l.limit = min(d.cfg.PerEndpoint, l.limit+1)
-		}
-	}
-	d.markReady(l)
-	if len(l.queue) == 0 && l.inFlight == 0 {
-		delete(d.lanes, l.key)
-	}
-	d.pump()
-	d.mu.Unlock()
-	if ok {
-		// The delivery stays counted in held until its outcome is written,
-		// so outcomes that the database cannot take fast enough hold back
-		// new work (no claims, no handoffs) instead of piling up here.
-		d.completed <- c
-	}
-}
-
-// recorded frees the room of n deliveries whose outcome was written (or
-// given up), and wakes the claimer when that brings room back.
-func (d *Dispatcher) recorded(n int) {
-	d.mu.Lock()
-	before := d.cfg.Capacity - d.held
-	d.held -= n
-	after := d.cfg.Capacity - d.held
-	d.mu.Unlock()
-	if before < d.claimThreshold() && after >= d.claimThreshold() {
-		d.Wake()
+		d.queueRelease(releaseReq{ids: overflow, dueAt: time.Now().Add(time.Second)})
 	}
 }
 
 // process sends one delivery and decides its outcome. It reports false when
 // the lease ran too short to send safely: the delivery is then left for
-// whoever claims it after the lease ends.
-func (d *Dispatcher) process(q queued) (store.Completion, bool) {
+// whoever claims it after the lease ends. The sample is what the attempt
+// says of the endpoint, nil when no request reached it.
+func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool) {
 	job := &q.job
-	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
+	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
+		OrderKey: job.Delivery.OrderKey}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
-		return c, true
+		return c, nil, true
 	}
-	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
-		return c, false
+	// Another process may take the delivery over once the lease ends, or
+	// at any moment once this one is no longer counted as alive: send only
+	// if the attempt can finish before either.
+	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second || (d.cfg.Liveness != nil && !d.cfg.Liveness.Alive()) {
+		return c, nil, false
 	}
-	r := attempt(context.Background(), d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
+	r := attempt(d.abortCtx, d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
+	if d.abortCtx.Err() != nil {
+		return c, nil, false // cut short by the shutdown's deadline: not an attempt of the endpoint's
+	}
 	// A copy: pointing into r would keep the response headers alive until
 	// the outcome is written.
 	a := r.attempt
@@ -346,183 +278,51 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	if d.cfg.Observer != nil {
 		d.cfg.Observer.Attempted(job.Subscription.ID, r.attempt, c.Status)
 	}
-	return c, true
+	return c, sample(&r, now, d.cfg.Limits.PauseMax), true
 }
 
-// Run claims due work until ctx ends, then drains: sends in flight finish
-// and are recorded, queued work is handed back.
+// Run claims and sends due work until Shutdown is called or ctx ends, then
+// drains: queued work is handed back, sends in flight finish and their
+// outcomes are written. After the end of ctx nothing waits: requests in
+// flight are canceled and what is not written is left to the leases.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	var bg sync.WaitGroup
-	flushCtx, stopFlush := context.WithCancel(context.Background())
-	bg.Add(1)
-	go func() { defer bg.Done(); d.completeLoop(flushCtx) }()
-	bg.Add(1)
-	go func() { defer bg.Done(); d.releaseLoop(flushCtx) }()
+	d.started.Store(true)
+	defer close(d.done)
+	defer d.abort()
+	defer context.AfterFunc(ctx, d.abort)()
 
-	d.claimLoop(ctx)
+	sendsDone := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Go(func() { d.completeLoop(sendsDone) })
+	bg.Go(func() { d.releaseLoop(sendsDone) })
+
+	d.claimLoop(d.claimCtx)
 
 	d.mu.Lock()
 	d.draining = true
-	var back []string
-	for _, l := range d.lanes {
-		for _, q := range l.queue {
-			back = append(back, q.job.Delivery.ID)
-		}
-		d.held -= len(l.queue)
-		l.queue = nil
+	if back := append(d.dropQueued(), d.dropPaced()...); len(back) > 0 {
+		d.queueRelease(releaseReq{ids: back, dueAt: time.Now()})
 	}
-	d.ready = nil
 	d.mu.Unlock()
-	if len(back) > 0 {
-		d.released <- releaseReq{ids: back, dueAt: time.Now()}
-	}
 	d.sends.Wait()
-	stopFlush()
+	close(sendsDone)
 	bg.Wait()
 	return nil
 }
 
-func (d *Dispatcher) claimLoop(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	backoff := d.cfg.PollInterval
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wake:
-		case <-timer.C:
-		}
-		full, err := d.claim(ctx)
-		wait := d.cfg.PollInterval
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			d.cfg.Logger.Warn("claiming deliveries failed", "err", err, "retry_in", backoff)
-			wait, backoff = backoff, min(backoff*2, 30*time.Second)
-		case full:
-			wait, backoff = 0, d.cfg.PollInterval // more is waiting
-		default:
-			backoff = d.cfg.PollInterval
-		}
-		timer.Reset(wait)
+// Shutdown stops claiming and waits for Run to drain (see Run). When ctx
+// ends first, the drain is cut short as if Run's context had ended, and
+// Shutdown returns ctx's error once Run has returned.
+func (d *Dispatcher) Shutdown(ctx context.Context) error {
+	d.stopClaims()
+	select {
+	case <-d.done:
+		return nil
+	case <-ctx.Done():
 	}
-}
-
-// claimThreshold is the least room worth a claim query.
-func (d *Dispatcher) claimThreshold() int {
-	return max(1, min(d.cfg.ClaimBatch, d.cfg.Capacity)/4)
-}
-
-// claim leases as much due work as there is room for; it reports whether it
-// got all it asked for.
-func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
-	d.mu.Lock()
-	room := d.cfg.Capacity - d.held
-	d.mu.Unlock()
-	if room < d.claimThreshold() {
-		return false, nil // a finishing send wakes us when room returns
+	d.abort()
+	if d.started.Load() {
+		<-d.done // prompt: nothing waits once aborted
 	}
-	limit := min(room, d.cfg.ClaimBatch)
-	now := time.Now()
-	leaseUntil := now.Add(d.cfg.Lease)
-	jobs, err := d.store.ClaimDeliveries(ctx, store.ClaimParams{Owner: d.cfg.Owner, Now: now, LeaseUntil: leaseUntil, Limit: limit})
-	if err != nil {
-		return false, err
-	}
-	d.Enqueue(jobs, leaseUntil)
-	return len(jobs) == limit, nil
-}
-
-// completeLoop records finished sends in batches: what finishes within
-// CompleteLinger of the first, or while the previous batch is written, goes
-// into one transaction.
-func (d *Dispatcher) completeLoop(ctx context.Context) {
-	const maxBatch = 512
-	batch := make([]store.Completion, 0, maxBatch)
-	for {
-		select {
-		case c := <-d.completed:
-			batch = append(batch, c)
-		case <-ctx.Done():
-			// Drain: sends have finished, so everything is in the channel.
-			for {
-				select {
-				case c := <-d.completed:
-					batch = append(batch, c)
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				d.flush(context.Background(), batch, 5)
-			}
-			return
-		}
-		// Gather a little longer: fewer, larger transactions (on SQLite each
-		// is an fsync) at the cost of the log trailing by a few ms.
-		linger := time.After(d.cfg.CompleteLinger)
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case c := <-d.completed:
-				batch = append(batch, c)
-			case <-linger:
-				break gather
-			case <-ctx.Done():
-				break gather
-			}
-		}
-		d.flush(ctx, batch, 0)
-		batch = batch[:0]
-	}
-}
-
-// flush writes a batch, retrying while the database is unavailable: the
-// outcome of a sent delivery is kept until it is recorded or, with tries
-// exhausted at shutdown, left to the lease (the delivery is sent again).
-func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion, tries int) {
-	backoff := 100 * time.Millisecond
-	defer d.recorded(len(batch))
-	for i := 0; tries == 0 || i < tries; i++ {
-		err := d.store.CompleteDeliveries(context.WithoutCancel(ctx), batch)
-		if err == nil {
-			return
-		}
-		d.cfg.Logger.Warn("recording delivery outcomes failed", "err", err, "count", len(batch))
-		if errors.Is(ctx.Err(), context.Canceled) && tries == 0 {
-			tries = i + 5 // shutting down: a few more tries, then give up
-		}
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
-	}
-	d.cfg.Logger.Error("gave up recording delivery outcomes; they will be sent again after their lease", "count", len(batch))
-}
-
-func (d *Dispatcher) releaseLoop(ctx context.Context) {
-	for {
-		select {
-		case r := <-d.released:
-			d.release(r)
-		case <-ctx.Done():
-			for {
-				select {
-				case r := <-d.released:
-					d.release(r)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (d *Dispatcher) release(r releaseReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := d.store.ReleaseDeliveries(ctx, d.cfg.Owner, r.ids, r.dueAt); err != nil {
-		d.cfg.Logger.Warn("handing deliveries back failed; their lease will expire", "err", err, "count", len(r.ids))
-	}
+	return ctx.Err()
 }

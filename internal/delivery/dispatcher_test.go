@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
 )
@@ -97,18 +99,23 @@ func (o *fakeObserver) Attempted(_ string, _ store.Attempt, status string) {
 type countingStore struct {
 	store.Store
 	failCompletes atomic.Int32
+	hangCompletes atomic.Bool // CompleteDeliveries answers only when its context ends
 	completes     atomic.Int32
 	mu            sync.Mutex
 	released      [][]string
 	claimLimits   []int
 }
 
-func (s *countingStore) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+func (s *countingStore) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
 	s.completes.Add(1)
-	if s.failCompletes.Add(-1) >= 0 {
-		return store.ErrUnavailable
+	if s.hangCompletes.Load() {
+		<-ctx.Done()
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
 	}
-	return s.Store.CompleteDeliveries(ctx, cs)
+	if s.failCompletes.Add(-1) >= 0 {
+		return nil, store.ErrUnavailable
+	}
+	return s.Store.CompleteDeliveries(ctx, p)
 }
 
 func (s *countingStore) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
@@ -157,6 +164,8 @@ func setup(t *testing.T, cfg Config) *fixture {
 	cfg.Observer = f.obs
 	cfg.Logger = slog.New(slog.NewTextHandler(tLogWriter{t}, nil))
 	f.d = New(f.st, f.doer, cfg)
+	// Requests a test left unanswered end with it.
+	t.Cleanup(func() { f.d.abort(); f.d.sends.Wait() })
 	return f
 }
 
@@ -199,7 +208,7 @@ func (f *fixture) ingest(t *testing.T, n int, leaseUntil time.Time) []store.Job 
 	return res[0].Jobs
 }
 
-// run starts Run and returns a function that stops it and waits for it.
+// run starts Run and returns a function that shuts it down and waits for it.
 func (f *fixture) run(t *testing.T) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -208,14 +217,14 @@ func (f *fixture) run(t *testing.T) (stop func()) {
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(waitTimeout):
-				t.Error("Run did not return after its context ended")
+			defer cancel()
+			shutCtx, cancelShut := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancelShut()
+			if err := f.d.Shutdown(shutCtx); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
 			}
 		})
 	}
@@ -240,39 +249,29 @@ func (d *Dispatcher) laneState(url string) (inFlight, limit, queued int) {
 	if l == nil {
 		return 0, 0, 0
 	}
-	return l.inFlight, l.limit, len(l.queue)
+	return l.ep.InFlight(), l.ep.Limit(), len(l.queue)
 }
 
 // nextCompletion waits for a finished send's outcome (without Run, nothing
-// else reads them).
+// else takes them).
 func (d *Dispatcher) nextCompletion(t *testing.T) store.Completion {
 	t.Helper()
-	select {
-	case c := <-d.completed:
-		return c
-	case <-time.After(waitTimeout):
-		t.Fatal("no completion")
-		return store.Completion{}
-	}
-}
-
-func TestLaneKey(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ url, want string }{
-		{"https://Hooks.Example.com/a?b=c", "https://hooks.example.com:443"},
-		{"https://hooks.example.com:443/other", "https://hooks.example.com:443"},
-		{"http://hooks.example.com/x", "http://hooks.example.com:80"},
-		{"https://hooks.example.com:8443/x", "https://hooks.example.com:8443"},
-		{"http://[::1]:9000/x", "http://::1:9000"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			t.Parallel()
-			d := New(nil, nil, Config{Owner: "me"})
-			if got := d.target(tt.url).lane; got != tt.want {
-				t.Errorf("lane of %q = %q, want %q", tt.url, got, tt.want)
-			}
-		})
+	deadline := time.After(waitTimeout)
+	for {
+		d.outcomesMu.Lock()
+		if len(d.outcomes) > 0 {
+			c := d.outcomes[0]
+			d.outcomes = d.outcomes[1:]
+			d.outcomesMu.Unlock()
+			return c
+		}
+		d.outcomesMu.Unlock()
+		select {
+		case <-d.outcomeSignal:
+		case <-deadline:
+			t.Fatal("no completion")
+			return store.Completion{}
+		}
 	}
 }
 
@@ -330,7 +329,7 @@ func TestProcessOutcome(t *testing.T) {
 				leaseFor = time.Minute
 			}
 			before := time.Now()
-			c, ok := d.process(queued{job: *job, leaseUntil: before.Add(leaseFor)})
+			c, _, ok := d.process(queued{job: *job, leaseUntil: before.Add(leaseFor)})
 			after := time.Now()
 			t.Logf("ok=%v %+v", ok, c)
 			if ok != tt.wantOK {
@@ -376,216 +375,9 @@ func TestProcessOutcome(t *testing.T) {
 	}
 }
 
-func TestPerEndpointLimitHalvesOnFailureAndGrowsBack(t *testing.T) {
+func TestShutdownDrainsGracefully(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 8, MaxInFlight: 64, RetrySchedule: []time.Duration{time.Hour}})
-	const url = "https://slow.example.com/hook"
-	f.subscribe(t, url)
-	leaseUntil := time.Now().Add(time.Hour)
-	f.d.Enqueue(f.ingest(t, 20, leaseUntil), leaseUntil)
-
-	var calls []*call
-	for range 8 {
-		calls = append(calls, f.doer.next(t))
-	}
-	f.doer.none(t)
-	if in, limit, q := f.d.laneState(url); in != 8 || limit != 8 || q != 12 {
-		t.Fatalf("lane in flight %d, limit %d, queued %d; want 8, 8, 12", in, limit, q)
-	}
-
-	// Each failure halves the limit: 4, 2, 1, 1, … so nothing new starts
-	// until the in-flight requests have drained below one.
-	wantLimits := []int{4, 2, 1, 1, 1, 1, 1}
-	for i, c := range calls[:7] {
-		c.reply <- 500
-		if got := f.d.nextCompletion(t); got.Status != store.DeliveryPending {
-			t.Fatalf("completion %+v, want pending", got)
-		}
-		in, limit, _ := f.d.laneState(url)
-		t.Logf("after failure %d: in flight %d, limit %d", i+1, in, limit)
-		if limit != wantLimits[i] || in != 7-i {
-			t.Fatalf("after failure %d: in flight %d, limit %d; want %d, %d", i+1, in, limit, 7-i, wantLimits[i])
-		}
-	}
-	f.doer.none(t)
-	calls[7].reply <- 500
-	f.d.nextCompletion(t)
-	c := f.doer.next(t) // the lane is idle: exactly one request goes out
-	f.doer.none(t)
-
-	// Successes grow the limit back by one each.
-	c.reply <- 200
-	if got := f.d.nextCompletion(t); got.Status != store.DeliverySucceeded {
-		t.Fatalf("completion %+v, want succeeded", got)
-	}
-	a, b := f.doer.next(t), f.doer.next(t)
-	f.doer.none(t)
-	if in, limit, _ := f.d.laneState(url); in != 2 || limit != 2 {
-		t.Fatalf("after a success: in flight %d, limit %d; want 2, 2", in, limit)
-	}
-	// Each success adds one slot, and the freed slot is reused too.
-	for i, c := range []*call{a, b} {
-		c.reply <- 200
-		f.d.nextCompletion(t)
-		if in, limit, _ := f.d.laneState(url); in != 3+i || limit != 3+i {
-			t.Errorf("after success %d: in flight %d, limit %d; want %d, %d", i+2, in, limit, 3+i, 3+i)
-		}
-	}
-	// 20 - 8 - 1 - 2 deliveries remain, some of them in flight.
-	for range 9 {
-		f.doer.next(t).reply <- 200
-		f.d.nextCompletion(t)
-	}
-	f.doer.none(t)
-}
-
-func TestLanesTakeTurnsUnderGlobalLimit(t *testing.T) {
-	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 4, MaxInFlight: 2})
-	const urlA, urlB = "https://a.example.com/hook", "https://b.example.com/hook"
-	f.subscribe(t, urlA)
-	leaseUntil := time.Now().Add(time.Hour)
-	jobsA := f.ingest(t, 4, leaseUntil)
-	f.subscribe(t, urlB)
-	// From here each event goes to both subscriptions; keep B's jobs only.
-	var jobsB []store.Job
-	for _, j := range f.ingest(t, 4, leaseUntil) {
-		if j.Subscription.WebhookURL == urlB {
-			jobsB = append(jobsB, j)
-		} else {
-			jobsA = append(jobsA, j)
-		}
-	}
-	// A's whole backlog is enqueued before B's: B must still get every
-	// other slot rather than wait behind A.
-	f.d.Enqueue(slices.Concat(jobsA, jobsB), leaseUntil)
-
-	var order []string
-	for range (len(jobsA) + len(jobsB)) / 2 {
-		first, second := f.doer.next(t), f.doer.next(t)
-		f.doer.none(t) // never more than MaxInFlight
-		order = append(order, first.req.URL.Host[:1], second.req.URL.Host[:1])
-		first.reply <- 200
-		second.reply <- 200
-		f.d.nextCompletion(t)
-		f.d.nextCompletion(t)
-	}
-	t.Logf("send order %v", order)
-	// While both have work, every pair of slots goes one to each lane.
-	for i := 0; i < 2*len(jobsB); i += 2 {
-		if order[i] == order[i+1] {
-			t.Fatalf("slots %d and %d both went to %s while the other lane waited: %v", i, i+1, order[i], order)
-		}
-	}
-}
-
-func TestCapacityHoldsBackWorkUntilRecorded(t *testing.T) {
-	t.Parallel()
-	f := setup(t, Config{Capacity: 2, ClaimBatch: 8})
-	f.subscribe(t, "https://a.example.com/hook")
-	leaseUntil := time.Now().Add(time.Hour)
-	jobs := f.ingest(t, 2, leaseUntil)
-	if !f.d.HasRoom() {
-		t.Fatal("HasRoom = false on an empty dispatcher")
-	}
-	f.d.Enqueue(jobs, leaseUntil)
-	calls := []*call{f.doer.next(t), f.doer.next(t)}
-	if f.d.HasRoom() {
-		t.Fatal("HasRoom = true with capacity held")
-	}
-	// Outcomes not yet written still hold their room.
-	for _, c := range calls {
-		c.reply <- 200
-	}
-	cs := []store.Completion{f.d.nextCompletion(t), f.d.nextCompletion(t)}
-	if f.d.HasRoom() {
-		t.Fatal("HasRoom = true before the outcomes were recorded")
-	}
-	// Writing them frees the room.
-	f.d.flush(t.Context(), cs, 1)
-	if !f.d.HasRoom() {
-		t.Fatal("HasRoom = false after the outcomes were recorded")
-	}
-	for _, j := range jobs {
-		if d, _ := f.delivery(t, j.Delivery.ID); d.Status != store.DeliverySucceeded {
-			t.Errorf("delivery %s is %s, want succeeded", j.Delivery.ID, d.Status)
-		}
-	}
-}
-
-func TestClaimTakesNoMoreThanCapacity(t *testing.T) {
-	t.Parallel()
-	f := setup(t, Config{Capacity: 4, ClaimBatch: 100, PollInterval: 20 * time.Millisecond})
-	f.subscribe(t, "https://a.example.com/hook")
-	f.ingest(t, 10, time.Time{}) // unleased: Run must claim them
-	stop := f.run(t)
-
-	var calls []*call
-	for range 4 {
-		calls = append(calls, f.doer.next(t))
-	}
-	f.doer.none(t)
-	f.st.mu.Lock()
-	limits := slices.Clone(f.st.claimLimits)
-	f.st.mu.Unlock()
-	t.Logf("claim limits %v", limits)
-	if len(limits) == 0 || limits[0] != 4 || slices.Max(limits) > 4 {
-		t.Errorf("claim limits %v, want the first to ask for the room (4) and none for more", limits)
-	}
-	if f.d.HasRoom() {
-		t.Error("HasRoom = true with capacity held")
-	}
-	// Room returning brings the rest in.
-	for _, c := range calls {
-		c.reply <- 200
-	}
-	for range 6 {
-		f.doer.next(t).reply <- 200
-	}
-	stop()
-	count, _, err := f.st.PendingStats(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if count != 0 {
-		t.Errorf("%d deliveries still pending, want all 10 sent and recorded", count)
-	}
-}
-
-func TestEnqueueOverflowIsReleased(t *testing.T) {
-	t.Parallel()
-	f := setup(t, Config{LaneCapacity: 2, PerEndpoint: 1})
-	f.subscribe(t, "https://a.example.com/hook")
-	leaseUntil := time.Now().Add(time.Hour)
-	jobs := f.ingest(t, 5, leaseUntil)
-	before := time.Now()
-	f.d.Enqueue(jobs, leaseUntil)
-
-	var r releaseReq
-	select {
-	case r = <-f.d.released:
-	case <-time.After(waitTimeout):
-		t.Fatal("nothing released")
-	}
-	var want []string
-	for _, j := range jobs[2:] {
-		want = append(want, j.Delivery.ID)
-	}
-	if !slices.Equal(r.ids, want) {
-		t.Errorf("released %v, want the jobs past the lane's capacity %v", r.ids, want)
-	}
-	if r.dueAt.Before(before.Add(time.Second)) || r.dueAt.After(time.Now().Add(time.Second)) {
-		t.Errorf("released due in %v, want about 1s", r.dueAt.Sub(before))
-	}
-	// The two that fit are sent, one at a time.
-	f.doer.next(t).reply <- 200
-	f.doer.next(t).reply <- 200
-	f.doer.none(t)
-}
-
-func TestRunDrainsGracefully(t *testing.T) {
-	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 1})
+	f := setup(t, Config{Limits: limiter.Config{Max: 1}})
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)
 	jobs := f.ingest(t, 5, leaseUntil)
@@ -598,24 +390,29 @@ func TestRunDrainsGracefully(t *testing.T) {
 	inFlight := f.doer.next(t)
 	sent := deliveryID(inFlight.req)
 
-	cancel()
-	// Run waits for the request in flight.
+	shutDone := make(chan error, 1)
+	go func() { shutDone <- f.d.Shutdown(context.Background()) }()
+	// Shutdown waits for the request in flight. Returning early would take
+	// no time at all (nothing else is left to wait for), so this wait
+	// cannot miss it.
 	select {
-	case err := <-done:
-		t.Fatalf("Run returned (%v) with a request in flight", err)
+	case err := <-shutDone:
+		t.Fatalf("Shutdown returned (%v) with a request in flight", err)
 	case <-time.After(200 * time.Millisecond):
 	}
 	if f.d.HasRoom() {
 		t.Error("HasRoom = true while draining")
 	}
 	inFlight.reply <- 200
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
+	for _, c := range []chan error{shutDone, done} {
+		select {
+		case err := <-c:
+			if err != nil {
+				t.Fatalf("Shutdown or Run: %v", err)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("the drain did not end after the last request finished")
 		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return after the last request finished")
 	}
 	f.doer.none(t) // queued work is not sent while draining
 
@@ -651,53 +448,10 @@ func TestRunDrainsGracefully(t *testing.T) {
 	if !slices.Equal(got, queued) {
 		t.Errorf("another process could claim %v, want %v", got, queued)
 	}
-	// Work handed over after the drain is released to the store at once
-	// (the release loop has stopped), not held.
+	// Work handed over after the drain is not taken, and Enqueue does not
+	// wait: it is left to its lease (the server retires the owner, handing
+	// back whatever is still leased to it).
 	late := f.ingest(t, 1, time.Now().Add(time.Hour))
 	f.d.Enqueue(late, time.Now().Add(time.Hour))
-	claimed, err = f.st.ClaimDeliveries(t.Context(), store.ClaimParams{Owner: "other", Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(claimed) != 1 || claimed[0].Delivery.ID != late[0].Delivery.ID {
-		t.Errorf("work handed over after the drain was not released: claimable %v", claimed)
-	}
-}
-
-func TestRunRetriesRecordingOutcomes(t *testing.T) {
-	t.Parallel()
-	f := setup(t, Config{RetrySchedule: []time.Duration{time.Hour}})
-	f.st.failCompletes.Store(2)
-	f.subscribe(t, "https://a.example.com/hook")
-	jobs := f.ingest(t, 2, time.Time{})
-	stop := f.run(t)
-	f.doer.next(t).reply <- 200
-	f.doer.next(t).reply <- 503
-	deadline := time.Now().Add(waitTimeout)
-	for f.st.completes.Load() < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	stop()
-	if n := f.st.completes.Load(); n < 3 {
-		t.Fatalf("CompleteDeliveries called %d times, want retries after 2 failures", n)
-	}
-	statuses := map[string]int{}
-	for _, j := range jobs {
-		d, as := f.delivery(t, j.Delivery.ID)
-		statuses[d.Status]++
-		if len(as) != 1 {
-			t.Errorf("delivery %s has %d attempts, want 1", j.Delivery.ID, len(as))
-		}
-		if d.Status == store.DeliveryPending && (d.NextAttemptAt == nil || time.Until(*d.NextAttemptAt) < 30*time.Minute) {
-			t.Errorf("retry of %s due at %v, want about an hour from now", j.Delivery.ID, d.NextAttemptAt)
-		}
-	}
-	if statuses[store.DeliverySucceeded] != 1 || statuses[store.DeliveryPending] != 1 {
-		t.Errorf("statuses %v, want one succeeded and one pending", statuses)
-	}
-	f.obs.mu.Lock()
-	defer f.obs.mu.Unlock()
-	if len(f.obs.statuses) != 2 {
-		t.Errorf("observer saw %v, want 2 attempts", f.obs.statuses)
-	}
+	f.doer.none(t)
 }

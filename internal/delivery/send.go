@@ -56,6 +56,12 @@ type result struct {
 	forbidden bool        // the destination is refused for good
 }
 
+// Request builds the POST for a job exactly as the dispatcher sends it; the
+// receiver check uses it so that its genuine delivery is a real one.
+func Request(ctx context.Context, job *store.Job, userAgent string, now time.Time) (*http.Request, error) {
+	return newRequest(ctx, job, nil, userAgent, now)
+}
+
 // newRequest builds the POST for a job: the body of the event's shape and
 // the documented headers, plus Standard Webhooks headers when opted in.
 // target is the subscription's URL parsed already (nil: parse it here).

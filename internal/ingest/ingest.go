@@ -66,13 +66,15 @@ type Observer interface {
 	Ingested(events int)
 }
 
-// Service is the ingest pipeline. Run must be running for Ingest to return.
+// Service is the ingest pipeline. Run must be running for Ingest to return;
+// once Run has returned, Ingest fails with ErrStopped.
 type Service struct {
-	store    store.Store
+	store    Store
 	disp     Dispatcher
-	notifier store.Waker // nil with a single process
+	notifier Notifier // nil with a single process
 	observer Observer
 	queue    chan *request
+	stopped  chan struct{} // closed when Run returns
 }
 
 type request struct {
@@ -86,8 +88,9 @@ type outcome struct {
 }
 
 // New makes the service. notifier and observer may be nil.
-func New(st store.Store, disp Dispatcher, notifier store.Waker, observer Observer) *Service {
-	return &Service{store: st, disp: disp, notifier: notifier, observer: observer, queue: make(chan *request, 4096)}
+func New(st Store, disp Dispatcher, notifier Notifier, observer Observer) *Service {
+	return &Service{store: st, disp: disp, notifier: notifier, observer: observer,
+		queue: make(chan *request, 4096), stopped: make(chan struct{})}
 }
 
 // Ingest validates and durably stores events, returning their ids once they
@@ -115,10 +118,24 @@ func (s *Service) Ingest(ctx context.Context, workspaceID, idempotencyKey string
 	case s.queue <- req:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
+	case <-s.stopped:
+		return nil, false, ErrStopped
 	}
 	// Once queued the request is committed or failed by Run, whatever the
-	// caller does, so wait for the answer rather than ctx.
-	o := <-req.done
+	// caller does, so wait for the answer rather than ctx, or for Run to
+	// have returned without taking it.
+	var o outcome
+	select {
+	case o = <-req.done:
+	case <-s.stopped:
+		// Run answers every request it took before it returns: an answer
+		// given is already here.
+		select {
+		case o = <-req.done:
+		default:
+			o.err = ErrStopped
+		}
+	}
 	if o.err != nil {
 		return nil, false, o.err
 	}
@@ -183,14 +200,20 @@ const maxGroupEvents = 1000
 // Run commits queued requests until ctx ends. Requests that arrive while a
 // transaction commits are committed together in the next one (group
 // commit): no added wait at low load, few fsyncs at high load.
+//
+// The end of ctx also aborts a commit under way (its requests fail, none is
+// acknowledged), so a database that stops answering cannot hold up a
+// shutdown: stop the HTTP server first, and ctx only after its handlers
+// were answered or its deadline passed.
 func (s *Service) Run(ctx context.Context) error {
+	defer s.failQueued()
+	defer close(s.stopped)
 	for {
 		var group []*request
 		select {
 		case r := <-s.queue:
 			group = append(group, r)
 		case <-ctx.Done():
-			s.failQueued()
 			return nil
 		}
 		events := len(group[0].params.Events)
@@ -232,9 +255,10 @@ func (s *Service) commit(ctx context.Context, group []*request) {
 			params[i].LeaseOwner, params[i].LeaseUntil = s.disp.Owner(), leaseUntil
 		}
 	}
-	ctx = context.WithoutCancel(ctx)
 	results, err := s.store.Ingest(ctx, params)
-	if err != nil && len(group) > 1 {
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: %w", ErrStopped, err)
+	} else if err != nil && len(group) > 1 {
 		// One request's failure must not fail the others: commit each alone.
 		for _, r := range group {
 			s.commit(ctx, []*request{r})

@@ -580,3 +580,86 @@ func TestIngestCanceledBeforeQueued(t *testing.T) {
 		t.Errorf("store called %d times", n)
 	}
 }
+
+// TestIngestAfterRunReturned: once Run has returned, Ingest answers at once
+// with ErrStopped, whether or not the queue has room; nothing waits forever.
+func TestIngestAfterRunReturned(t *testing.T) {
+	t.Parallel()
+	in := []Input{{EventType: "sms_sent", Data: example(t, "sms_sent")}}
+	for _, full := range []bool{false, true} {
+		t.Run(map[bool]string{false: "queue has room", true: "queue full"}[full], func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := f.svc.Run(ctx); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if full {
+				for range cap(f.svc.queue) {
+					f.svc.queue <- &request{done: make(chan outcome, 1)}
+				}
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, _, err := f.svc.Ingest(t.Context(), f.ws, "", in, false)
+				errc <- err
+			}()
+			select {
+			case err := <-errc:
+				if !errors.Is(err, ErrStopped) {
+					t.Errorf("Ingest after Run returned: %v, want ErrStopped", err)
+				}
+			case <-time.After(waitTimeout):
+				t.Fatal("Ingest after Run returned is still waiting")
+			}
+		})
+	}
+}
+
+// hungStore never answers Ingest until its context ends, as a database
+// that stopped answering.
+type hungStore struct {
+	store.Store
+	entered chan struct{}
+}
+
+func (s *hungStore) Ingest(ctx context.Context, _ []store.IngestParams) ([]store.IngestResult, error) {
+	close(s.entered)
+	<-ctx.Done()
+	return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
+}
+
+// TestStopAbortsHungCommit: the end of Run's context aborts a commit the
+// database does not answer; the request fails (it was never acknowledged)
+// and Run returns.
+func TestStopAbortsHungCommit(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	hung := &hungStore{Store: f.st, entered: make(chan struct{})}
+	svc := New(hung, f.disp, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := svc.Ingest(t.Context(), f.ws, "", []Input{{EventType: "sms_sent", Data: example(t, "sms_sent")}}, false)
+		errc <- err
+	}()
+	select {
+	case <-hung.entered:
+	case <-time.After(waitTimeout):
+		t.Fatal("the commit did not start")
+	}
+	cancel()
+	for _, c := range []chan error{errc, done} {
+		select {
+		case err := <-c:
+			if c == errc && !errors.Is(err, ErrStopped) {
+				t.Errorf("Ingest: %v, want ErrStopped", err)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("a hung commit held up the stop")
+		}
+	}
+}

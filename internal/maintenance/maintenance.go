@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/store"
 )
 
 // DefaultInterval is how often a Maintainer works unless told otherwise.
@@ -15,7 +17,7 @@ const DefaultInterval = time.Minute
 // Store is what maintenance needs of the store.
 type Store interface {
 	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
-	DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error)
+	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
 	Prune(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -63,12 +65,13 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 	}
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
-		n, err := m.Store.DisableFailingSubscriptions(ctx, now.Add(-m.DisableAfter), reason)
+		disabled, err := m.Store.DisableFailingSubscriptions(ctx, store.DisableFailingParams{
+			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now})
 		if err != nil {
 			return fmt.Errorf("disabling failing subscriptions: %w", err)
 		}
-		if n > 0 && m.Logger != nil {
-			m.Logger.Info("disabled failing subscriptions", "count", n)
+		if len(disabled) > 0 && m.Logger != nil {
+			m.Logger.Info("disabled failing subscriptions", "count", len(disabled))
 		}
 	}
 	if m.Retention > 0 {

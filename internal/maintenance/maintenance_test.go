@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/store"
+
 	"github.com/revdesk/webhooks/internal/testutil"
 )
 
@@ -40,11 +42,11 @@ func (f *fakeStore) TryLead(_ context.Context, name, owner string, until time.Ti
 	return f.lead, f.leadErr
 }
 
-func (f *fakeStore) DisableFailingSubscriptions(_ context.Context, before time.Time, reason string) (int, error) {
+func (f *fakeStore) DisableFailingSubscriptions(_ context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.disables = append(f.disables, before.Format(time.RFC3339)+" "+reason)
-	return f.disableN, f.disableErr
+	f.disables = append(f.disables, p.FailingBefore.Format(time.RFC3339)+" "+p.Reason)
+	return make([]store.DisabledSubscription, f.disableN), f.disableErr
 }
 
 func (f *fakeStore) Prune(_ context.Context, before time.Time) (int, error) {

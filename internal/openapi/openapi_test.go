@@ -25,6 +25,7 @@ import (
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/metrics"
+	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
 )
@@ -145,7 +146,8 @@ func newAPI(t *testing.T) (*api.Server, string) {
 		t.Fatal(err)
 	}
 	extra := map[string]http.Handler{"GET /openapi.json": Handler(), "GET /metrics": metrics.New(st).Handler()}
-	return api.New(api.Deps{Store: st, Ingest: in, Extra: extra}, api.Config{}), key
+	// Loopback allowed: the receiver check reaches a receiver in this process.
+	return api.New(api.Deps{Store: st, Ingest: in, Extra: extra}, api.Config{AllowHTTP: true, Policy: netguard.Policy{AllowPrivate: true}}), key
 }
 
 // extraRoutes are mounted by internal/server beside the API's own routes.
@@ -522,10 +524,22 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	}
 	h.do(request{op: rotate, id: subs["scoped"], want: http.StatusOK})
 	h.do(request{op: rotate, id: subs["scoped"], body: map[string]any{"mode": "later"}, want: http.StatusBadRequest})
+	patch := "PATCH /api/v1/webhook_subscriptions/{id}"
+	h.do(request{op: patch, id: subs["scoped"], body: h.example(patch, "move"), want: http.StatusOK})
+	h.do(request{op: patch, id: subs["scoped"], body: map[string]any{"rate_limit": -1}, want: http.StatusBadRequest})
+	h.do(request{op: patch, id: "whk_unknown", body: map[string]any{}, want: http.StatusNotFound})
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/disable", id: subs["documented"], want: http.StatusOK})
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/enable", id: subs["documented"], want: http.StatusOK})
 	retryFailed := "POST /api/v1/webhook_subscriptions/{id}/retry_failed"
 	h.do(request{op: retryFailed, id: subs["documented"], body: h.example(retryFailed, "since"), want: http.StatusAccepted})
+	careless := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(careless.Close)
+	checked := h.do(request{op: createSub, body: map[string]any{"webhook_url": careless.URL + "/hooks", "event_type": "number_released"}, want: http.StatusCreated})
+	check := "POST /api/v1/webhook_subscriptions/{id}/check"
+	if report := h.do(request{op: check, id: checked["id"].(string), want: http.StatusOK}); report["passed"] != false || len(report["findings"].([]any)) != 5 {
+		t.Errorf("check of a receiver accepting everything: %v", report)
+	}
+	h.do(request{op: check, id: "whk_unknown", want: http.StatusNotFound})
 
 	var eventID string
 	for _, name := range h.exampleNames(ingestOp) {
@@ -560,6 +574,8 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/deliveries/{id}/retry", id: dlv, want: http.StatusAccepted})
 	h.do(request{op: deliveries, query: "status=lost", want: http.StatusBadRequest})
 	h.do(request{op: "GET /api/v1/event_types", want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/endpoints", want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/endpoints", query: "limit=2", want: http.StatusBadRequest})
 
 	h.do(request{op: "GET /api/v1/api_keys", want: http.StatusOK})
 	newKey := h.do(request{op: keys, want: http.StatusCreated})

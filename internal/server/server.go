@@ -18,11 +18,16 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/api"
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/limiter"
+	"github.com/revdesk/webhooks/internal/liveness"
+	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
@@ -52,17 +57,49 @@ type Config struct {
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
 	MaxInFlight          int
-	PerEndpoint          int
+	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
-	ShutdownTimeout      time.Duration
+	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
+	// dispatcher, handing work back); what is left then is left to the
+	// leases, or to this owner's record running out.
+	ShutdownTimeout time.Duration
+	// HTTP limits of the API server: a client slower than these is cut off.
+	ReadHeaderTimeout time.Duration // request line and headers
+	ReadTimeout       time.Duration // the whole request, body included
+	IdleTimeout       time.Duration // a kept-alive connection between requests
+	MaxHeaderBytes    int           // request line and headers; 431 beyond
+	// LivenessTTL is how long this process's record holds without renewal
+	// (multi-process databases): a killed process's deliveries are taken
+	// over about this long after it died.
+	LivenessTTL time.Duration
 	// Extra routes mounted beside the API (dashboard, OpenAPI).
 	Extra map[string]http.Handler
 }
 
-// singleProcessStore is a store only one serving process uses at a time
-// (SQLite): leases found at start belong to a process that died.
-type singleProcessStore interface {
-	ReleaseAllLeases(ctx context.Context) (int, error)
+// Defaults of Config, also the flags' defaults.
+const (
+	DefaultShutdownTimeout   = 15 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultLivenessTTL       = 5 * time.Second
+)
+
+func (c *Config) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	set(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	set(&c.ReadTimeout, DefaultReadTimeout)
+	set(&c.IdleTimeout, DefaultIdleTimeout)
+	set(&c.LivenessTTL, DefaultLivenessTTL)
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 }
 
 // OpenStore opens the database named by a URL: sqlite:PATH (or a bare path)
@@ -86,8 +123,8 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 	if err != nil {
 		return store.Workspace{}, "", err
 	}
-	key := api.NewKey()
-	id, hash := api.KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
 		return store.Workspace{}, "", err
 	}
@@ -102,7 +139,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		if err != nil {
 			return err
 		}
-		id, hash := api.KeyID(key)
+		id, hash := apikey.Hash(key)
 		existing, err := st.GetAPIKey(ctx, id)
 		switch {
 		case err == nil && existing.WorkspaceID != ws.ID:
@@ -132,134 +169,268 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 	return nil
 }
 
-// Run serves until ctx ends, then shuts down in order: the HTTP server stops
-// taking requests, ingest commits what it holds, the dispatcher finishes
-// sends in flight and hands queued work back, and the store closes.
+// Service is the wired service: store, ingest, dispatcher, maintenance,
+// liveness and the HTTP API, listening but not yet serving. Run serves it.
+type Service struct {
+	cfg   Config
+	log   *slog.Logger
+	owner string
+
+	store    store.Store
+	waker    store.Waker // nil on a single-process store
+	disp     *delivery.Dispatcher
+	ingest   *ingest.Service
+	maint    *maintenance.Maintainer
+	liveness *liveness.Heartbeat // nil on a single-process store
+	pacer    *ratelimit.Pacer
+	http     *http.Server
+	ln       net.Listener
+
+	shutdownTracing func(context.Context) error
+}
+
+// Run builds the service and serves it until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	// Tracing (on only when OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT
-	// is set). Deferred first so it runs last: spans of the final sends and
-	// requests are flushed after everything else has stopped.
-	shutdownTracing, err := telemetry.Setup(ctx, Version)
+	s, err := New(ctx, cfg, log)
 	if err != nil {
-		return fmt.Errorf("telemetry: %w", err)
+		return err
 	}
+	return s.Run(ctx)
+}
+
+// New opens the database (migrating it), makes sure an API key exists,
+// wires the parts together and opens the listener.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err error) {
+	cfg.defaults()
+	s := &Service{cfg: cfg, log: log, owner: ownerName()}
+	// Whatever was opened is closed again if a later step fails.
 	defer func() {
-		// Bounded, so an unreachable collector cannot hold up the exit.
-		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := shutdownTracing(flushCtx); err != nil {
-			log.Warn("flushing traces", "err", err)
+		if err != nil {
+			s.close(context.Background())
 		}
 	}()
-	st, err := OpenStore(ctx, cfg.DB)
-	if err != nil {
-		return fmt.Errorf("opening database: %w", err)
+	// Tracing (on only when OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT
+	// is set), flushed last: spans of the final sends and requests too.
+	if s.shutdownTracing, err = telemetry.Setup(ctx, Version); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	defer st.Close()
+	if s.store, err = OpenStore(ctx, cfg.DB); err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	st := s.store
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	if r, ok := st.(singleProcessStore); ok {
-		n, err := r.ReleaseAllLeases(ctx)
+	single, isSingle := st.(store.SingleProcess)
+	if isSingle {
+		n, err := single.ReleaseAllLeases(ctx)
 		if err != nil {
-			return fmt.Errorf("releasing leases of a previous run: %w", err)
+			return nil, fmt.Errorf("releasing leases of a previous run: %w", err)
 		}
 		if n > 0 {
 			log.Info("took back deliveries leased by a previous run", "count", n)
 		}
 	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = 15 * time.Second
-	}
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
-	owner := ownerName()
+	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
+	// One kept connection per request an endpoint may have in flight, or
+	// connections past the idle cap would be redialled after every request.
+	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
+	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
-	disp := delivery.New(st, client, delivery.Config{
-		Owner:         owner,
+	s.waker, _ = st.(store.Waker)
+	s.pacer = ratelimit.New()
+	m.Register(s.pacer.Collector())
+	dcfg := delivery.Config{
+		Pacer:         s.pacer,
+		Owner:         s.owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
-		PerEndpoint:   cfg.PerEndpoint,
-		UserAgent:     "RevDesk-Webhooks/" + Version,
+		Limits:        limits,
+		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
-	})
-	waker, _ := st.(store.Waker)
-	in := ingest.New(st, disp, waker, m)
-	maint := &delivery.Maintainer{Store: st, Owner: owner, Interval: cfg.MaintenanceInterval,
+	}
+	if !isSingle {
+		// Several processes may share the database: each keeps a record
+		// so that the others take over its work soon after it dies.
+		s.liveness = liveness.New(st, liveness.Config{Owner: s.owner, TTL: cfg.LivenessTTL, Logger: log,
+			TookOver: func(int) { s.wakeAll() }})
+		dcfg.Liveness = s.liveness
+		if err := s.liveness.Register(ctx); err != nil {
+			return nil, fmt.Errorf("registering this process: %w", err)
+		}
+	}
+	s.disp = delivery.New(st, client, dcfg)
+	m.WatchEndpoints(s.disp)
+	s.ingest = ingest.New(st, s.disp, s.waker, m)
+	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}
-	handler := api.New(api.Deps{Store: st, Ingest: in, Wake: disp.Wake, Logger: log, Extra: extra}, api.Config{
+	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Endpoints: s.disp, Logger: log, Extra: extra}, api.Config{
 		AllowHTTP:     cfg.AllowHTTP,
 		Policy:        policy,
 		MaxBody:       cfg.MaxBody,
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
+		UserAgent:     userAgent,
 	})
-	// Tracing: the server span wraps the request log too, so it covers it all.
-	srv := &http.Server{Handler: telemetry.HTTPHandler(requestLog(handler, log)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
+	s.http = &http.Server{
+		// Tracing: the server span wraps the request log too, so it covers it all.
+		Handler:           telemetry.HTTPHandler(requestLog(handler, log)),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDB(cfg.DB), "owner", owner)
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Addr is the address the service listens on.
+func (s *Service) Addr() string { return s.ln.Addr().String() }
+
+// wakeAll makes this process and, through the database, the others look
+// for due work now.
+func (s *Service) wakeAll() {
+	s.disp.Wake()
+	if s.waker != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = s.waker.Notify(ctx) // best effort: the others also poll
+	}
+}
+
+// Run serves until ctx ends (or the HTTP server fails), then stops in
+// order within ShutdownTimeout: the HTTP server stops taking requests and
+// answers those it has, ingest commits what it holds, the dispatcher hands
+// queued work back and lets sends in flight finish and be recorded, the
+// owner's remaining leases are handed back and the store closes. Past the
+// deadline each step is cut short: requests not answered fail (none was
+// acknowledged), and deliveries not handed back are left to their leases or
+// to this owner's record running out.
+func (s *Service) Run(ctx context.Context) error {
+	log := s.log
+	log.Info("listening", "addr", s.Addr(), "db", redactDB(s.cfg.DB), "owner", s.owner)
 
 	// Each stage has its own context so shutdown can go in order.
 	ingestCtx, stopIngest := context.WithCancel(context.Background())
-	dispCtx, stopDisp := context.WithCancel(context.Background())
-	maintCtx, stopMaint := context.WithCancel(context.Background())
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopIngest()
+	defer stopBackground()
 	var wg sync.WaitGroup
 	run := func(name string, f func(context.Context) error, c context.Context) <-chan struct{} {
 		done := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer close(done)
 			if err := f(c); err != nil {
 				log.Error("background work stopped", "name", name, "err", err)
 			}
-		}()
+		})
 		return done
 	}
-	ingestDone := run("ingest", in.Run, ingestCtx)
-	run("dispatcher", disp.Run, dispCtx)
-	run("maintenance", maint.Run, maintCtx)
-	if waker != nil {
-		run("listener", func(c context.Context) error { return waker.Listen(c, disp.Wake) }, dispCtx)
+	ingestDone := run("ingest", s.ingest.Run, ingestCtx)
+	dispDone := run("dispatcher", s.disp.Run, bgCtx)
+	run("maintenance", s.maint.Run, bgCtx)
+	if s.liveness != nil {
+		run("liveness", s.liveness.Run, bgCtx)
+	}
+	if c, ok := s.store.(ratelimit.Counter); ok {
+		// Rate limits hold for the whole service: each process takes its share.
+		run("rate limit share", (&ratelimit.Peers{Counter: c, Pacer: s.pacer, Logger: s.log}).Run, bgCtx)
+	}
+	if s.waker != nil {
+		run("listener", func(c context.Context) error { return s.waker.Listen(c, s.disp.Wake) }, bgCtx)
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+	var err error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down")
+		log.Info("shutting down", "deadline", s.cfg.ShutdownTimeout)
 	case err = <-serveErr:
 		log.Error("http server failed", "err", err)
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
+	if err := s.http.Shutdown(stopCtx); err != nil {
+		log.Warn("http shutdown cut short", "err", err)
+		s.http.Close() // handlers still waiting end with ingest below
 	}
 	// Ingest finishes its commits (and hands them off) before the dispatcher
-	// starts draining.
+	// starts draining; its context ends only now, as that aborts a commit.
 	stopIngest()
-	<-ingestDone
-	stopMaint()
-	stopDisp()
-	wg.Wait()
-	log.Info("stopped")
+	waitUntil(stopCtx, ingestDone)
+	if err := s.disp.Shutdown(stopCtx); err != nil {
+		log.Warn("delivery drain cut short; what is left goes back with this owner's leases", "err", err)
+	}
+	waitUntil(stopCtx, dispDone)
+	stopBackground()
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	waitUntil(stopCtx, allDone)
+	s.close(stopCtx)
+	if stopCtx.Err() != nil {
+		log.Warn("stopped at the shutdown deadline", "deadline", s.cfg.ShutdownTimeout)
+	} else {
+		log.Info("stopped")
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// close hands back what is still leased to this owner, closes the store and
+// flushes traces, each only as long as ctx allows.
+func (s *Service) close(ctx context.Context) {
+	if s.store != nil {
+		if s.disp != nil {
+			s.retire(ctx)
+		}
+		closed := make(chan struct{})
+		go func() { s.store.Close(); close(closed) }()
+		waitUntil(ctx, closed)
+	}
+	if s.shutdownTracing != nil {
+		if err := s.shutdownTracing(ctx); err != nil {
+			s.log.Warn("flushing traces", "err", err)
+		}
+	}
+}
+
+// retire ends this owner's record and hands back its remaining leases (on a
+// single-process store, its next start would too).
+func (s *Service) retire(ctx context.Context) {
+	var err error
+	if s.liveness != nil {
+		err = s.liveness.Retire(ctx)
+	} else {
+		_, err = s.store.RetireWorker(ctx, s.owner)
+	}
+	if err != nil {
+		s.log.Warn("handing back the last leases failed; they wait for their lease or this owner's record to end", "err", err)
+	}
+}
+
+// waitUntil waits for done, or for ctx to end.
+func waitUntil(ctx context.Context, done <-chan struct{}) {
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // ownerName identifies this process in leases: host, pid and a random part

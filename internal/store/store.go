@@ -69,11 +69,17 @@ type Subscription struct {
 	PreviousSecret   string // still used for signing until PreviousUntil
 	PreviousUntil    *time.Time
 	StandardWebhooks bool
-	Status           string
-	DisabledReason   string
-	FailingSince     *time.Time // first failure of the current failure streak
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// RateLimit is the most deliveries per second sent for the whole
+	// service; 0 for no limit.
+	RateLimit float64
+	// Ordered deliveries about one resource to one URL go one at a time
+	// in acceptance order (see OrderKey).
+	Ordered        bool
+	Status         string
+	DisabledReason string
+	FailingSince   *time.Time // first failure of the current failure streak
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 type Event struct {
@@ -98,8 +104,10 @@ type Delivery struct {
 	Attempts       int
 	NextAttemptAt  *time.Time // nil once final
 	LastError      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// OrderKey is set on deliveries of ordered subscriptions (see OrderKey).
+	OrderKey  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Attempt struct {
@@ -180,6 +188,38 @@ type CreateSubscriptionParams struct {
 	CampaignID       string
 	SigningSecret    string
 	StandardWebhooks bool
+	RateLimit        float64
+	Ordered          bool
+}
+
+// UpdateSubscriptionParams changes the fields that are set (non-nil) and
+// keeps the others. A new updatable field goes here, in Apply, and in the
+// drivers' list of updated columns (updatableColumns).
+type UpdateSubscriptionParams struct {
+	WorkspaceID      string
+	ID               string
+	WebhookURL       *string
+	WorkflowID       *string  // "" clears the scope
+	CampaignID       *string  // "" clears the scope
+	RateLimit        *float64 // 0 clears the limit
+	Ordered          *bool
+	StandardWebhooks *bool
+}
+
+// Apply sets on sub the fields p changes.
+func (p UpdateSubscriptionParams) Apply(sub *Subscription) {
+	set(&sub.WebhookURL, p.WebhookURL)
+	set(&sub.WorkflowID, p.WorkflowID)
+	set(&sub.CampaignID, p.CampaignID)
+	set(&sub.RateLimit, p.RateLimit)
+	set(&sub.Ordered, p.Ordered)
+	set(&sub.StandardWebhooks, p.StandardWebhooks)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 type ListSubscriptionsParams struct {
@@ -237,11 +277,40 @@ type Completion struct {
 	DeliveryID     string
 	SubscriptionID string
 	Owner          string
-	Attempt        *Attempt // nil when no request was made (skipped)
-	Status         string   // pending (retry later), succeeded, failed, skipped
-	NextAttemptAt  *time.Time
+	// OrderKey is the delivery's (Delivery.OrderKey): a final outcome lets
+	// the next delivery of that key go.
+	OrderKey      string
+	Attempt       *Attempt // nil when no request was made (skipped)
+	Status        string   // pending (retry later), succeeded, failed, skipped
+	NextAttemptAt *time.Time
 	// DisableReason, when set, disables the subscription with that reason.
 	DisableReason string
+}
+
+// CompleteParams is one batch of completions, recorded at Now (the time of
+// attempts without one, and of any disabling).
+type CompleteParams struct {
+	Now         time.Time
+	Completions []Completion
+}
+
+// DisableFailingParams disables active subscriptions failing since before
+// FailingBefore, with Reason, at Now.
+type DisableFailingParams struct {
+	FailingBefore time.Time
+	Reason        string
+	Now           time.Time
+}
+
+// DisabledSubscription is a subscription the store disabled on its own
+// account: a completion's DisableReason, or DisableFailingSubscriptions.
+// Drivers know these inside the transaction that disables, so what must
+// happen with a disabling (an operational event, say) can join it there.
+type DisabledSubscription struct {
+	SubscriptionID string
+	WorkspaceID    string
+	Reason         string
+	At             time.Time
 }
 
 type RetryFailedParams struct {
@@ -270,6 +339,10 @@ type Store interface {
 	// subscription with the same url, type and scope exists.
 	CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (Subscription, error)
 	GetSubscription(ctx context.Context, workspaceID, id string) (Subscription, error)
+	// UpdateSubscription changes some fields (see UpdateSubscriptionParams);
+	// an active subscription that would then be identical to another active
+	// one is a *ConflictError.
+	UpdateSubscription(ctx context.Context, p UpdateSubscriptionParams) (Subscription, error)
 	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
 	SetSubscriptionStatus(ctx context.Context, p SetSubscriptionStatusParams) (Subscription, error)
 	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
@@ -295,33 +368,62 @@ type Store interface {
 	RetryFailed(ctx context.Context, p RetryFailedParams) (int, error)
 
 	// ClaimDeliveries leases up to Limit due pending deliveries to Owner:
-	// those whose time has come and that nobody holds a live lease on.
+	// those whose time has come and that nobody holds a live lease on. Of
+	// the pending deliveries of one order key only one (the head) is ever
+	// claimable or handed off by Ingest; the others wait, in acceptance
+	// order, until the head is final (see ordering.go).
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
-	// CompleteDeliveries records attempts and outcomes in one transaction.
-	// A completion whose lease was lost is ignored, not an error.
-	CompleteDeliveries(ctx context.Context, cs []Completion) error
+	// CompleteDeliveries records attempts and outcomes in one transaction
+	// and returns the subscriptions it disabled. A completion whose lease
+	// was lost is ignored, not an error.
+	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
-	// NextDueAt is the earliest next_attempt_at among unleased pending
-	// deliveries, or nil when there are none.
-	NextDueAt(ctx context.Context) (*time.Time, error)
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
 	PendingStats(ctx context.Context) (count int, oldest *time.Time, err error)
 
 	// DisableFailingSubscriptions disables active subscriptions failing since
-	// before the given time and returns how many.
-	DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error)
+	// before p.FailingBefore and returns them.
+	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
 	// pending delivery, older than before; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// TryLead takes or renews the named leadership for owner until the given
 	// time; it reports whether owner leads.
 	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	Workers
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Workers records which processes are alive, so that the deliveries leased
+// to one that died are taken over within seconds rather than when their
+// leases end.
+type Workers interface {
+	// RenewWorker records that owner's process is alive until the given
+	// time. It reports false when owner had no record: its first call, or
+	// one after ReapWorkers took its leases away.
+	RenewWorker(ctx context.Context, owner string, until time.Time) (bool, error)
+	// ReapWorkers removes the record of every process not renewed by now
+	// and hands the deliveries leased to it back, due when they were due;
+	// it returns how many deliveries it handed back.
+	ReapWorkers(ctx context.Context, now time.Time) (int, error)
+	// RetireWorker removes owner's record and hands back every delivery
+	// still leased to it (a process stopping); it returns how many.
+	RetireWorker(ctx context.Context, owner string) (int, error)
+}
+
+// SingleProcess is implemented by stores that one serving process uses at a
+// time (SQLite, a file of one machine). Any lease found when that process
+// starts was held by one that died, so the server hands them all back at
+// start instead of waiting for them to expire.
+type SingleProcess interface {
+	// ReleaseAllLeases hands back every leased delivery, due when it was due
+	// before, and returns how many.
+	ReleaseAllLeases(ctx context.Context) (int, error)
 }
 
 // Waker is implemented by stores that can tell other processes that new

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,14 +17,14 @@ import (
 func deliveryColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_id, %[1]s.subscription_id,
 	%[1]s.event_type, %[1]s.status, %[1]s.attempts, %[1]s.next_attempt_at, %[1]s.last_error,
-	%[1]s.created_at, %[1]s.updated_at`, alias)
+	%[1]s.created_at, %[1]s.updated_at, coalesce(%[1]s.order_key, '')`, alias)
 }
 
 var deliveryColumns = deliveryColumnsOf("deliveries")
 
 func deliveryDest(d *store.Delivery) []any {
 	return []any{&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status,
-		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt}
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderKey}
 }
 
 func scanDelivery(r pgx.Row) (store.Delivery, error) {
@@ -72,21 +73,30 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 }
 
 // RetryDelivery also brings forward a pending delivery that nobody holds, so
-// "retry" on one waiting for its next attempt sends it now. Like every
-// writer of both tables, it locks the queue row before the delivery when
-// there is one, so they cannot deadlock.
+// "retry" on one waiting for its next attempt sends it now (a parked one
+// stays parked). Like every writer of both tables, it locks the queue row
+// before the delivery when there is one, so they cannot deadlock. A keyed
+// delivery made pending again is parked, and its key settled.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
 	t := now()
-	d, err := scanDelivery(s.pool.QueryRow(ctx, `WITH d AS (
-			UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
-			WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
-			RETURNING *
-		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
-			SELECT id, next_attempt_at, created_at FROM d
-		)
-		SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
-	if err = translate(err); !errors.Is(err, store.ErrNotFound) {
+	var d store.Delivery
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRow(ctx, `WITH d AS (
+				UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
+				WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
+				RETURNING *
+			), q AS (
+				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
+				SELECT id, next_attempt_at, created_at, order_key, order_key IS NOT NULL FROM d
+			)
+			SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, []string{d.OrderKey})
+	})
+	if !errors.Is(err, store.ErrNotFound) {
 		return d, err
 	}
 	d, err = scanDelivery(s.pool.QueryRow(ctx, `WITH q AS (
@@ -110,20 +120,29 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at ti
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
 	var found bool
 	var n int
-	err := s.pool.QueryRow(ctx, `WITH sub AS (
-			SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		), d AS (
-			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
-			FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
-			RETURNING d.id, d.created_at
-		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
-			SELECT id, $4, created_at FROM d
-		)
-		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d)`,
-		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n)
+	// Keyed deliveries come back parked, then their keys are settled.
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var keys []string
+		err := tx.QueryRow(ctx, `WITH sub AS (
+				SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
+			), d AS (
+				UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
+				FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
+				RETURNING d.id, d.created_at, d.order_key
+			), q AS (
+				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
+				SELECT id, $4, created_at, order_key, order_key IS NOT NULL FROM d
+			)
+			SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d),
+				(SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM d WHERE order_key IS NOT NULL)`,
+			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n, &keys)
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, keys)
+	})
 	if err != nil {
-		return 0, translate(err)
+		return 0, err
 	}
 	if !found {
 		return 0, store.ErrNotFound
@@ -193,7 +212,9 @@ const pinPlans = `SELECT set_config('enable_seqscan', 'off', true), set_config('
 // 1.9–2.8 ms).
 const cachedPlans = `SELECT set_config('plan_cache_mode', 'auto', true)`
 
-// completeSQL works from the completions' rows (u): the queue rows still
+// completeSQL is the set-based form of store.FoldCompletions and
+// store.CompletionFold.Apply (storetest checks the two agree). It works from
+// the completions' rows (u): the queue rows still
 // leased to their completer are deleted, or rescheduled for retries, and
 // return their completion (held); those deliveries are updated and their
 // attempts inserted (d); the outcomes, in batch order, are folded into each
@@ -209,12 +230,12 @@ const completeSQL = `WITH u AS (
 	), done AS (
 		DELETE FROM delivery_queue q USING u
 		WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status <> 'pending'
-		RETURNING u.*, NULL::timestamptz AS held_next
+		RETURNING u.*, NULL::timestamptz AS held_next, q.order_key
 	), again AS (
 		UPDATE delivery_queue q SET next_attempt_at = coalesce(u.next_at, $14),
 			lease_owner = NULL, lease_until = NULL
 		FROM u WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status = 'pending'
-		RETURNING u.*, q.next_attempt_at AS held_next
+		RETURNING u.*, q.next_attempt_at AS held_next, q.order_key
 	), held AS (
 		SELECT * FROM done UNION ALL SELECT * FROM again
 	), d AS (
@@ -247,13 +268,21 @@ const completeSQL = `WITH u AS (
 			CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
 				ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
 		FROM subscriptions s JOIN agg ON agg.sub_id = s.id
+	), changed AS (
+		UPDATE subscriptions s SET failing_since = next.failing_since,
+			status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
+			disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
+			updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
+		FROM next
+		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)
+		RETURNING s.id, s.workspace_id, next.reason, next.disable
 	)
-	UPDATE subscriptions s SET failing_since = next.failing_since,
-		status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
-		disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
-		updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
-	FROM next
-	WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)`
+	-- Two kinds of rows: the subscriptions this batch disabled, and the
+	-- order keys of the deliveries it completed.
+	SELECT 'disabled', id, workspace_id, reason FROM changed WHERE disable
+	UNION ALL
+	SELECT 'key', k, NULL, NULL FROM (SELECT DISTINCT order_key AS k FROM done
+		WHERE order_key IS NOT NULL) keys`
 
 // CompleteDeliveries is one round trip and one (implicit) transaction:
 // pinPlans, then completeSQL, which takes the queue rows still leased to
@@ -261,29 +290,81 @@ const completeSQL = `WITH u AS (
 // deliveries, inserts their attempts, and folds the outcomes into each
 // subscription's failure streak (the last success in the batch ends it;
 // failures after it start a new one) and disable requests (which leave a
-// subscription already disabled, and its reason, alone).
-func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
-	if len(cs) == 0 {
-		return nil
+// subscription already disabled, and its reason, alone), returning the
+// subscriptions it disabled. Completions that name their order key take
+// the keys' locks first and settle them last, in the same transaction;
+// keys that came back without being named (a caller that left
+// Completion.OrderKey empty) are settled in a second one.
+func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
+	if len(p.Completions) == 0 {
+		return nil, nil
 	}
-	args, err := completeArgs(cs, now())
+	t := timestamp(p.Now)
+	args, err := completeArgs(p.Completions, t)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var named []string
+	for _, c := range p.Completions {
+		named = append(named, c.OrderKey)
+	}
+	named = uniqueKeys(named)
 	b := &pgx.Batch{}
 	b.Queue(pinPlans)
-	b.Queue(completeSQL, args...)
-	return translate(s.pool.SendBatch(ctx, b).Close())
+	if len(named) > 0 {
+		b.Queue(lockKeysSQL, store.LockIDs(named))
+	}
+	var disabled []store.DisabledSubscription
+	var ended []string
+	b.Queue(completeSQL, args...).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var kind, a string
+			var ws, reason *string
+			if err := rows.Scan(&kind, &a, &ws, &reason); err != nil {
+				return err
+			}
+			if kind == "key" {
+				ended = append(ended, a)
+				continue
+			}
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: a,
+				WorkspaceID: deref(ws), Reason: deref(reason), At: t})
+		}
+		return rows.Err()
+	})
+	if len(named) > 0 {
+		b.Queue(promoteSQL, named)
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, translate(err)
+	}
+	ended = slices.DeleteFunc(ended, func(k string) bool { _, found := slices.BinarySearch(named, k); return found })
+	if len(ended) == 0 {
+		return disabled, nil
+	}
+	return disabled, s.tx(ctx, func(tx pgx.Tx) error { return settleKeys(ctx, tx, ended) })
+}
+
+// scanDisabled reads (id, workspace_id, reason) rows of subscriptions
+// disabled at t.
+func scanDisabled(t time.Time) func(pgx.Row) (store.DisabledSubscription, error) {
+	return func(r pgx.Row) (store.DisabledSubscription, error) {
+		d := store.DisabledSubscription{At: t}
+		return d, r.Scan(&d.SubscriptionID, &d.WorkspaceID, &d.Reason)
+	}
+}
+
+// deref is *p, or "" for nil (a NULL column).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // completeArgs turns completions into completeSQL's column arrays.
 func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
-	// A delivery completed twice in one batch keeps the last completion;
-	// an UPDATE cannot apply two.
-	last := make(map[string]int, len(cs))
-	for i, c := range cs {
-		last[c.DeliveryID] = i
-	}
 	var (
 		cID, cOwner, cStatus, cAttID, cClass, cErr, cReason []string
 		cNext, cAt                                          []*time.Time
@@ -292,15 +373,11 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 		cLatency                                            []int64
 		cBody                                               [][]byte
 	)
-	for i, c := range cs {
-		if last[c.DeliveryID] != i {
-			continue
-		}
-		switch c.Status {
-		case store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliverySkipped:
-		default:
-			return nil, fmt.Errorf("postgres: invalid delivery status %q", c.Status)
-		}
+	if err := store.ValidateCompletions(cs); err != nil {
+		return nil, err
+	}
+	// An UPDATE cannot apply two completions to one row.
+	for _, c := range store.LastPerDelivery(cs) {
 		a := c.Attempt
 		if a == nil {
 			a = &store.Attempt{}
@@ -341,13 +418,6 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []strin
 	return translate(s.pool.SendBatch(ctx, b).Close())
 }
 
-func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
-	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM delivery_queue
-		WHERE lease_owner IS NULL`).Scan(&t)
-	return t, translate(err)
-}
-
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest *time.Time
@@ -355,14 +425,15 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	return n, oldest, translate(err)
 }
 
-func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
+// DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
+// (storetest checks the two agree).
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	t := timestamp(p.Now)
+	rows, err := s.pool.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
 			updated_at = $3
-		WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1`, failingBefore, reason, now())
-	if err != nil {
-		return 0, translate(err)
-	}
-	return int(tag.RowsAffected()), nil
+		WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1
+		RETURNING id, workspace_id, disabled_reason`, p.FailingBefore, p.Reason, t)
+	return rowsOf(rows, err, scanDisabled(t))
 }
 
 // pruneChunk bounds each prune statement so that no single transaction

@@ -80,30 +80,23 @@ func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.
 type idemKey struct{ workspace, key string }
 
 // claimIdempotencyKeys records the requests' keys and fills the results of
-// requests whose key was seen before (in the database or earlier in the
-// batch). It reports which requests are to be stored.
+// requests whose key was seen before: in the database, or earlier in the
+// batch (store.BatchReplays). It reports which requests are to be stored.
 func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult) ([]bool, error) {
+	replays := store.BatchReplays(reqs)
 	fresh := make([]bool, len(reqs))
-	first := map[idemKey]int{} // key → index of the request that brings it
 	var wss, keys []string
 	var responses [][]string
-	t := now()
 	for i, r := range reqs {
-		fresh[i] = true
-		if r.IdempotencyKey == "" {
-			continue
+		fresh[i] = replays[i] < 0
+		if fresh[i] && r.IdempotencyKey != "" {
+			wss, keys, responses = append(wss, r.WorkspaceID), append(keys, r.IdempotencyKey), append(responses, r.ResponseIDs)
 		}
-		k := idemKey{r.WorkspaceID, r.IdempotencyKey}
-		if _, dup := first[k]; dup {
-			fresh[i] = false
-			continue
-		}
-		first[k] = i
-		wss, keys, responses = append(wss, k.workspace), append(keys, k.key), append(responses, r.ResponseIDs)
 	}
 	if len(keys) == 0 {
 		return fresh, nil
 	}
+	t := now()
 	// A key committed by a concurrent ingest makes the insert wait for that
 	// transaction, then skip the row; the second query then sees it.
 	rows, err := tx.Query(ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids, created_at)
@@ -121,10 +114,10 @@ func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestPar
 		taken[k] = true
 	}
 	var replayWss, replayKeys []string
-	for k, i := range first {
-		if !taken[k] {
+	for i, r := range reqs {
+		if fresh[i] && r.IdempotencyKey != "" && !taken[idemKey{r.WorkspaceID, r.IdempotencyKey}] {
 			fresh[i] = false
-			replayWss, replayKeys = append(replayWss, k.workspace), append(replayKeys, k.key)
+			replayWss, replayKeys = append(replayWss, r.WorkspaceID), append(replayKeys, r.IdempotencyKey)
 		}
 	}
 	stored := map[idemKey][]string{}
@@ -143,16 +136,18 @@ func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestPar
 			return nil, err
 		}
 	}
+	// In request order, so a batch replay finds its first request's result.
 	for i, r := range reqs {
-		if fresh[i] {
-			continue
+		switch j := replays[i]; {
+		case j >= 0:
+			ids := reqs[j].ResponseIDs
+			if results[j].Replayed {
+				ids = results[j].ResponseIDs
+			}
+			results[i] = store.IngestResult{ResponseIDs: ids, Replayed: true}
+		case !fresh[i]:
+			results[i] = store.IngestResult{ResponseIDs: stored[idemKey{r.WorkspaceID, r.IdempotencyKey}], Replayed: true}
 		}
-		k := idemKey{r.WorkspaceID, r.IdempotencyKey}
-		ids, ok := stored[k]
-		if !ok { // first brought earlier in this batch
-			ids = reqs[first[k]].ResponseIDs
-		}
-		results[i] = store.IngestResult{ResponseIDs: ids, Replayed: true}
 	}
 	return fresh, nil
 }
@@ -268,13 +263,6 @@ func duplicateEvent(all, inserted []string) error {
 	return store.ErrConflict
 }
 
-// matches reports whether sub's scope admits e: a scoped subscription only
-// receives events carrying its workflow or campaign.
-func matches(sub *store.Subscription, e *store.Event) bool {
-	return (sub.WorkflowID == "" || sub.WorkflowID == e.WorkflowID) &&
-		(sub.CampaignID == "" || sub.CampaignID == e.CampaignID)
-}
-
 // insertDeliveries routes each event to its subscriptions, stores the
 // deliveries in one statement and fills the fresh requests' results.
 // Disabled subscriptions get a delivery recorded as skipped, not a job.
@@ -286,29 +274,35 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		}
 	}
 	var (
-		cID, cWs, cEvent, cSub, cType, cStatus []string
-		cOwner                                 []*string
-		cNext, cUntil                          []*time.Time
+		cID, cWs, cEvent, cSub, cType, cStatus, cKey []string
+		cOwner                                       []*string
+		cNext, cUntil                                []*time.Time
+		jobAt                                        []store.JobRef // each row's job, or -1s
 	)
 	for i := range events {
 		ref := &events[i]
 		req := reqs[ref.req]
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
-			if !matches(sub, &ref.event) {
+			e := &ref.event
+			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
 				continue
 			}
-			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: ref.event.WorkspaceID,
-				EventID: ref.event.ID, SubscriptionID: sub.ID, EventType: ref.event.EventType,
-				Status: store.DeliverySkipped, CreatedAt: t, UpdatedAt: t}
+			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: e.WorkspaceID,
+				EventID: e.ID, SubscriptionID: sub.ID, EventType: e.EventType,
+				Status: store.NewDeliveryStatus(sub), CreatedAt: t, UpdatedAt: t}
 			var owner *string
 			var until *time.Time
-			if sub.Status == store.SubscriptionActive {
-				d.Status, d.NextAttemptAt = store.DeliveryPending, &t
+			at := store.JobRef{Req: -1, Job: -1}
+			if d.Status == store.DeliveryPending {
+				d.NextAttemptAt = &t
+				d.OrderKey = store.OrderKey(sub, e.Data)
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil
 				}
+				at = store.JobRef{Req: ref.req, Job: len(results[ref.req].Jobs)}
 				results[ref.req].Jobs = append(results[ref.req].Jobs, store.Job{Delivery: d, Event: &ref.event, Subscription: sub})
 			}
+			cKey, jobAt = append(cKey, d.OrderKey), append(jobAt, at)
 			cID, cWs, cEvent, cSub, cType, cStatus = append(cID, d.ID), append(cWs, d.WorkspaceID),
 				append(cEvent, d.EventID), append(cSub, d.SubscriptionID), append(cType, d.EventType),
 				append(cStatus, d.Status)
@@ -318,17 +312,32 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 	if len(cID) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `WITH u AS (
+	parked, err := parkNonHeads(ctx, tx, cKey)
+	if err != nil {
+		return err
+	}
+	drop := map[store.JobRef]bool{}
+	for i, p := range parked {
+		if p {
+			cOwner[i], cUntil[i] = nil, nil
+			drop[jobAt[i]] = true
+		}
+	}
+	store.RemoveJobs(results, drop)
+	_, err = tx.Exec(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-				$7::timestamptz[], $8::text[], $9::timestamptz[])
-				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until)
+				$7::timestamptz[], $8::text[], $9::timestamptz[], $11::text[], $12::bool[])
+				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until,
+					order_key, parked)
 		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at)
-			SELECT id, next_at, owner, until, $10 FROM u WHERE status = 'pending'
+			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at,
+				order_key, parked)
+			SELECT id, next_at, owner, until, $10, nullif(order_key, ''), parked FROM u WHERE status = 'pending'
 		)
 		INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type, status,
-			next_attempt_at, created_at, updated_at)
-		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, $10, $10 FROM u`,
-		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, t)
+			next_attempt_at, created_at, updated_at, order_key)
+		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, $10, $10,
+			nullif(order_key, '') FROM u`,
+		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, t, cKey, parked)
 	return err
 }

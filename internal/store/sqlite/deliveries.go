@@ -13,18 +13,20 @@ import (
 )
 
 const deliveryColumns = `id, workspace_id, event_id, subscription_id, event_type, status, attempts,
-	next_attempt_at, last_error, created_at, updated_at`
+	next_attempt_at, last_error, created_at, updated_at, order_key`
 
 func scanDelivery(row scanner) (store.Delivery, error) {
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
+	var key sql.NullString
 	err := row.Scan(&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &d.LastError, &created, &updated)
+		&next, &d.LastError, &created, &updated, &key)
 	if err != nil {
 		return d, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	d.OrderKey = key.String
 	return d, nil
 }
 
@@ -59,15 +61,17 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
+	var key sql.NullString
 	err = tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, first_attempt_id, first_at, first_status_code,
 		first_latency_ns, first_error_class, first_error, first_response_body FROM deliveries
 		WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&d.ID, &d.WorkspaceID, &d.EventID,
-		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated,
+		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated, &key,
 		&first.id, &first.at, &first.code, &first.latency, &first.class, &first.error, &first.body)
 	if err != nil {
 		return d, nil, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	d.OrderKey = key.String
 	attempts := []store.Attempt{}
 	if first.at.Valid {
 		attempts = append(attempts, store.Attempt{ID: first.id.String, DeliveryID: d.ID, Number: 1,
@@ -104,21 +108,27 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
 // is brought forward too, unless someone holds a live lease on it (then it is
-// being sent already and is returned as is).
+// being sent already and is returned as is). A keyed one made pending again
+// is parked and goes when its key has no head; a parked one stays parked.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
 	var d store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = ?1, due_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2
+			next_attempt_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2,
+			due_at = CASE WHEN order_key IS NULL OR (status = 'pending' AND due_at IS NOT NULL) THEN ?1 END
 			WHERE id = ?3 AND workspace_id = ?4
 			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
 			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
 		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+			return err
 		}
-		return err
+		if err != nil || d.OrderKey == "" {
+			return err
+		}
+		return promote(ctx, tx, []string{d.OrderKey})
 	})
 	return d, err
 }
@@ -129,15 +139,17 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
-			due_at = ?1, updated_at = ?2
-			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4`,
+		// Keyed ones are parked, then each key without a head gets one.
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
+			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
+			RETURNING order_key`,
 			ns(p.Now), ns(time.Now()), p.SubscriptionID, ns(p.Since))
+		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		return promote(ctx, tx, keys)
 	})
 	return int(n), err
 }
@@ -219,17 +231,21 @@ func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, err
 	return jobs, nil
 }
 
-// CompleteDeliveries applies completions in order in one transaction. A
-// first attempt is written into the delivery's row by the update itself
-// (migration 00002); only later attempts cost an attempts row.
-// Subscription bookkeeping (failure streak, disabling) is folded per
-// subscription and written once, so a batch to one endpoint costs one row
-// update at most.
-func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+// CompleteDeliveries applies completions in one transaction. A first
+// attempt is written into the delivery's row by the update itself
+// (migration 00002); only later attempts cost an attempts row. The applied
+// completions are folded per subscription (store.FoldCompletions) and each
+// subscription whose state that changes is written once, so a batch to one
+// endpoint costs one row update at most.
+func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
+	cs := p.Completions
 	if len(cs) == 0 {
-		return nil
+		return nil, nil
 	}
-	now := time.Now()
+	if err := store.ValidateCompletions(cs); err != nil {
+		return nil, err
+	}
+	now := p.Now
 	// Attempt ids and times are settled before the update, which may store
 	// them inline; they are set in cs too, so a retried batch keeps them.
 	for i := range cs {
@@ -244,60 +260,122 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 			cs[i].Attempt = &c
 		}
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		byID := make(map[string]*store.Completion, len(cs))
-		for i := range cs {
-			byID[cs[i].DeliveryID] = &cs[i]
-		}
+	cs = store.LastPerDelivery(cs)
+	var disabled []store.DisabledSubscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		done, err := s.completeRows(ctx, tx, cs, now)
 		if err != nil {
 			return err
 		}
+		// The applied completions in batch order, each naming the
+		// subscription its row belongs to.
+		applied := make([]store.Completion, 0, len(done))
 		var attempts []any
-		states := map[string]*subState{}
-		var order []string
-		for _, d := range done {
-			c := byID[d.id]
-			st := states[d.subscriptionID]
-			if st == nil {
-				st = &subState{}
-				states[d.subscriptionID] = st
-				order = append(order, d.subscriptionID)
+		var finalKeys []string
+		for _, c := range cs {
+			d, ok := done[c.DeliveryID]
+			if !ok {
+				continue // the lease was lost
 			}
-			if c.DisableReason != "" {
-				st.disable = c.DisableReason
+			if d.orderKey.Valid && d.status != store.DeliveryPending {
+				finalKeys = append(finalKeys, d.orderKey.String)
 			}
-			a := c.Attempt
-			if a == nil {
-				continue
-			}
-			if d.attempts > 1 {
+			c.SubscriptionID = d.subscriptionID
+			applied = append(applied, c)
+			if a := c.Attempt; a != nil && d.attempts > 1 {
 				// The body is stored as a BLOB: receivers may answer with any bytes.
 				attempts = append(attempts, c.DeliveryID, d.attempts, a.ID, ns(a.At), a.StatusCode,
 					int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody))
-			}
-			if c.Status == store.DeliverySucceeded {
-				st.cleared, st.firstFail = true, nil
-			} else if st.firstFail == nil {
-				st.firstFail = &a.At
 			}
 		}
 		if err := insertRows(ctx, tx, &s.insertAttempts, attemptInsertCols, attempts); err != nil {
 			return err
 		}
-		for _, subID := range order {
-			if err := states[subID].apply(ctx, tx, subID, now); err != nil {
-				return err
-			}
+		if err := promote(ctx, tx, finalKeys); err != nil {
+			return err
 		}
-		return nil
+		disabled, err = applyFolds(ctx, tx, store.FoldCompletions(applied), now)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
+}
+
+// applyFolds reads the current state of the folds' subscriptions, writes
+// the state store.CompletionFold.Apply gives where it changes, and returns
+// the subscriptions disabled.
+func applyFolds(ctx context.Context, tx *sql.Tx, folds []store.CompletionFold, now time.Time) ([]store.DisabledSubscription, error) {
+	if len(folds) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(folds))
+	for i, f := range folds {
+		args[i] = f.SubscriptionID
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, workspace_id, status, disabled_reason, failing_since
+		FROM subscriptions WHERE id IN (`+placeholders(len(args))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	type current struct {
+		workspaceID string
+		state       store.SubscriptionState
+	}
+	subs := make(map[string]current, len(folds))
+	for rows.Next() {
+		var id string
+		var cur current
+		var failing sql.NullInt64
+		if err := rows.Scan(&id, &cur.workspaceID, &cur.state.Status, &cur.state.DisabledReason, &failing); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cur.state.FailingSince = fromNullNS(failing)
+		subs[id] = cur
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var disabled []store.DisabledSubscription
+	for _, f := range folds {
+		cur, ok := subs[f.SubscriptionID]
+		if !ok {
+			continue
+		}
+		next, disables := f.Apply(cur.state)
+		switch {
+		case disables:
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = ?, disabled_reason = ?,
+				failing_since = ?, updated_at = ? WHERE id = ?`,
+				next.Status, next.DisabledReason, nsPtr(next.FailingSince), ns(now), f.SubscriptionID)
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: f.SubscriptionID,
+				WorkspaceID: cur.workspaceID, Reason: next.DisabledReason, At: fromNS(ns(now))})
+		case !sameTimePtr(next.FailingSince, cur.state.FailingSince):
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?`,
+				nsPtr(next.FailingSince), f.SubscriptionID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return disabled, nil
+}
+
+func sameTimePtr(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // completed is a delivery row a completion applied to.
 type completed struct {
-	id, subscriptionID string
-	attempts           int
+	subscriptionID string
+	attempts       int
+	orderKey       sql.NullString
+	status         string
 }
 
 // attemptInsertCols is the number of values per attempt row (see
@@ -328,14 +406,15 @@ func completeQuery(rows int) string {
 			first_response_body = iif(deliveries.attempts = 0, c.att_body, deliveries.first_response_body)
 		FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
 			AND deliveries.status = 'pending'
-		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`
+		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts, deliveries.order_key,
+			deliveries.status`
 }
 
 // completeRows applies the completions whose lease is still held, with the
-// s.complete statements, and returns the rows updated; a completion whose
-// lease was lost matches no row.
-func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) ([]completed, error) {
-	var done []completed
+// s.complete statements, and returns the rows updated by delivery id; a
+// completion whose lease was lost matches no row.
+func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) (map[string]completed, error) {
+	done := make(map[string]completed, len(cs))
 	for len(cs) > 0 {
 		st, n := s.complete.next(ctx, tx, len(cs))
 		args := make([]any, 0, n*completeCols+1)
@@ -368,12 +447,13 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 				return err
 			}
 			for rows.Next() {
+				var id string
 				var d completed
-				if err := rows.Scan(&d.id, &d.subscriptionID, &d.attempts); err != nil {
+				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status); err != nil {
 					rows.Close()
 					return err
 				}
-				done = append(done, d)
+				done[id] = d
 			}
 			// Next closes the rows on an error, after which Close
 			// reports nothing: the error is only in Err.
@@ -385,31 +465,6 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 		cs = cs[n:]
 	}
 	return done, nil
-}
-
-// subState is what a batch of completions does to one subscription.
-type subState struct {
-	cleared   bool       // a success ended the failure streak in this batch
-	firstFail *time.Time // first failure after the last success
-	disable   string
-}
-
-func (st *subState) apply(ctx context.Context, tx *sql.Tx, subID string, now time.Time) error {
-	var err error
-	switch {
-	case st.cleared:
-		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
-			AND failing_since IS NOT ?`, nsPtr(st.firstFail), subID, nsPtr(st.firstFail))
-	case st.firstFail != nil:
-		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
-			AND failing_since IS NULL`, ns(*st.firstFail), subID)
-	}
-	if err != nil || st.disable == "" {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-		updated_at = ? WHERE id = ? AND status = 'active'`, st.disable, ns(now), subID)
-	return err
 }
 
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,
@@ -430,19 +485,6 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []st
 	})
 }
 
-func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
-	var due sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT due_at FROM deliveries
-		WHERE status = 'pending' AND lease_owner IS NULL ORDER BY due_at LIMIT 1`).Scan(&due)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, translate(err)
-	}
-	return fromNullNS(due), nil
-}
-
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest sql.NullInt64
@@ -454,19 +496,33 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	return n, fromNullNS(oldest), nil
 }
 
-func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
-	var n int64
+// DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
+// (storetest checks the two agree).
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	now := p.Now
+	at := fromNS(ns(now))
+	var disabled []store.DisabledSubscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?`,
-			reason, ns(time.Now()), ns(failingBefore))
+		rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?
+			RETURNING id, workspace_id`, p.Reason, ns(now), ns(p.FailingBefore))
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			d := store.DisabledSubscription{Reason: p.Reason, At: at}
+			if err := rows.Scan(&d.SubscriptionID, &d.WorkspaceID); err != nil {
+				return err
+			}
+			disabled = append(disabled, d)
+		}
+		return rows.Err()
 	})
-	return int(n), err
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
 }
 
 // pruneChunk bounds each prune transaction so ingest and claims are never

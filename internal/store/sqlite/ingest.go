@@ -14,18 +14,26 @@ import (
 
 // Ingest stores every request in one transaction. Routing reads the
 // subscriptions of each (workspace, event type) once per call and matches
-// scope in Go, so a batch of one type costs one indexed SELECT. A disabled
-// subscription gets its delivery recorded as skipped, so users can see what
-// it missed.
+// scope in Go (store.Receives), so a batch of one type costs one indexed
+// SELECT. A request repeating an earlier one's idempotency key within the
+// call replays it (store.BatchReplays); only the first looks the key up.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
 	results := make([]store.IngestResult, len(reqs))
+	replays := store.BatchReplays(reqs)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
 		for i, req := range reqs {
+			if j := replays[i]; j >= 0 {
+				results[i] = store.IngestResult{ResponseIDs: results[j].ResponseIDs, Replayed: true}
+				continue
+			}
 			var err error
-			if results[i], err = in.request(req); err != nil {
+			if results[i], err = in.request(i, req); err != nil {
 				return err
 			}
+		}
+		if err := in.settleHeads(results); err != nil {
+			return err
 		}
 		return in.flush()
 	})
@@ -48,6 +56,7 @@ type ingester struct {
 	routes     map[routeKey][]*store.Subscription
 	events     []any
 	deliveries []any
+	keyed      []keyed // deliveries with an order key, in acceptance order
 }
 
 func (in *ingester) flush() error {
@@ -61,10 +70,10 @@ func (in *ingester) flush() error {
 // ingester.deliveries (see Store.init for the columns).
 const (
 	eventInsertCols    = 9
-	deliveryInsertCols = 12
+	deliveryInsertCols = 13
 )
 
-func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) {
+func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestResult, error) {
 	if req.IdempotencyKey != "" {
 		var stored []byte
 		err := in.tx.QueryRowContext(in.ctx, `SELECT response_ids FROM idempotency_keys
@@ -76,8 +85,6 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 		if !errors.Is(err, sql.ErrNoRows) {
 			return store.IngestResult{}, err
 		}
-		// Recorded before the events so a later request in the same call
-		// with the same key is a replay of this one.
 		b, err := json.Marshal(req.ResponseIDs)
 		if err != nil {
 			return store.IngestResult{}, err
@@ -120,24 +127,29 @@ func (in *ingester) request(req store.IngestParams) (store.IngestResult, error) 
 		}
 		var eventIDV, typeV any = e.ID, e.EventType
 		for _, sub := range subs {
-			if (sub.WorkflowID != "" && sub.WorkflowID != e.WorkflowID) ||
-				(sub.CampaignID != "" && sub.CampaignID != e.CampaignID) {
+			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
 				continue
 			}
 			id := ids.NewAt(ids.Delivery, in.now)
-			if sub.Status != store.SubscriptionActive {
+			if store.NewDeliveryStatus(sub) == store.DeliverySkipped {
 				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
-					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV)
+					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV, nil)
 				continue
 			}
+			var keyV any
+			key := store.OrderKey(sub, e.Data)
+			if key != "" {
+				keyV = key
+				in.keyed = append(in.keyed, keyed{key: key, values: len(in.deliveries), req: reqIndex, job: len(res.Jobs)})
+			}
 			in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
-				store.DeliveryPending, nowV, dueV, owner, leaseUntil, nowV, nowV)
+				store.DeliveryPending, nowV, dueV, owner, leaseUntil, nowV, nowV, keyV)
 			next := created
 			res.Jobs = append(res.Jobs, store.Job{
 				Delivery: store.Delivery{
 					ID: id, WorkspaceID: req.WorkspaceID, EventID: e.ID, SubscriptionID: sub.ID,
 					EventType: e.EventType, Status: store.DeliveryPending, NextAttemptAt: &next,
-					CreatedAt: created, UpdatedAt: created,
+					CreatedAt: created, UpdatedAt: created, OrderKey: key,
 				},
 				Event:        event,
 				Subscription: sub,

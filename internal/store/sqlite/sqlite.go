@@ -32,7 +32,7 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is the SQLite store.Store.
+// Store is the SQLite store.Store, and a store.SingleProcess.
 type Store struct {
 	w *sql.DB // the single writer
 	r *sql.DB // readers
@@ -42,7 +42,10 @@ type Store struct {
 	insertEvents, insertDeliveries, insertAttempts, complete multiRow
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.SingleProcess = (*Store)(nil)
+)
 
 // Every connection: wait for locks instead of failing at once, and enforce
 // foreign keys (off by default in SQLite).
@@ -125,7 +128,7 @@ func (s *Store) init(ctx context.Context) error {
 			campaign_id, occurred_at, data, source_event_id, created_at)`, eventInsertCols)},
 		{&s.insertDeliveries, insertQuery(`INSERT INTO deliveries (id, workspace_id, event_id,
 			subscription_id, event_type, status, next_attempt_at, due_at, lease_owner, lease_until, created_at,
-			updated_at)`, deliveryInsertCols)},
+			updated_at, order_key)`, deliveryInsertCols)},
 		{&s.insertAttempts, insertQuery(`INSERT INTO attempts (delivery_id, number, id, at, status_code,
 			latency_ns, error_class, error, response_body)`, attemptInsertCols)},
 		{&s.complete, completeQuery},

@@ -12,7 +12,7 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, deleted_at IS NOT NULL`
+	failing_since, created_at, updated_at, rate_limit, ordered, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,7 +23,7 @@ func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err er
 	var created, updated int64
 	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
 		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
-		&failing, &created, &updated, &deleted)
+		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, &deleted)
 	if err != nil {
 		return sub, false, translate(err)
 	}
@@ -65,6 +65,7 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
 		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
 		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
+		RateLimit: p.RateLimit, Ordered: p.Ordered,
 		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -72,10 +73,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
-			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
+			rate_limit, ordered)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
-			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now))
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now), sub.RateLimit, sub.Ordered)
 		return err
 	})
 	if err != nil {
@@ -108,12 +110,41 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	return subs, translate(rows.Err())
 }
 
+// UpdateSubscription applies p to the current row and writes every
+// updatable column back, after the identical-twin check for an active one.
+func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	var sub store.Subscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if sub, err = getSubscription(ctx, tx, p.WorkspaceID, p.ID); err != nil {
+			return err
+		}
+		p.Apply(&sub)
+		if sub.Status == store.SubscriptionActive {
+			if err := activeTwin(ctx, tx, sub); err != nil {
+				return err
+			}
+		}
+		now := time.Now()
+		sub.UpdatedAt = fromNS(ns(now))
+		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET webhook_url = ?, workflow_id = ?,
+			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, updated_at = ? WHERE id = ?`,
+			sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered, sub.StandardWebhooks,
+			ns(now), sub.ID)
+		return err
+	})
+	if err != nil {
+		return store.Subscription{}, err
+	}
+	return sub, nil
+}
+
 // SetSubscriptionStatus enables or disables a subscription. Enabling starts a
 // fresh failure streak, and is a *store.ConflictError when an identical
 // subscription became active meanwhile.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if p.Status != store.SubscriptionActive && p.Status != store.SubscriptionDisabled {
-		return store.Subscription{}, errors.New("sqlite: invalid subscription status " + p.Status)
+	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+		return store.Subscription{}, err
 	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -170,10 +201,15 @@ func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) 
 		if err := expectOne(res, err); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
-			due_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
-			WHERE subscription_id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until < ?)`,
-			now, id, now)
-		return err
+		// Keys whose head was skipped here hand over to their next delivery
+		// (of another ordered subscription to the same URL).
+		keys, err := keyedRows(tx.QueryContext(ctx, `UPDATE deliveries SET status = 'skipped',
+			next_attempt_at = NULL, due_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
+			WHERE subscription_id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until < ?)
+			RETURNING order_key`, now, id, now))
+		if err != nil {
+			return err
+		}
+		return promote(ctx, tx, keys)
 	})
 }
