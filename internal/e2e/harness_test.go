@@ -182,7 +182,12 @@ func (s *server) start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.proc, s.base = proc, proc.Base
+	s.proc = proc
+	// A restart keeps the address, so base is written once: load goroutines
+	// read it while the test restarts the server.
+	if s.base == "" {
+		s.base = proc.Base
+	}
 }
 
 // kill ends the process with SIGKILL: a crash, no shutdown code runs.
