@@ -167,6 +167,7 @@ func TestRequest(t *testing.T) {
 					t.Errorf("header %s = %q, want [%q]", name, got, want)
 				}
 			}
+			//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 			if got, want := req.Header[HeaderTest], tt.test; (len(got) == 1 && got[0] == "true") != want || len(got) > 1 {
 				t.Errorf("header %s = %q on a test=%v delivery", HeaderTest, got, want)
 			}
