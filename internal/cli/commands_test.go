@@ -55,9 +55,13 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer srv.Stop()
 	serverURL = srv.Base
 	code := m.Run()
+	srv.Stop()
+	if srv.Raced() {
+		fmt.Fprintln(os.Stderr, "the server had a data race")
+		code = 1
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "server log:\n%s\n", srv.Logs)
 	}
@@ -177,6 +181,15 @@ func TestSubscriptionCommands(t *testing.T) {
 	dup := revdesk(t, "", "subscriptions", "create", "--url", url, "--event-type", "call_completed", "--workflow-id", "wf-life")
 	if want := "error: an identical active subscription exists: " + id + " (conflict)"; dup.code == 0 || !strings.Contains(dup.stderr, want) {
 		t.Errorf("duplicate create: exit %d, stderr %q, want %q", dup.code, dup.stderr, want)
+	}
+	if s := ok(t, "", "subscriptions", "update", id, "--rate-limit", "2.5", "--ordered", "--workflow-id", ""); s["rate_limit"] != 2.5 || s["ordered"] != true || s["workflow_id"] != nil {
+		t.Errorf("update --rate-limit 2.5 --ordered --workflow-id '': %v", s)
+	}
+	if s := ok(t, "", "subscriptions", "update", id, "--no-rate-limit", "--no-ordered"); s["rate_limit"] != nil || s["ordered"] != false {
+		t.Errorf("update --no-rate-limit --no-ordered: %v", s)
+	}
+	if res := revdesk(t, "", "subscriptions", "update", id); res.code == 0 || !strings.Contains(res.stderr, "nothing to change") {
+		t.Errorf("update without flags: exit %d, %q", res.code, res.stderr)
 	}
 	if d := ok(t, "", "subscriptions", "delete", id); d["deleted"] != true || d["id"] != id {
 		t.Errorf("delete: %v", d)
@@ -423,7 +436,12 @@ func TestConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Stop)
+	t.Cleanup(func() {
+		srv.Stop()
+		if srv.Raced() {
+			t.Errorf("the server had a data race:\n%s", srv.Logs)
+		}
+	})
 	clientConfig := write("client.json", map[string]any{"server": "http://" + addr, "api_key": key})
 
 	tests := []struct {

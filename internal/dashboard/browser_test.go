@@ -36,8 +36,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("sub-url")),
 	)
-	if key := eval[string](t, ctx, `sessionStorage.getItem("revdesk.apiKey")`); key != apiKey {
-		t.Fatalf("API key in sessionStorage = %q", key)
+	// The key was traded for a session token: the browser keeps only that.
+	stored := eval[string](t, ctx, `JSON.stringify({...sessionStorage})`)
+	if strings.Contains(stored, apiKey) || !strings.Contains(stored, `\"token\":\"rdp_`) {
+		t.Fatalf("sessionStorage holds %s: want a session token and not the API key", stored)
 	}
 	checkLabels(t, ctx)
 
@@ -150,6 +152,17 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	manageSubscription(t, ctx, text(t, ctx, `[data-testid=secret]`))
 
+	// Signing out revokes the session token, not just forgets it.
+	token := eval[string](t, ctx, `JSON.parse(sessionStorage.getItem("revdesk.session")).token`)
+	step(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS("button.signout")),
+		chromedp.WaitVisible(chromedp.ID("api-key")),
+	)
+	if left := eval[int](t, ctx, `sessionStorage.length`); left != 0 {
+		t.Errorf("sessionStorage holds %d items after signing out", left)
+	}
+	call(t, base, token, "GET", "/api/v1/event_types", "", http.StatusUnauthorized)
+
 	var unexpected []string
 	for _, p := range problems() {
 		// The browser logs the 401 of the wrong key tried on purpose.
@@ -174,6 +187,15 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 	if s := text(t, ctx, `[data-testid=secret]`); !strings.HasPrefix(s, "whsec_") || s == firstSecret {
 		t.Fatalf("rotated secret = %q (first was %q)", s, firstSecret)
 	}
+	step(t, ctx, "edit: a rate limit and ordered delivery",
+		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
+	)
+	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&
+		document.querySelector("li.sub .meta").textContent.includes("20/s") &&
+		document.querySelector("li.sub .meta").textContent.includes("per resource")`)
 	step(t, ctx, "disable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Disable"]`)))
 	waitFor(t, ctx, "the disabled badge", `document.querySelector("li.sub .badge")?.textContent === "disabled"`)
 	step(t, ctx, "enable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Enable"]`)))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/limiter"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	UserAgent      string
 	Logger         *slog.Logger
 	Observer       Observer
+	// Pacer paces subscriptions with a rate_limit; default one for a
+	// process alone.
+	Pacer *ratelimit.Pacer
 	// Liveness, when set, says whether other processes still count this
 	// one as alive; its leases hold only while they do.
 	Liveness Liveness
@@ -92,6 +96,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Pacer == nil {
+		c.Pacer = ratelimit.New()
+	}
 }
 
 // Dispatcher owns the deliveries leased to this process until they are
@@ -127,6 +134,9 @@ type Dispatcher struct {
 	draining  bool
 	releases  []releaseReq // waiting for the release loop
 	sends     sync.WaitGroup
+	// The rate gate (gate.go).
+	pacing        map[*paced]struct{}
+	releasedUntil map[string]time.Time
 }
 
 // New makes a dispatcher; Run starts it.
@@ -187,6 +197,9 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
+		if d.pace(j, leaseUntil, t, now) {
+			continue
+		}
 		l := d.laneFor(t.lane)
 		if until, ok := d.outlasts(l, leaseUntil, now); ok {
 			if paused == nil {
@@ -221,7 +234,8 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 // says of the endpoint, nil when no request reached it.
 func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool) {
 	job := &q.job
-	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
+	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
+		OrderKey: job.Delivery.OrderKey}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
 		return c, nil, true
@@ -286,7 +300,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	d.mu.Lock()
 	d.draining = true
-	if back := d.dropQueued(); len(back) > 0 {
+	if back := append(d.dropQueued(), d.dropPaced()...); len(back) > 0 {
 		d.queueRelease(releaseReq{ids: back, dueAt: time.Now()})
 	}
 	d.mu.Unlock()

@@ -54,6 +54,7 @@ func (g *gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // deliveryID reads the delivery id header (set with its documented,
 // non-canonical spelling, so Header.Get does not find it).
 func deliveryID(r *http.Request) string {
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	if v := r.Header[HeaderDeliveryID]; len(v) == 1 {
 		return v[0]
 	}
@@ -155,7 +156,7 @@ func setup(t *testing.T, cfg Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test"})
+	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func (w tLogWriter) Write(p []byte) (int, error) {
 // subscribe makes an active sms_sent subscription to url.
 func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 	t.Helper()
-	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent"})
+	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 func (f *fixture) ingest(t *testing.T, n int, leaseUntil time.Time) []store.Job {
 	t.Helper()
 	et, _ := catalog.Lookup("sms_sent")
-	p := store.IngestParams{WorkspaceID: f.ws}
+	p := store.IngestParams{WorkspaceID: f.ws, Now: time.Now()}
 	for range n {
 		id := ids.New(ids.Event)
 		p.Events = append(p.Events, store.NewEvent{ID: id, EventType: "sms_sent", OccurredAt: time.Now(), Data: et.Example})

@@ -27,6 +27,7 @@ import (
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
@@ -58,6 +59,7 @@ type Config struct {
 	MaxInFlight          int
 	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
+	PublicURL            string // base of portal links; "" uses the request's host
 	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
 	// dispatcher, handing work back); what is left then is left to the
 	// leases, or to this owner's record running out.
@@ -118,13 +120,13 @@ func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
 
 // CreateWorkspace makes a workspace with a fresh API key.
 func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Workspace, string, error) {
-	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name})
+	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name, Now: time.Now()})
 	if err != nil {
 		return store.Workspace{}, "", err
 	}
 	key := apikey.New()
 	id, hash := apikey.Hash(key)
-	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()}); err != nil {
 		return store.Workspace{}, "", err
 	}
 	return ws, key, nil
@@ -134,7 +136,7 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 // empty database creates that workspace and prints a fresh key once.
 func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger) error {
 	if key != "" {
-		ws, err := st.EnsureWorkspace(ctx, DefaultWorkspace)
+		ws, err := st.EnsureWorkspace(ctx, store.CreateWorkspaceParams{Name: DefaultWorkspace, Now: time.Now()})
 		if err != nil {
 			return err
 		}
@@ -148,7 +150,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash})
+		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()})
 		if errors.Is(err, store.ErrConflict) {
 			return nil // another process registered it first
 		}
@@ -181,6 +183,7 @@ type Service struct {
 	ingest   *ingest.Service
 	maint    *maintenance.Maintainer
 	liveness *liveness.Heartbeat // nil on a single-process store
+	pacer    *ratelimit.Pacer
 	http     *http.Server
 	ln       net.Listener
 
@@ -239,7 +242,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
+	s.pacer = ratelimit.New()
+	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{
+		Pacer:         s.pacer,
 		Owner:         s.owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
@@ -277,6 +283,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
 		UserAgent:     userAgent,
+		PublicURL:     cfg.PublicURL,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.
@@ -340,6 +347,10 @@ func (s *Service) Run(ctx context.Context) error {
 	run("maintenance", s.maint.Run, bgCtx)
 	if s.liveness != nil {
 		run("liveness", s.liveness.Run, bgCtx)
+	}
+	if c, ok := s.store.(ratelimit.Counter); ok {
+		// Rate limits hold for the whole service: each process takes its share.
+		run("rate limit share", (&ratelimit.Peers{Counter: c, Pacer: s.pacer, Logger: s.log}).Run, bgCtx)
 	}
 	if s.waker != nil {
 		run("listener", func(c context.Context) error { return s.waker.Listen(c, s.disp.Wake) }, bgCtx)
