@@ -207,7 +207,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	// Whatever was opened is closed again if a later step fails.
 	defer func() {
 		if err != nil {
-			s.close(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			s.close(ctx)
 		}
 	}()
 	// Tracing (on only when OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT
