@@ -105,16 +105,16 @@ type countingStore struct {
 	claimLimits   []int
 }
 
-func (s *countingStore) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+func (s *countingStore) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
 	s.completes.Add(1)
 	if s.hangCompletes.Load() {
 		<-ctx.Done()
-		return fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
 	}
 	if s.failCompletes.Add(-1) >= 0 {
-		return store.ErrUnavailable
+		return nil, store.ErrUnavailable
 	}
-	return s.Store.CompleteDeliveries(ctx, cs)
+	return s.Store.CompleteDeliveries(ctx, p)
 }
 
 func (s *countingStore) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {

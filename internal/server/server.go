@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/api"
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/liveness"
+	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
@@ -98,12 +100,6 @@ func (c *Config) defaults() {
 	}
 }
 
-// singleProcessStore is a store only one serving process uses at a time
-// (SQLite): leases found at start belong to a process that died.
-type singleProcessStore interface {
-	ReleaseAllLeases(ctx context.Context) (int, error)
-}
-
 // OpenStore opens the database named by a URL: sqlite:PATH (or a bare path)
 // or postgres://….
 func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
@@ -125,8 +121,8 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 	if err != nil {
 		return store.Workspace{}, "", err
 	}
-	key := api.NewKey()
-	id, hash := api.KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
 		return store.Workspace{}, "", err
 	}
@@ -141,7 +137,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		if err != nil {
 			return err
 		}
-		id, hash := api.KeyID(key)
+		id, hash := apikey.Hash(key)
 		existing, err := st.GetAPIKey(ctx, id)
 		switch {
 		case err == nil && existing.WorkspaceID != ws.ID:
@@ -182,7 +178,7 @@ type Service struct {
 	waker    store.Waker // nil on a single-process store
 	disp     *delivery.Dispatcher
 	ingest   *ingest.Service
-	maint    *delivery.Maintainer
+	maint    *maintenance.Maintainer
 	liveness *liveness.Heartbeat // nil on a single-process store
 	http     *http.Server
 	ln       net.Listener
@@ -224,7 +220,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	single, isSingle := st.(singleProcessStore)
+	single, isSingle := st.(store.SingleProcess)
 	if isSingle {
 		n, err := single.ReleaseAllLeases(ctx)
 		if err != nil {
@@ -237,6 +233,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
 	dcfg := delivery.Config{
@@ -246,7 +243,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
 		PerEndpoint:   cfg.PerEndpoint,
-		UserAgent:     "RevDesk-Webhooks/" + Version,
+		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
 	}
@@ -262,7 +259,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	}
 	s.disp = delivery.New(st, client, dcfg)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
-	s.maint = &delivery.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
+	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
@@ -275,6 +272,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		MaxBody:       cfg.MaxBody,
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
+		UserAgent:     userAgent,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.
