@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // processes returns the pid of the test's PostgreSQL server and of its
@@ -110,7 +112,7 @@ func TestShutdownWithHungDatabase(t *testing.T) {
 	}
 	defer func() { close(stopIngest); wg.Wait() }()
 	rcv.waitFor("/h", 1, 10*time.Second) // deliveries in flight (held by the receiver)
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) >= 20, "fewer than 20 events acknowledged"

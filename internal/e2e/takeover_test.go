@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // holdingReceiver is a receiver whose requests wait, unanswered, until
@@ -70,7 +72,7 @@ func TestPostgresTakeover(t *testing.T) {
 	release() // from now on every request is answered at once
 
 	var took time.Duration
-	eventually(t, 30*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, func() (bool, string) {
 		got := rcv.receivedSince("/t", killed)
 		missing := 0
 		for id := range acked {
