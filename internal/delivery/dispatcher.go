@@ -195,8 +195,10 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 }
 
 // process sends one delivery and decides its outcome. It reports false when
-// the lease ran too short to send safely: the delivery is then left for
-// whoever claims it after the lease ends.
+// it did not send: the lease ran too short to send safely (the delivery is
+// left for whoever claims it after the lease ends), this process is no
+// longer counted as alive (it is handed back), or the drain's deadline cut
+// the request short.
 func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	job := &q.job
 	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
@@ -207,7 +209,15 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	// Another process may take the delivery over once the lease ends, or
 	// at any moment once this one is no longer counted as alive: send only
 	// if the attempt can finish before either.
-	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second || (d.cfg.Liveness != nil && !d.cfg.Liveness.Alive()) {
+	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
+		return c, false
+	}
+	if d.cfg.Liveness != nil && !d.cfg.Liveness.Alive() {
+		// Renewals are failing (the database is slow or away): hand it back
+		// for when it answers again rather than hold it to the lease's end.
+		d.mu.Lock()
+		d.queueRelease(releaseReq{ids: []string{job.Delivery.ID}, dueAt: time.Now()})
+		d.mu.Unlock()
 		return c, false
 	}
 	r := attempt(d.abortCtx, d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
