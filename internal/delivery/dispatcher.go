@@ -168,6 +168,11 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // waits on the database: what does not fit is handed back by the release
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
+	d.enqueue(jobs, leaseUntil)
+}
+
+// enqueue is Enqueue; it returns how many jobs were taken (not handed back).
+func (d *Dispatcher) enqueue(jobs []store.Job, leaseUntil time.Time) int {
 	var overflow []string
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -192,6 +197,7 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 		// later, so they neither wait out a lease nor crowd other endpoints.
 		d.queueRelease(releaseReq{ids: overflow, dueAt: time.Now().Add(time.Second)})
 	}
+	return len(jobs) - len(overflow)
 }
 
 // process sends one delivery and decides its outcome. It reports false when
