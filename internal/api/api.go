@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,6 +40,8 @@ type Config struct {
 	RateBurst     int
 	// UserAgent is sent by receiver checks, as by deliveries.
 	UserAgent string
+	// PublicURL is the base of portal links; "" takes the request's host.
+	PublicURL string
 }
 
 // Deps are what the API drives.
@@ -48,19 +49,22 @@ type Deps struct {
 	Store  Store
 	Ingest *ingest.Service
 	Wake   func() // tells the dispatcher that retried work is due
-	Logger *slog.Logger
+	// Endpoints reports delivery state per endpoint; nil shows none.
+	Endpoints EndpointStates
+	Logger    *slog.Logger
 	// Extra routes (metrics, dashboard, OpenAPI) mounted as given.
 	Extra map[string]http.Handler
 }
 
 // Server serves the API.
 type Server struct {
-	store  Store
-	ingest *ingest.Service
-	wake   func()
-	cfg    Config
-	log    *slog.Logger
-	mux    *http.ServeMux
+	store     Store
+	ingest    *ingest.Service
+	wake      func()
+	endpoints EndpointStates
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
 
 	patterns []string
 
@@ -85,7 +89,7 @@ func New(d Deps, cfg Config) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
+	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, endpoints: d.Endpoints, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
 	s.routes(d.Extra)
 	return s
 }
@@ -109,6 +113,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/webhook_subscriptions":                     s.listSubscriptions,
 		"GET /api/v1/webhook_subscriptions/{id}":                s.getSubscription,
 		"DELETE /api/v1/webhook_subscriptions/{id}":             s.deleteSubscription,
+		"PATCH /api/v1/webhook_subscriptions/{id}":              s.updateSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/enable":        s.enableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,
@@ -121,16 +126,25 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/deliveries/{id}":                           s.getDelivery,
 		"POST /api/v1/deliveries/{id}/retry":                    s.retryDelivery,
 		"GET /api/v1/event_types":                               s.eventTypes,
+		"GET /api/v1/endpoints":                                 s.listEndpoints,
 		"GET /api/v1/api_keys":                                  s.listAPIKeys,
 		"POST /api/v1/api_keys":                                 s.createAPIKey,
 		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,
+		"POST /api/v1/webhook_subscriptions/{id}/test":          s.testSubscription,
+		"POST /api/v1/portal_sessions":                          s.createPortalSession,
+		"GET /api/v1/portal_sessions/current":                   s.currentPortalSession,
+		"DELETE /api/v1/portal_sessions/{id}":                   s.revokePortalSession,
 	}
 	for pattern, h := range open {
 		s.mux.Handle(pattern, s.wrap(h))
 		s.patterns = append(s.patterns, pattern)
 	}
 	for pattern, h := range authed {
-		s.mux.Handle(pattern, s.wrap(s.authenticate(h)))
+		need, ok := routeScopes[pattern]
+		if !ok {
+			panic("api: route " + pattern + " has no scope in routeScopes")
+		}
+		s.mux.Handle(pattern, s.wrap(s.authenticate(need, h)))
 		s.patterns = append(s.patterns, pattern)
 	}
 	sort.Strings(s.patterns)
@@ -169,30 +183,25 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 type ctxKey struct{}
 
-// workspaceID is the authenticated workspace of a request.
-func workspaceID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
-
-func (s *Server) authenticate(next handlerFunc) handlerFunc {
+// authenticate finds the caller (an API key or a portal session), applies
+// its rate limit and refuses it outside the route's scope.
+func (s *Server) authenticate(need access, next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := apikey.FromAuthorization(r.Header.Get("Authorization"))
 		if !ok {
 			return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>")
 		}
-		id, _ := apikey.Hash(token)
-		key, err := s.store.GetAPIKey(r.Context(), id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c, err := s.identify(r.Context(), token)
+		if err != nil {
 			return err
 		}
-		if err != nil || !apikey.Matches(key.Hash, token) || key.RevokedAt != nil {
-			return errorf(http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
-		}
-		if err := s.allow(key.ID); err != nil {
+		if err := s.allow(c.limiterID()); err != nil {
 			return err
 		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, key.WorkspaceID)))
+		if err := need.permits(c); err != nil {
+			return err
+		}
+		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
 	}
 }
 

@@ -29,6 +29,8 @@ func subscriptionView(sub store.Subscription) map[string]any {
 		"disabled_reason":    nullable(sub.DisabledReason),
 		"has_signing_secret": sub.SigningSecret != "",
 		"standard_webhooks":  sub.StandardWebhooks,
+		"rate_limit":         rateLimitView(sub.RateLimit),
+		"ordered":            sub.Ordered,
 		"failing_since":      timePtr(sub.FailingSince),
 		"created_at":         sub.CreatedAt.UTC().Format(time.RFC3339Nano),
 		"updated_at":         sub.UpdatedAt.UTC().Format(time.RFC3339Nano),
@@ -45,12 +47,14 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var in struct {
-		WebhookURL       string  `json:"webhook_url"`
-		EventType        string  `json:"event_type"`
-		WorkflowID       *string `json:"workflow_id"`
-		CampaignID       *string `json:"campaign_id"`
-		SigningSecret    *string `json:"signing_secret"`
-		StandardWebhooks bool    `json:"standard_webhooks"`
+		WebhookURL       string   `json:"webhook_url"`
+		EventType        string   `json:"event_type"`
+		WorkflowID       *string  `json:"workflow_id"`
+		CampaignID       *string  `json:"campaign_id"`
+		SigningSecret    *string  `json:"signing_secret"`
+		StandardWebhooks bool     `json:"standard_webhooks"`
+		RateLimit        *float64 `json:"rate_limit"`
+		Ordered          bool     `json:"ordered"`
 	}
 	if err := jsonx.Decode(body, &in); err != nil {
 		return err
@@ -64,6 +68,9 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if _, ok := catalog.Lookup(in.EventType); !ok {
 		return &Error{Status: http.StatusBadRequest, Code: "unknown_event_type", Message: "unknown event_type " + strconv.Quote(in.EventType) + "; GET /api/v1/event_types lists them", Field: "event_type"}
 	}
+	if !callerOf(r.Context()).sees(in.EventType) {
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this portal session cannot subscribe to " + in.EventType, Field: "event_type"}
+	}
 	if err := netguard.ValidateURL(in.WebhookURL, s.cfg.AllowHTTP, s.cfg.Policy); err != nil {
 		return err
 	}
@@ -74,6 +81,13 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := checkSecret(secret, in.StandardWebhooks); err != nil {
 		return err
 	}
+	var rateLimit float64
+	if in.RateLimit != nil {
+		if err := checkRateLimit(*in.RateLimit); err != nil {
+			return err
+		}
+		rateLimit = *in.RateLimit
+	}
 	sub, err := s.store.CreateSubscription(r.Context(), store.CreateSubscriptionParams{
 		WorkspaceID:      workspaceID(r.Context()),
 		WebhookURL:       in.WebhookURL,
@@ -82,6 +96,9 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		CampaignID:       deref(in.CampaignID),
 		SigningSecret:    secret,
 		StandardWebhooks: in.StandardWebhooks,
+		RateLimit:        rateLimit,
+		Ordered:          in.Ordered,
+		Now:              time.Now(),
 	})
 	if err != nil {
 		return err
@@ -111,7 +128,8 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	}
 	q := r.URL.Query()
 	rows, err := s.store.ListSubscriptions(r.Context(), store.ListSubscriptionsParams{
-		WorkspaceID: workspaceID(r.Context()), EventType: q.Get("event_type"), Status: q.Get("status"), After: p.after, Limit: p.limit + 1,
+		WorkspaceID: workspaceID(r.Context()), EventType: q.Get("event_type"), EventTypes: callerOf(r.Context()).eventTypes,
+		Status: q.Get("status"), After: p.after, Limit: p.limit + 1,
 	})
 	if err != nil {
 		return err
@@ -121,7 +139,7 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.store.GetSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	sub, err := s.visibleSubscription(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +148,10 @@ func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
+		return err
+	}
+	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -146,8 +167,11 @@ func (s *Server) disableSubscription(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reason string) error {
+	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
+		return err
+	}
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
-		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason,
+		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason, Now: time.Now(),
 	})
 	if err != nil {
 		return err
@@ -175,7 +199,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	current, err := s.store.GetSubscription(r.Context(), ws, id)
+	current, err := s.visibleSubscription(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -211,7 +235,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: `mode must be "overlap" or "immediate"`, Field: "mode"}
 	}
-	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until})
+	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until, Now: time.Now()})
 	if err != nil {
 		return err
 	}
@@ -242,7 +266,7 @@ func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "since must be an RFC 3339 time", Field: "since"}
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	if _, err := s.store.GetSubscription(r.Context(), ws, id); err != nil {
+	if _, err := s.visibleSubscription(r.Context(), id); err != nil {
 		return err
 	}
 	n, err := s.store.RetryFailed(r.Context(), store.RetryFailedParams{WorkspaceID: ws, SubscriptionID: id, Since: since, Now: time.Now()})
@@ -252,6 +276,14 @@ func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) error {
 	s.wake()
 	writeJSON(w, http.StatusAccepted, map[string]any{"retried": n})
 	return nil
+}
+
+// rateLimitView is rate_limit as shown: null for none.
+func rateLimitView(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
 }
 
 func deref(s *string) string {

@@ -178,6 +178,15 @@ func TestSubscriptionCommands(t *testing.T) {
 	if want := "error: an identical active subscription exists: " + id + " (conflict)"; dup.code == 0 || !strings.Contains(dup.stderr, want) {
 		t.Errorf("duplicate create: exit %d, stderr %q, want %q", dup.code, dup.stderr, want)
 	}
+	if s := ok(t, "", "subscriptions", "update", id, "--rate-limit", "2.5", "--ordered", "--workflow-id", ""); s["rate_limit"] != 2.5 || s["ordered"] != true || s["workflow_id"] != nil {
+		t.Errorf("update --rate-limit 2.5 --ordered --workflow-id '': %v", s)
+	}
+	if s := ok(t, "", "subscriptions", "update", id, "--no-rate-limit", "--no-ordered"); s["rate_limit"] != nil || s["ordered"] != false {
+		t.Errorf("update --no-rate-limit --no-ordered: %v", s)
+	}
+	if res := revdesk(t, "", "subscriptions", "update", id); res.code == 0 || !strings.Contains(res.stderr, "nothing to change") {
+		t.Errorf("update without flags: exit %d, %q", res.code, res.stderr)
+	}
 	if d := ok(t, "", "subscriptions", "delete", id); d["deleted"] != true || d["id"] != id {
 		t.Errorf("delete: %v", d)
 	}

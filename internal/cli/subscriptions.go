@@ -17,12 +17,14 @@ type SubscriptionsCmd struct {
 	Create       SubscriptionCreateCmd      `cmd:"" help:"Subscribe a URL to an event type; prints the signing secret once."`
 	List         SubscriptionListCmd        `cmd:"" help:"List subscriptions."`
 	Get          SubscriptionIDCmd          `cmd:"" aliases:"show" help:"Show a subscription."`
+	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering or Standard Webhooks."`
 	Delete       SubscriptionDeleteCmd      `cmd:"" help:"Delete a subscription."`
 	RotateSecret SubscriptionRotateCmd      `cmd:"" name:"rotate-secret" help:"Rotate the signing secret; prints the new one once."`
 	Enable       SubscriptionEnableCmd      `cmd:"" help:"Re-enable a disabled subscription."`
 	Disable      SubscriptionDisableCmd     `cmd:"" help:"Disable a subscription."`
 	RetryFailed  SubscriptionRetryFailedCmd `cmd:"" name:"retry-failed" help:"Send again every failed delivery of a subscription since a time."`
 	Check        SubscriptionCheckCmd       `cmd:"" help:"Have the server check the subscription's receiver with genuine and forged deliveries (see check-receiver)."`
+	Test         SubscriptionTestCmd        `cmd:"" help:"Send a test event to this subscription only (marked X-revdesk-Test: true)."`
 }
 
 // subscriptionColumns are the columns of subscription tables.
@@ -80,13 +82,15 @@ func subscriptionText(w io.Writer, raw []byte) error {
 
 // SubscriptionCreateCmd creates a subscription.
 type SubscriptionCreateCmd struct {
-	WebhookURL       string `name:"webhook-url" aliases:"url" required:"" help:"URL that receives the POSTs."`
-	EventType        string `name:"event-type" required:"" help:"One of the 16 event types, e.g. call_completed or number_purchased."`
-	WorkflowID       string `name:"workflow-id" help:"Only events of this workflow."`
-	CampaignID       string `name:"campaign-id" help:"Only events of this campaign."`
-	Secret           string `xor:"secret" help:"Signing secret (default: a generated whsec_ secret)."`
-	NoSecret         bool   `name:"no-secret" xor:"secret" help:"Create without a signing secret (signed types carry no-secret-provided)."`
-	StandardWebhooks bool   `name:"standard-webhooks" help:"Also send the Standard Webhooks headers: replay protection, and a signature on every event type, call and SMS included."`
+	WebhookURL       string  `name:"webhook-url" aliases:"url" required:"" help:"URL that receives the POSTs."`
+	EventType        string  `name:"event-type" required:"" help:"One of the 16 event types, e.g. call_completed or number_purchased."`
+	WorkflowID       string  `name:"workflow-id" help:"Only events of this workflow."`
+	CampaignID       string  `name:"campaign-id" help:"Only events of this campaign."`
+	Secret           string  `xor:"secret" help:"Signing secret (default: a generated whsec_ secret)."`
+	NoSecret         bool    `name:"no-secret" xor:"secret" help:"Create without a signing secret (signed types carry no-secret-provided)."`
+	StandardWebhooks bool    `name:"standard-webhooks" help:"Also send the Standard Webhooks headers: replay protection, and a signature on every event type, call and SMS included."`
+	RateLimit        float64 `name:"rate-limit" help:"Send at most this many deliveries per second (default: no limit)."`
+	Ordered          bool    `help:"Deliver events about one resource (the id in their data) one at a time, in order."`
 }
 
 func (c *SubscriptionCreateCmd) Run(cl *Client) error {
@@ -102,7 +106,49 @@ func (c *SubscriptionCreateCmd) Run(cl *Client) error {
 	if c.StandardWebhooks {
 		body["standard_webhooks"] = true
 	}
+	if c.RateLimit != 0 {
+		body["rate_limit"] = c.RateLimit
+	}
+	if c.Ordered {
+		body["ordered"] = true
+	}
 	return cl.show(http.MethodPost, "/api/v1/webhook_subscriptions", nil, body, subscriptionText)
+}
+
+// SubscriptionUpdateCmd changes the fields given and leaves the others.
+type SubscriptionUpdateCmd struct {
+	ID               string   `arg:"" help:"Subscription id (whk_…)."`
+	WebhookURL       *string  `name:"webhook-url" aliases:"url" help:"New URL that receives the POSTs."`
+	WorkflowID       *string  `name:"workflow-id" help:"Only events of this workflow (\"\" removes the scope)."`
+	CampaignID       *string  `name:"campaign-id" help:"Only events of this campaign (\"\" removes the scope)."`
+	RateLimit        *float64 `name:"rate-limit" xor:"rate" help:"At most this many deliveries per second."`
+	NoRateLimit      bool     `name:"no-rate-limit" xor:"rate" help:"Remove the rate limit."`
+	Ordered          *bool    `negatable:"" help:"Ordered delivery per resource (--no-ordered turns it off)."`
+	StandardWebhooks *bool    `name:"standard-webhooks" negatable:"" help:"Standard Webhooks headers (--no-standard-webhooks turns them off)."`
+}
+
+func (c *SubscriptionUpdateCmd) Run(cl *Client) error {
+	body := map[string]any{}
+	put(body, "webhook_url", c.WebhookURL)
+	put(body, "workflow_id", c.WorkflowID)
+	put(body, "campaign_id", c.CampaignID)
+	put(body, "rate_limit", c.RateLimit)
+	put(body, "ordered", c.Ordered)
+	put(body, "standard_webhooks", c.StandardWebhooks)
+	if c.NoRateLimit {
+		body["rate_limit"] = nil
+	}
+	if len(body) == 0 {
+		return errors.New("nothing to change: give at least one of --webhook-url, --workflow-id, --campaign-id, --rate-limit, --no-rate-limit, --[no-]ordered, --[no-]standard-webhooks")
+	}
+	return cl.show(http.MethodPatch, subscriptionPath(c.ID), nil, body, subscriptionText)
+}
+
+// put sets body[key] to what v points to, if it was given.
+func put[T any](body map[string]any, key string, v *T) {
+	if v != nil {
+		body[key] = *v
+	}
 }
 
 // SubscriptionListCmd lists subscriptions.

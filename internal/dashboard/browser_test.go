@@ -36,8 +36,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("sub-url")),
 	)
-	if key := eval[string](t, ctx, `sessionStorage.getItem("revdesk.apiKey")`); key != apiKey {
-		t.Fatalf("API key in sessionStorage = %q", key)
+	// The key was traded for a session token: the browser keeps only that.
+	stored := eval[string](t, ctx, `JSON.stringify({...sessionStorage})`)
+	if strings.Contains(stored, apiKey) || !strings.Contains(stored, `\"token\":\"rdp_`) {
+		t.Fatalf("sessionStorage holds %s: want a session token and not the API key", stored)
 	}
 	checkLabels(t, ctx)
 
@@ -111,6 +113,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		`[...document.querySelectorAll(".tile")].some(t => t.textContent === "Attempts since start8")`)
 	step(t, ctx, "screenshot live view", screenshot(t, "live"))
 
+	step(t, ctx, "open the endpoints view",
+		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Endpoints"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.endpoints tbody tr")),
+	)
+	// The receiver's endpoint, with the limit its deliveries taught it.
+	endpoint := hook.URL // http://127.0.0.1:port, as a lane key
+	waitFor(t, ctx, "the receiver's endpoint with its limit",
+		`((r) => r && Number(r.querySelector('td[data-label="Limit"]').textContent) >= 1)(document.querySelector('table.endpoints tr[data-endpoint="`+endpoint+`"]'))`)
+	step(t, ctx, "screenshot endpoints", screenshot(t, "endpoints"))
+
 	step(t, ctx, "narrow screen",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Subscriptions"]`)),
@@ -164,6 +176,15 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 	if s := text(t, ctx, `[data-testid=secret]`); !strings.HasPrefix(s, "whsec_") || s == firstSecret {
 		t.Fatalf("rotated secret = %q (first was %q)", s, firstSecret)
 	}
+	step(t, ctx, "edit: a rate limit and ordered delivery",
+		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
+	)
+	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&
+		document.querySelector("li.sub .meta").textContent.includes("20/s") &&
+		document.querySelector("li.sub .meta").textContent.includes("per resource")`)
 	step(t, ctx, "disable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Disable"]`)))
 	waitFor(t, ctx, "the disabled badge", `document.querySelector("li.sub .badge")?.textContent === "disabled"`)
 	step(t, ctx, "enable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Enable"]`)))

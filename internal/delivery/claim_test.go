@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/testutil"
 )
 
@@ -53,7 +54,7 @@ func TestClaimTakesNoMoreThanCapacity(t *testing.T) {
 // and handing back the rest of the backlog at once.
 func TestClaimBacksOffWhenNothingFits(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{LaneCapacity: 1, PerEndpoint: 1, ClaimBatch: 1, PollInterval: time.Hour})
+	f := setup(t, Config{LaneCapacity: 1, Limits: limiter.Config{Max: 1}, ClaimBatch: 1, PollInterval: time.Hour})
 	f.subscribe(t, "https://a.example.com/hook")
 	f.ingest(t, 20, time.Time{}) // unleased: Run must claim them
 	f.run(t)

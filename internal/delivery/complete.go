@@ -121,6 +121,9 @@ func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion) {
 	for {
 		_, err := d.store.CompleteDeliveries(ctx, store.CompleteParams{Now: time.Now(), Completions: batch})
 		if err == nil {
+			if endsHead(batch) {
+				d.Wake() // the next delivery of a key can go now
+			}
 			return
 		}
 		if ctx.Err() != nil {

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -21,19 +23,29 @@ type Config struct {
 	RetrySchedule []time.Duration // delays before each retry; empty: no retries
 	Timeout       time.Duration   // per attempt; default 10 s
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
-	MaxInFlight   int             // requests in flight in all; default 64
-	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory (queued, in flight or being recorded); default 65536
-	LaneCapacity  int             // deliveries queued for one endpoint; default 16384
-	ClaimBatch    int             // default 256
-	PollInterval  time.Duration   // fallback polling; default 500 ms
-	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
+	// MaxInFlight bounds requests in flight in all, for memory and CPU
+	// (per-endpoint limits follow the receivers, see package limiter); a
+	// slow request in flight costs goroutines and a connection's buffers,
+	// some 50 KiB here (as much again in a receiver on the same machine),
+	// so the default 2048 stays near 100 MiB; default 2048.
+	MaxInFlight int
+	// Limits tune each endpoint's adaptive limit; Limits.Max is the
+	// ceiling per endpoint (--max-per-endpoint).
+	Limits        limiter.Config
+	Capacity      int           // deliveries held in memory (queued, in flight or being recorded); default 65536
+	LaneCapacity  int           // deliveries queued for one endpoint; default 16384
+	ClaimBatch    int           // default 256
+	PollInterval  time.Duration // fallback polling; default 500 ms
+	RetryAfterCap time.Duration // longest Retry-After honoured; default 1 h
 	// CompleteLinger is how long outcomes are gathered before they are
 	// written in one transaction; default 10 ms.
 	CompleteLinger time.Duration
 	UserAgent      string
 	Logger         *slog.Logger
 	Observer       Observer
+	// Pacer paces subscriptions with a rate_limit; default one for a
+	// process alone.
+	Pacer *ratelimit.Pacer
 	// Liveness, when set, says whether other processes still count this
 	// one as alive; its leases hold only while they do.
 	Liveness Liveness
@@ -59,11 +71,9 @@ func (c *Config) defaults() {
 		c.Lease = 2*c.Timeout + 30*time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
+		c.MaxInFlight = 2048
 	}
-	if c.PerEndpoint <= 0 {
-		c.PerEndpoint = 16
-	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.Capacity <= 0 {
 		c.Capacity = 65536
 	}
@@ -82,8 +92,12 @@ func (c *Config) defaults() {
 	if c.RetryAfterCap <= 0 {
 		c.RetryAfterCap = time.Hour
 	}
+	c.Limits.PauseMax = min(c.Limits.PauseMax, c.RetryAfterCap)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Pacer == nil {
+		c.Pacer = ratelimit.New()
 	}
 }
 
@@ -116,9 +130,13 @@ type Dispatcher struct {
 	fullLanes int               // lanes holding LaneCapacity queued deliveries
 	held      int               // deliveries queued or in flight
 	inFlight  int
+	nextSweep time.Time // of idle lanes, see sweepLanes
 	draining  bool
 	releases  []releaseReq // waiting for the release loop
 	sends     sync.WaitGroup
+	// The rate gate (gate.go).
+	pacing        map[*paced]struct{}
+	releasedUntil map[string]time.Time
 }
 
 // New makes a dispatcher; Run starts it.
@@ -174,6 +192,8 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 // enqueue is Enqueue; it returns how many jobs were taken (not handed back).
 func (d *Dispatcher) enqueue(jobs []store.Job, leaseUntil time.Time) int {
 	var overflow []string
+	var paused map[time.Time][]string // by the end of their endpoint's pause
+	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, j := range jobs {
@@ -182,11 +202,25 @@ func (d *Dispatcher) enqueue(jobs []store.Job, leaseUntil time.Time) int {
 			continue
 		}
 		t := d.target(j.Subscription.WebhookURL)
-		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}) {
+		if d.pace(j, leaseUntil, t, now) {
+			continue
+		}
+		l := d.laneFor(t.lane)
+		if until, ok := d.outlasts(l, leaseUntil, now); ok {
+			if paused == nil {
+				paused = map[time.Time][]string{}
+			}
+			paused[until] = append(paused[until], j.Delivery.ID)
+			continue
+		}
+		if !d.push(l, queued{job: j, leaseUntil: leaseUntil, url: t.url}, now) {
 			overflow = append(overflow, j.Delivery.ID)
 		}
 	}
-	d.pump()
+	for until, ids := range paused {
+		d.queueRelease(releaseReq{ids: ids, dueAt: until})
+	}
+	d.pump(now)
 	switch {
 	case len(overflow) == 0:
 	case d.draining:
@@ -204,19 +238,21 @@ func (d *Dispatcher) enqueue(jobs []store.Job, leaseUntil time.Time) int {
 // it did not send: the lease ran too short to send safely (the delivery is
 // left for whoever claims it after the lease ends), this process is no
 // longer counted as alive (it is handed back), or the drain's deadline cut
-// the request short.
-func (d *Dispatcher) process(q queued) (store.Completion, bool) {
+// the request short. The sample is what the attempt says of the endpoint,
+// nil when no request reached it.
+func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool) {
 	job := &q.job
-	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner}
+	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
+		OrderKey: job.Delivery.OrderKey}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
-		return c, true
+		return c, nil, true
 	}
 	// Another process may take the delivery over once the lease ends, or
 	// at any moment once this one is no longer counted as alive: send only
 	// if the attempt can finish before either.
 	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
-		return c, false
+		return c, nil, false
 	}
 	if d.cfg.Liveness != nil && !d.cfg.Liveness.Alive() {
 		// Renewals are failing (the database is slow or away): hand it back
@@ -224,11 +260,11 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 		d.mu.Lock()
 		d.queueRelease(releaseReq{ids: []string{job.Delivery.ID}, dueAt: time.Now()})
 		d.mu.Unlock()
-		return c, false
+		return c, nil, false
 	}
 	r := attempt(d.abortCtx, d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
 	if d.abortCtx.Err() != nil {
-		return c, false // cut short by the shutdown's deadline: not an attempt of the endpoint's
+		return c, nil, false // cut short by the shutdown's deadline: not an attempt of the endpoint's
 	}
 	// A copy: pointing into r would keep the response headers alive until
 	// the outcome is written.
@@ -258,7 +294,7 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	if d.cfg.Observer != nil {
 		d.cfg.Observer.Attempted(job.Subscription.ID, r.attempt, c.Status)
 	}
-	return c, true
+	return c, sample(&r, now, d.cfg.Limits.PauseMax), true
 }
 
 // Run claims and sends due work until Shutdown is called or ctx ends, then
@@ -280,7 +316,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	d.mu.Lock()
 	d.draining = true
-	if back := d.dropQueued(); len(back) > 0 {
+	if back := append(d.dropQueued(), d.dropPaced()...); len(back) > 0 {
 		d.queueRelease(releaseReq{ids: back, dueAt: time.Now()})
 	}
 	d.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
 )
@@ -159,7 +160,7 @@ func setup(t *testing.T, cfg Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test"})
+	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func (w tLogWriter) Write(p []byte) (int, error) {
 // subscribe makes an active sms_sent subscription to url.
 func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 	t.Helper()
-	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent"})
+	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 func (f *fixture) ingest(t *testing.T, n int, leaseUntil time.Time) []store.Job {
 	t.Helper()
 	et, _ := catalog.Lookup("sms_sent")
-	p := store.IngestParams{WorkspaceID: f.ws}
+	p := store.IngestParams{WorkspaceID: f.ws, Now: time.Now()}
 	for range n {
 		id := ids.New(ids.Event)
 		p.Events = append(p.Events, store.NewEvent{ID: id, EventType: "sms_sent", OccurredAt: time.Now(), Data: et.Example})
@@ -253,7 +254,7 @@ func (d *Dispatcher) laneState(url string) (inFlight, limit, queued int) {
 	if l == nil {
 		return 0, 0, 0
 	}
-	return l.inFlight, l.limit, len(l.queue)
+	return l.ep.InFlight(), l.ep.Limit(), len(l.queue)
 }
 
 // nextCompletion waits for a finished send's outcome (without Run, nothing
@@ -339,7 +340,7 @@ func TestProcessOutcome(t *testing.T) {
 				leaseFor = time.Minute
 			}
 			before := time.Now()
-			c, ok := d.process(queued{job: *job, leaseUntil: before.Add(leaseFor)})
+			c, _, ok := d.process(queued{job: *job, leaseUntil: before.Add(leaseFor)})
 			after := time.Now()
 			t.Logf("ok=%v %+v", ok, c)
 			if ok != tt.wantOK {
@@ -390,7 +391,7 @@ func TestProcessOutcome(t *testing.T) {
 
 func TestShutdownDrainsGracefully(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 1})
+	f := setup(t, Config{Limits: limiter.Config{Max: 1}})
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)
 	jobs := f.ingest(t, 5, leaseUntil)

@@ -59,7 +59,7 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 // and nothing is sent twice.
 func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
-	e := setupContract(t, "--per-endpoint", "2")
+	e := setupContract(t, "--max-per-endpoint", "2")
 	started := make(chan struct{}, 100)
 	e.rcv.setAnswer(func(http.ResponseWriter, string, int) int {
 		started <- struct{}{}

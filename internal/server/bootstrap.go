@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
@@ -31,13 +33,13 @@ func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
 
 // CreateWorkspace makes a workspace with a fresh API key.
 func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Workspace, string, error) {
-	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name})
+	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name, Now: time.Now()})
 	if err != nil {
 		return store.Workspace{}, "", err
 	}
 	key := apikey.New()
 	id, hash := apikey.Hash(key)
-	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()}); err != nil {
 		return store.Workspace{}, "", err
 	}
 	return ws, key, nil
@@ -47,7 +49,7 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 // empty database creates that workspace and prints a fresh key once.
 func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger) error {
 	if key != "" {
-		ws, err := st.EnsureWorkspace(ctx, DefaultWorkspace)
+		ws, err := st.EnsureWorkspace(ctx, store.CreateWorkspaceParams{Name: DefaultWorkspace, Now: time.Now()})
 		if err != nil {
 			return err
 		}
@@ -61,7 +63,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash})
+		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()})
 		if errors.Is(err, store.ErrConflict) {
 			return nil // another process registered it first
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+
+	"github.com/revdesk/webhooks/internal/ratelimit"
 )
 
 // Run serves until ctx ends (or the HTTP server fails), then stops in
@@ -40,6 +42,10 @@ func (s *Service) Run(ctx context.Context) error {
 	run("maintenance", s.maint.Run, bgCtx)
 	if s.liveness != nil {
 		run("liveness", s.liveness.Run, bgCtx)
+	}
+	if c, ok := s.store.(ratelimit.Counter); ok {
+		// Rate limits hold for the whole service: each process takes its share.
+		run("rate limit share", (&ratelimit.Peers{Counter: c, Pacer: s.pacer, Logger: s.log}).Run, bgCtx)
 	}
 	if s.waker != nil {
 		run("listener", func(c context.Context) error { return s.waker.Listen(c, s.disp.Wake) }, bgCtx)

@@ -18,11 +18,13 @@ import (
 	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/liveness"
 	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/telemetry"
 )
@@ -50,8 +52,9 @@ type Config struct {
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
 	MaxInFlight          int
-	PerEndpoint          int
+	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
+	PublicURL            string // base of portal links; "" uses the request's host
 	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
 	// dispatcher, handing work back); what is left then is left to the
 	// leases, or to this owner's record running out.
@@ -108,6 +111,7 @@ type Service struct {
 	ingest   *ingest.Service
 	maint    *maintenance.Maintainer
 	liveness *liveness.Heartbeat // nil on a single-process store
+	pacer    *ratelimit.Pacer
 	http     *http.Server
 	ln       net.Listener
 
@@ -161,16 +165,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
+	// One kept connection per request an endpoint may have in flight, or
+	// connections past the idle cap would be redialled after every request.
+	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
+	s.pacer = ratelimit.New()
+	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{
+		Pacer:         s.pacer,
 		Owner:         s.owner,
 		RetrySchedule: cfg.RetrySchedule,
 		Timeout:       cfg.DeliveryTimeout,
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
-		PerEndpoint:   cfg.PerEndpoint,
+		Limits:        limits,
 		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
@@ -186,6 +197,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 	s.disp = delivery.New(st, client, dcfg)
+	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
@@ -194,13 +206,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}
-	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Logger: log, Extra: extra}, api.Config{
+	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Endpoints: s.disp, Logger: log, Extra: extra}, api.Config{
 		AllowHTTP:     cfg.AllowHTTP,
 		Policy:        policy,
 		MaxBody:       cfg.MaxBody,
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
 		UserAgent:     userAgent,
+		PublicURL:     cfg.PublicURL,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.

@@ -18,9 +18,14 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database could not be reached or refused the work.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrLeaseLost: a completion named a delivery no longer leased to the caller.
-	ErrLeaseLost = errors.New("lease lost")
+	// ErrNoTime: a method that stamps times was called without one.
+	ErrNoTime = errors.New("the time (Now) is required")
 )
+
+// The clock: drivers never read it. Every method that stamps a time takes
+// it from its caller (a Now field, or a now argument), so tests can run on a
+// fixed clock and every engine stamps the same times; a zero time is an
+// error (CheckNow).
 
 // ConflictError names the existing row a create collided with.
 type ConflictError struct {
@@ -54,8 +59,26 @@ type APIKey struct {
 	ID          string // the public part of the key, "rdk_…"
 	WorkspaceID string
 	Hash        []byte // SHA-256 of the whole key
+	Scopes      []string
 	CreatedAt   time.Time
 	RevokedAt   *time.Time
+}
+
+// PortalSession is a short-lived credential for a workspace's customer
+// portal (or the operator dashboard), stored hashed like a key.
+type PortalSession struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte // SHA-256 of the whole token
+	Scopes      []string
+	// EventTypes, when not empty, limits the session to subscriptions,
+	// events and deliveries of these types.
+	EventTypes []string
+	BrandColor string
+	BrandName  string
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
 }
 
 type Subscription struct {
@@ -69,11 +92,17 @@ type Subscription struct {
 	PreviousSecret   string // still used for signing until PreviousUntil
 	PreviousUntil    *time.Time
 	StandardWebhooks bool
-	Status           string
-	DisabledReason   string
-	FailingSince     *time.Time // first failure of the current failure streak
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// RateLimit is the most deliveries per second sent for the whole
+	// service; 0 for no limit.
+	RateLimit float64
+	// Ordered deliveries about one resource to one URL go one at a time
+	// in acceptance order (see OrderKey).
+	Ordered        bool
+	Status         string
+	DisabledReason string
+	FailingSince   *time.Time // first failure of the current failure streak
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 type Event struct {
@@ -85,7 +114,10 @@ type Event struct {
 	OccurredAt    time.Time
 	Data          []byte // the data JSON exactly as received
 	SourceEventID string // for derived (disposition) events, the call_completed event
-	CreatedAt     time.Time
+	// Test marks an event sent by "send test event": it went to one
+	// subscription only and is left out of the event log.
+	Test      bool
+	CreatedAt time.Time
 }
 
 type Delivery struct {
@@ -98,8 +130,10 @@ type Delivery struct {
 	Attempts       int
 	NextAttemptAt  *time.Time // nil once final
 	LastError      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// OrderKey is set on deliveries of ordered subscriptions (see OrderKey).
+	OrderKey  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Attempt struct {
@@ -136,6 +170,10 @@ type NewEvent struct {
 	OccurredAt    time.Time
 	Data          []byte
 	SourceEventID string
+	// TestSubscriptionID, when set, makes this a test event: it is routed
+	// to that subscription only (whatever its scope; the event carries its
+	// type) and stored with Event.Test set.
+	TestSubscriptionID string
 }
 
 // IngestParams is one ingest request: events stored together, each routed to
@@ -154,6 +192,8 @@ type IngestParams struct {
 	// without claiming them first.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Now stamps the request's rows; its deliveries are due then.
+	Now time.Time
 }
 
 type IngestResult struct {
@@ -164,12 +204,27 @@ type IngestResult struct {
 
 type CreateWorkspaceParams struct {
 	Name string
+	Now  time.Time
 }
 
 type CreateAPIKeyParams struct {
 	ID          string
 	WorkspaceID string
 	Hash        []byte
+	Scopes      []string
+	Now         time.Time
+}
+
+type CreatePortalSessionParams struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte
+	Scopes      []string
+	EventTypes  []string
+	BrandColor  string
+	BrandName   string
+	ExpiresAt   time.Time
+	Now         time.Time
 }
 
 type CreateSubscriptionParams struct {
@@ -180,14 +235,51 @@ type CreateSubscriptionParams struct {
 	CampaignID       string
 	SigningSecret    string
 	StandardWebhooks bool
+	RateLimit        float64
+	Ordered          bool
+	Now              time.Time
+}
+
+// UpdateSubscriptionParams changes the fields that are set (non-nil) and
+// keeps the others. A new updatable field goes here, in Apply, and in the
+// drivers' list of updated columns (updatableColumns).
+type UpdateSubscriptionParams struct {
+	WorkspaceID      string
+	ID               string
+	WebhookURL       *string
+	WorkflowID       *string  // "" clears the scope
+	CampaignID       *string  // "" clears the scope
+	RateLimit        *float64 // 0 clears the limit
+	Ordered          *bool
+	StandardWebhooks *bool
+	Now              time.Time
+}
+
+// Apply sets on sub the fields p changes.
+func (p UpdateSubscriptionParams) Apply(sub *Subscription) {
+	set(&sub.WebhookURL, p.WebhookURL)
+	set(&sub.WorkflowID, p.WorkflowID)
+	set(&sub.CampaignID, p.CampaignID)
+	set(&sub.RateLimit, p.RateLimit)
+	set(&sub.Ordered, p.Ordered)
+	set(&sub.StandardWebhooks, p.StandardWebhooks)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 type ListSubscriptionsParams struct {
 	WorkspaceID string
 	EventType   string // "" for all
-	Status      string // "" for all
-	After       string // id cursor
-	Limit       int
+	// EventTypes, when not empty, keeps only subscriptions of these types
+	// (a portal session's limit), besides EventType.
+	EventTypes []string
+	Status     string // "" for all
+	After      string // id cursor
+	Limit      int
 }
 
 type SetSubscriptionStatusParams struct {
@@ -195,6 +287,7 @@ type SetSubscriptionStatusParams struct {
 	ID          string
 	Status      string
 	Reason      string
+	Now         time.Time
 }
 
 type RotateSecretParams struct {
@@ -203,6 +296,7 @@ type RotateSecretParams struct {
 	NewSecret   string
 	// PreviousUntil keeps the old secret signing until then; nil drops it now.
 	PreviousUntil *time.Time
+	Now           time.Time
 }
 
 // Lists are in id (creation) order, oldest first, or newest first with
@@ -210,6 +304,7 @@ type RotateSecretParams struct {
 type ListEventsParams struct {
 	WorkspaceID string
 	EventType   string
+	EventTypes  []string // as in ListSubscriptionsParams
 	After       string
 	Limit       int
 	Newest      bool
@@ -219,6 +314,7 @@ type ListDeliveriesParams struct {
 	WorkspaceID    string
 	SubscriptionID string
 	EventID        string
+	EventTypes     []string // as in ListSubscriptionsParams
 	Status         string
 	After          string
 	Limit          int
@@ -237,9 +333,12 @@ type Completion struct {
 	DeliveryID     string
 	SubscriptionID string
 	Owner          string
-	Attempt        *Attempt // nil when no request was made (skipped)
-	Status         string   // pending (retry later), succeeded, failed, skipped
-	NextAttemptAt  *time.Time
+	// OrderKey is the delivery's (Delivery.OrderKey): a final outcome lets
+	// the next delivery of that key go.
+	OrderKey      string
+	Attempt       *Attempt // nil when no request was made (skipped)
+	Status        string   // pending (retry later), succeeded, failed, skipped
+	NextAttemptAt *time.Time
 	// DisableReason, when set, disables the subscription with that reason.
 	DisableReason string
 }
@@ -270,6 +369,14 @@ type DisabledSubscription struct {
 	At             time.Time
 }
 
+// LeadParams asks for the named leadership for Owner, at Now, until Until.
+type LeadParams struct {
+	Name  string
+	Owner string
+	Now   time.Time
+	Until time.Time
+}
+
 type RetryFailedParams struct {
 	WorkspaceID    string
 	SubscriptionID string
@@ -282,26 +389,38 @@ type RetryFailedParams struct {
 type Store interface {
 	CreateWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	GetWorkspace(ctx context.Context, id string) (Workspace, error)
-	// EnsureWorkspace returns the workspace with that name, creating it if missing.
-	EnsureWorkspace(ctx context.Context, name string) (Workspace, error)
+	// EnsureWorkspace returns the workspace named p.Name, creating it if missing.
+	EnsureWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	CountWorkspaces(ctx context.Context) (int, error)
 
 	CreateAPIKey(ctx context.Context, p CreateAPIKeyParams) (APIKey, error)
 	// GetAPIKey finds a key by its public id, revoked or not.
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
+	RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error
+
+	// CreatePortalSession stores a session; a repeated id is a
+	// *ConflictError.
+	CreatePortalSession(ctx context.Context, p CreatePortalSessionParams) (PortalSession, error)
+	// GetPortalSession finds a session by id, expired or revoked or not.
+	GetPortalSession(ctx context.Context, id string) (PortalSession, error)
+	// RevokePortalSession keeps the first revocation time when called again.
+	RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// CreateSubscription fails with a *ConflictError when an active
 	// subscription with the same url, type and scope exists.
 	CreateSubscription(ctx context.Context, p CreateSubscriptionParams) (Subscription, error)
 	GetSubscription(ctx context.Context, workspaceID, id string) (Subscription, error)
+	// UpdateSubscription changes some fields (see UpdateSubscriptionParams);
+	// an active subscription that would then be identical to another active
+	// one is a *ConflictError.
+	UpdateSubscription(ctx context.Context, p UpdateSubscriptionParams) (Subscription, error)
 	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
 	SetSubscriptionStatus(ctx context.Context, p SetSubscriptionStatusParams) (Subscription, error)
 	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
 	// DeleteSubscription hides the subscription; its pending deliveries are
 	// skipped and no new ones are created.
-	DeleteSubscription(ctx context.Context, workspaceID, id string) error
+	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// Ingest stores each request's events and deliveries. All requests are
 	// committed in one transaction; results are in request order. Matching
@@ -310,6 +429,7 @@ type Store interface {
 	// Jobs), so nothing is lost silently; deleted ones get nothing.
 	Ingest(ctx context.Context, reqs []IngestParams) ([]IngestResult, error)
 	GetEvent(ctx context.Context, workspaceID, id string) (Event, error)
+	// ListEvents leaves test events out.
 	ListEvents(ctx context.Context, p ListEventsParams) ([]Event, error)
 
 	GetDelivery(ctx context.Context, workspaceID, id string) (Delivery, []Attempt, error)
@@ -321,7 +441,10 @@ type Store interface {
 	RetryFailed(ctx context.Context, p RetryFailedParams) (int, error)
 
 	// ClaimDeliveries leases up to Limit due pending deliveries to Owner:
-	// those whose time has come and that nobody holds a live lease on.
+	// those whose time has come and that nobody holds a live lease on. Of
+	// the pending deliveries of one order key only one (the head) is ever
+	// claimable or handed off by Ingest; the others wait, in acceptance
+	// order, until the head is final (see ordering.go).
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
 	// CompleteDeliveries records attempts and outcomes in one transaction
 	// and returns the subscriptions it disabled. A completion whose lease
@@ -329,6 +452,7 @@ type Store interface {
 	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
+	// Like a claim, it leaves updated_at alone: no outcome changed.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
@@ -338,11 +462,13 @@ type Store interface {
 	// before p.FailingBefore and returns them.
 	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
-	// pending delivery, older than before; it returns the rows deleted.
+	// pending delivery, older than before, and portal sessions expired
+	// before it; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
-	// TryLead takes or renews the named leadership for owner until the given
-	// time; it reports whether owner leads.
-	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	// TryLead takes or renews the named leadership for p.Owner until
+	// p.Until, when it is free, expired at p.Now, or p.Owner's already; it
+	// reports whether p.Owner leads.
+	TryLead(ctx context.Context, p LeadParams) (bool, error)
 	Workers
 
 	Ping(ctx context.Context) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,14 +17,14 @@ import (
 func deliveryColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_id, %[1]s.subscription_id,
 	%[1]s.event_type, %[1]s.status, %[1]s.attempts, %[1]s.next_attempt_at, %[1]s.last_error,
-	%[1]s.created_at, %[1]s.updated_at`, alias)
+	%[1]s.created_at, %[1]s.updated_at, coalesce(%[1]s.order_key, '')`, alias)
 }
 
 var deliveryColumns = deliveryColumnsOf("deliveries")
 
 func deliveryDest(d *store.Delivery) []any {
 	return []any{&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status,
-		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt}
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderKey}
 }
 
 func scanDelivery(r pgx.Row) (store.Delivery, error) {
@@ -66,27 +67,40 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
 		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
+		  AND (cardinality($7::text[]) = 0 OR event_type = ANY($7::text[]))
 		ORDER BY id `+dir+` LIMIT $6`,
-		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit))
+		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanDelivery)
 }
 
 // RetryDelivery also brings forward a pending delivery that nobody holds, so
-// "retry" on one waiting for its next attempt sends it now. Like every
-// writer of both tables, it locks the queue row before the delivery when
-// there is one, so they cannot deadlock.
+// "retry" on one waiting for its next attempt sends it now (a parked one
+// stays parked). Like every writer of both tables, it locks the queue row
+// before the delivery when there is one, so they cannot deadlock. A keyed
+// delivery made pending again is parked, and its key settled.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
-	t := now()
-	d, err := scanDelivery(s.pool.QueryRow(ctx, `WITH d AS (
-			UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
-			WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
-			RETURNING *
-		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
-			SELECT id, next_attempt_at, created_at FROM d
-		)
-		SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
-	if err = translate(err); !errors.Is(err, store.ErrNotFound) {
+	if err := store.CheckNow(at); err != nil {
+		return store.Delivery{}, err
+	}
+	t := timestamp(at)
+	var d store.Delivery
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDelivery(tx.QueryRow(ctx, `WITH d AS (
+				UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $4
+				WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
+				RETURNING *
+			), q AS (
+				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
+				SELECT id, next_attempt_at, created_at, order_key, order_key IS NOT NULL FROM d
+			)
+			SELECT `+deliveryColumnsOf("d")+` FROM d`, workspaceID, id, at, t))
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, []string{d.OrderKey})
+	})
+	if !errors.Is(err, store.ErrNotFound) {
 		return d, err
 	}
 	d, err = scanDelivery(s.pool.QueryRow(ctx, `WITH q AS (
@@ -108,22 +122,34 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at ti
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var found bool
 	var n int
-	err := s.pool.QueryRow(ctx, `WITH sub AS (
-			SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		), d AS (
-			UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
-			FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
-			RETURNING d.id, d.created_at
-		), q AS (
-			INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at)
-			SELECT id, $4, created_at FROM d
-		)
-		SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d)`,
-		p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n)
+	// Keyed deliveries come back parked, then their keys are settled.
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var keys []string
+		err := tx.QueryRow(ctx, `WITH sub AS (
+				SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
+			), d AS (
+				UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
+				FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
+				RETURNING d.id, d.created_at, d.order_key
+			), q AS (
+				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
+				SELECT id, $4, created_at, order_key, order_key IS NOT NULL FROM d
+			)
+			SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d),
+				(SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM d WHERE order_key IS NOT NULL)`,
+			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, timestamp(p.Now)).Scan(&found, &n, &keys)
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, keys)
+	})
 	if err != nil {
-		return 0, translate(err)
+		return 0, err
 	}
 	if !found {
 		return 0, store.ErrNotFound
@@ -149,6 +175,9 @@ var claimSQL = `WITH due AS (
 // rows others are not claiming (SKIP LOCKED), lease them, and return them
 // joined to their event and subscription.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -211,12 +240,12 @@ const completeSQL = `WITH u AS (
 	), done AS (
 		DELETE FROM delivery_queue q USING u
 		WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status <> 'pending'
-		RETURNING u.*, NULL::timestamptz AS held_next
+		RETURNING u.*, NULL::timestamptz AS held_next, q.order_key
 	), again AS (
 		UPDATE delivery_queue q SET next_attempt_at = coalesce(u.next_at, $14),
 			lease_owner = NULL, lease_until = NULL
 		FROM u WHERE q.delivery_id = u.id AND q.lease_owner = u.owner AND u.status = 'pending'
-		RETURNING u.*, q.next_attempt_at AS held_next
+		RETURNING u.*, q.next_attempt_at AS held_next, q.order_key
 	), held AS (
 		SELECT * FROM done UNION ALL SELECT * FROM again
 	), d AS (
@@ -258,7 +287,12 @@ const completeSQL = `WITH u AS (
 		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)
 		RETURNING s.id, s.workspace_id, next.reason, next.disable
 	)
-	SELECT id, workspace_id, reason FROM changed WHERE disable`
+	-- Two kinds of rows: the subscriptions this batch disabled, and the
+	-- order keys of the deliveries it completed.
+	SELECT 'disabled', id, workspace_id, reason FROM changed WHERE disable
+	UNION ALL
+	SELECT 'key', k, NULL, NULL FROM (SELECT DISTINCT order_key AS k FROM done
+		WHERE order_key IS NOT NULL) keys`
 
 // CompleteDeliveries is one round trip and one (implicit) transaction:
 // pinPlans, then completeSQL, which takes the queue rows still leased to
@@ -267,30 +301,62 @@ const completeSQL = `WITH u AS (
 // subscription's failure streak (the last success in the batch ends it;
 // failures after it start a new one) and disable requests (which leave a
 // subscription already disabled, and its reason, alone), returning the
-// subscriptions it disabled.
+// subscriptions it disabled. Completions that name their order key take
+// the keys' locks first and settle them last, in the same transaction;
+// keys that came back without being named (a caller that left
+// Completion.OrderKey empty) are settled in a second one.
 func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
 	if len(p.Completions) == 0 {
 		return nil, nil
+	}
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
 	}
 	t := timestamp(p.Now)
 	args, err := completeArgs(p.Completions, t)
 	if err != nil {
 		return nil, err
 	}
+	var named []string
+	for _, c := range p.Completions {
+		named = append(named, c.OrderKey)
+	}
+	named = uniqueKeys(named)
 	b := &pgx.Batch{}
 	b.Queue(pinPlans)
-	b.Queue(completeSQL, args...)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
+	if len(named) > 0 {
+		b.Queue(lockKeysSQL, store.LockIDs(named))
+	}
+	var disabled []store.DisabledSubscription
+	var ended []string
+	b.Queue(completeSQL, args...).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var kind, a string
+			var ws, reason *string
+			if err := rows.Scan(&kind, &a, &ws, &reason); err != nil {
+				return err
+			}
+			if kind == "key" {
+				ended = append(ended, a)
+				continue
+			}
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: a,
+				WorkspaceID: deref(ws), Reason: deref(reason), At: t})
+		}
+		return rows.Err()
+	})
+	if len(named) > 0 {
+		b.Queue(promoteSQL, named)
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, translate(err)
 	}
-	rows, err := br.Query()
-	disabled, err := rowsOf(rows, err, scanDisabled(t))
-	if err != nil {
-		return nil, err
+	ended = slices.DeleteFunc(ended, func(k string) bool { _, found := slices.BinarySearch(named, k); return found })
+	if len(ended) == 0 {
+		return disabled, nil
 	}
-	return disabled, translate(br.Close())
+	return disabled, s.tx(ctx, func(tx pgx.Tx) error { return settleKeys(ctx, tx, ended) })
 }
 
 // scanDisabled reads (id, workspace_id, reason) rows of subscriptions
@@ -300,6 +366,14 @@ func scanDisabled(t time.Time) func(pgx.Row) (store.DisabledSubscription, error)
 		d := store.DisabledSubscription{At: t}
 		return d, r.Scan(&d.SubscriptionID, &d.WorkspaceID, &d.Reason)
 	}
+}
+
+// deref is *p, or "" for nil (a NULL column).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // completeArgs turns completions into completeSQL's column arrays.
@@ -340,6 +414,9 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(ids) == 0 {
 		return nil
 	}
@@ -367,6 +444,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	rows, err := s.pool.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
 			updated_at = $3
@@ -412,6 +492,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			RETURNING 1
 		)
 		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
+		{`WITH p AS (
+			DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)
+			RETURNING 1
+		)
+		SELECT count(*), 0 FROM p`, []any{before, pruneChunk}},
 	}
 	total := 0
 	for _, step := range steps {
@@ -429,12 +514,15 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	return total, nil
 }
 
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var led bool
 	err := s.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
 		WHERE leases.owner = excluded.owner OR leases.until <= $4
-		RETURNING true`, name, owner, until, now()).Scan(&led)
+		RETURNING true`, p.Name, p.Owner, p.Until, p.Now).Scan(&led)
 	if err = translate(err); errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

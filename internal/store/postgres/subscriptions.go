@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,21 +14,21 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at`
+	failing_since, created_at, updated_at, rate_limit, ordered`
 
 // subscriptionColumnsOf is subscriptionColumns qualified with a table alias.
 func subscriptionColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.webhook_url, %[1]s.event_type,
 	%[1]s.workflow_id, %[1]s.campaign_id, %[1]s.signing_secret, %[1]s.previous_secret,
 	%[1]s.previous_until, %[1]s.standard_webhooks, %[1]s.status, %[1]s.disabled_reason,
-	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at`, alias)
+	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at, %[1]s.rate_limit, %[1]s.ordered`, alias)
 }
 
 func subscriptionDest(sub *store.Subscription) []any {
 	return []any{&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID,
 		&sub.CampaignID, &sub.SigningSecret, &sub.PreviousSecret, &sub.PreviousUntil,
 		&sub.StandardWebhooks, &sub.Status, &sub.DisabledReason, &sub.FailingSince,
-		&sub.CreatedAt, &sub.UpdatedAt}
+		&sub.CreatedAt, &sub.UpdatedAt, &sub.RateLimit, &sub.Ordered}
 }
 
 func scanSubscription(r pgx.Row) (store.Subscription, error) {
@@ -41,9 +42,12 @@ func scanSubscription(r pgx.Row) (store.Subscription, error) {
 const conflictRetries = 3
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	t := now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	t := timestamp(p.Now)
 	sub := store.Subscription{
-		ID:               ids.New(ids.Subscription),
+		ID:               ids.NewAt(ids.Subscription, p.Now),
 		WorkspaceID:      p.WorkspaceID,
 		WebhookURL:       p.WebhookURL,
 		EventType:        p.EventType,
@@ -51,16 +55,19 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		CampaignID:       p.CampaignID,
 		SigningSecret:    p.SigningSecret,
 		StandardWebhooks: p.StandardWebhooks,
+		RateLimit:        p.RateLimit,
+		Ordered:          p.Ordered,
 		Status:           store.SubscriptionActive,
 		CreatedAt:        t,
 		UpdatedAt:        t,
 	}
 	for range conflictRetries {
 		_, err := s.pool.Exec(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
-			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
+			rate_limit, ordered)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
-			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t)
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t, sub.RateLimit, sub.Ordered)
 		if err = translate(err); !errors.Is(err, store.ErrConflict) {
 			if err != nil {
 				return store.Subscription{}, err
@@ -101,15 +108,50 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = $1 AND deleted_at IS NULL
 		  AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3) AND id > $4
-		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit))
+		  AND (cardinality($6::text[]) = 0 OR event_type = ANY($6::text[]))
+		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanSubscription)
+}
+
+// UpdateSubscription applies p to the row (locked) and writes every
+// updatable column back. A collision with an identical active subscription
+// is caught by the unique index and named afterwards.
+func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	var sub store.Subscription
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		sub, err = scanSubscription(tx.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, p.WorkspaceID, p.ID))
+		if err != nil {
+			return err
+		}
+		p.Apply(&sub)
+		sub.UpdatedAt = timestamp(p.Now)
+		_, err = tx.Exec(ctx, `UPDATE subscriptions SET webhook_url = $2, workflow_id = $3, campaign_id = $4,
+				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8
+			WHERE id = $1`, sub.ID, sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered,
+			sub.StandardWebhooks, sub.UpdatedAt)
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		if conflict := s.activeDuplicate(ctx, sub); conflict != nil {
+			return store.Subscription{}, conflict
+		}
+	}
+	if err != nil {
+		return store.Subscription{}, err
+	}
+	return sub, nil
 }
 
 // SetSubscriptionStatus clears the reason and the failure streak when
 // enabling, so a re-enabled subscription gets its full grace period. Enabling
 // next to an identical active subscription is a *store.ConflictError.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
@@ -118,7 +160,7 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 			failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, timestamp(p.Now)))
 	if err = translate(err); errors.Is(err, store.ErrConflict) {
 		existing, getErr := s.GetSubscription(ctx, p.WorkspaceID, p.ID)
 		if getErr != nil {
@@ -132,13 +174,16 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
 			previous_secret = CASE WHEN $4::timestamptz IS NULL THEN '' ELSE signing_secret END,
 			previous_until = $4,
 			signing_secret = $3,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, timestamp(p.Now)))
 	return sub, translate(err)
 }
 
@@ -146,9 +191,12 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // history still reference it. Pending deliveries nobody holds become skipped
 // now; one under a live lease is left to its holder, and if the holder dies
 // the next claim returns it with Job.Deleted set.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
+	t := timestamp(now)
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		t := now()
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET deleted_at = $3, updated_at = $3
 			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, workspaceID, id, t)
 		if err != nil {
@@ -157,14 +205,23 @@ func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) 
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
-		_, err = tx.Exec(ctx, `WITH q AS (
+		// Keys whose head is skipped here hand over to their next delivery
+		// (of another ordered subscription to the same URL).
+		var keys []string
+		err = tx.QueryRow(ctx, `WITH q AS (
 				DELETE FROM delivery_queue q USING deliveries d
 				WHERE d.subscription_id = $1 AND d.status = 'pending' AND q.delivery_id = d.id
 				  AND (q.lease_owner IS NULL OR q.lease_until < $2)
-				RETURNING q.delivery_id
+				RETURNING q.delivery_id, q.order_key
+			), d AS (
+				UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, updated_at = $2
+				WHERE id IN (SELECT delivery_id FROM q)
 			)
-			UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, updated_at = $2
-			WHERE id IN (SELECT delivery_id FROM q)`, id, t)
-		return err
+			SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM q WHERE order_key IS NOT NULL`,
+			id, t).Scan(&keys)
+		if err != nil {
+			return err
+		}
+		return settleKeys(ctx, tx, keys)
 	})
 }

@@ -13,18 +13,20 @@ import (
 )
 
 const deliveryColumns = `id, workspace_id, event_id, subscription_id, event_type, status, attempts,
-	next_attempt_at, last_error, created_at, updated_at`
+	next_attempt_at, last_error, created_at, updated_at, order_key`
 
 func scanDelivery(row scanner) (store.Delivery, error) {
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
+	var key sql.NullString
 	err := row.Scan(&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &d.LastError, &created, &updated)
+		&next, &d.LastError, &created, &updated, &key)
 	if err != nil {
 		return d, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	d.OrderKey = key.String
 	return d, nil
 }
 
@@ -59,15 +61,17 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
+	var key sql.NullString
 	err = tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, first_attempt_id, first_at, first_status_code,
 		first_latency_ns, first_error_class, first_error, first_response_body FROM deliveries
 		WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&d.ID, &d.WorkspaceID, &d.EventID,
-		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated,
+		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated, &key,
 		&first.id, &first.at, &first.code, &first.latency, &first.class, &first.error, &first.body)
 	if err != nil {
 		return d, nil, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
+	d.OrderKey = key.String
 	attempts := []store.Attempt{}
 	if first.at.Valid {
 		attempts = append(attempts, store.Attempt{ID: first.id.String, DeliveryID: d.ID, Number: 1,
@@ -98,46 +102,61 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
 		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
+		AND (?7 = '' OR event_type IN (SELECT value FROM json_each(?7)))
 		ORDER BY id `+dir+` LIMIT ?6`,
-		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit)))
+		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes)))
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
 // is brought forward too, unless someone holds a live lease on it (then it is
-// being sent already and is returned as is).
+// being sent already and is returned as is). A keyed one made pending again
+// is parked and goes when its key has no head; a parked one stays parked.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
+	if err := store.CheckNow(now); err != nil {
+		return store.Delivery{}, err
+	}
 	var d store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending',
-			next_attempt_at = ?1, due_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2
+			next_attempt_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?2,
+			due_at = CASE WHEN order_key IS NULL OR (status = 'pending' AND due_at IS NOT NULL) THEN ?1 END
 			WHERE id = ?3 AND workspace_id = ?4
 			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
-			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
+			RETURNING `+deliveryColumns, ns(now), ns(now), id, workspaceID))
 		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+			return err
 		}
-		return err
+		if err != nil || d.OrderKey == "" {
+			return err
+		}
+		return promote(ctx, tx, []string{d.OrderKey})
 	})
 	return d, err
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
-			due_at = ?1, updated_at = ?2
-			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4`,
-			ns(p.Now), ns(time.Now()), p.SubscriptionID, ns(p.Since))
+		// Keyed ones are parked, then each key without a head gets one.
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
+			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
+			RETURNING order_key`,
+			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since))
+		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		return promote(ctx, tx, keys)
 	})
 	return int(n), err
 }
@@ -145,6 +164,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 // ClaimDeliveries leases due deliveries with one UPDATE … RETURNING (see
 // claimStmt).
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -230,7 +252,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	if err := store.ValidateCompletions(cs); err != nil {
+	if err := errors.Join(store.ValidateCompletions(cs), store.CheckNow(p.Now)); err != nil {
 		return nil, err
 	}
 	now := p.Now
@@ -259,10 +281,14 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 		// subscription its row belongs to.
 		applied := make([]store.Completion, 0, len(done))
 		var attempts []any
+		var finalKeys []string
 		for _, c := range cs {
 			d, ok := done[c.DeliveryID]
 			if !ok {
 				continue // the lease was lost
+			}
+			if d.orderKey.Valid && d.status != store.DeliveryPending {
+				finalKeys = append(finalKeys, d.orderKey.String)
 			}
 			c.SubscriptionID = d.subscriptionID
 			applied = append(applied, c)
@@ -273,6 +299,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 			}
 		}
 		if err := insertRows(ctx, tx, &s.insertAttempts, attemptInsertCols, attempts); err != nil {
+			return err
+		}
+		if err := promote(ctx, tx, finalKeys); err != nil {
 			return err
 		}
 		disabled, err = applyFolds(ctx, tx, store.FoldCompletions(applied), now)
@@ -355,6 +384,8 @@ func sameTimePtr(a, b *time.Time) bool {
 type completed struct {
 	subscriptionID string
 	attempts       int
+	orderKey       sql.NullString
+	status         string
 }
 
 // attemptInsertCols is the number of values per attempt row (see
@@ -385,7 +416,8 @@ func completeQuery(rows int) string {
 			first_response_body = iif(deliveries.attempts = 0, c.att_body, deliveries.first_response_body)
 		FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
 			AND deliveries.status = 'pending'
-		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts`
+		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts, deliveries.order_key,
+			deliveries.status`
 }
 
 // completeRows applies the completions whose lease is still held, with the
@@ -427,7 +459,7 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 			for rows.Next() {
 				var id string
 				var d completed
-				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts); err != nil {
+				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status); err != nil {
 					rows.Close()
 					return err
 				}
@@ -448,17 +480,20 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,
 // due at dueAt.
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(idList) == 0 {
 		return nil
 	}
-	args := []any{ns(dueAt), ns(time.Now()), owner}
+	args := []any{ns(dueAt), owner}
 	for _, id := range idList {
 		args = append(args, id)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
-			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
-			WHERE lease_owner = ?3 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
+			next_attempt_at = ?1, due_at = ?1
+			WHERE lease_owner = ?2 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
 		return err
 	})
 }
@@ -477,6 +512,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	now := p.Now
 	at := fromNS(ns(now))
 	var disabled []store.DisabledSubscription
@@ -529,6 +567,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`},
 		{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
 			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`},
+		{`DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < ?2 LIMIT ?3)`},
 	}
 	for _, step := range steps {
 		for {
@@ -559,13 +598,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 
 // TryLead takes the named leadership when it is free or expired, or renews
 // it for its owner.
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var leads bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leaders (name, owner, lease_until) VALUES (?1, ?2, ?3)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
 			WHERE leaders.owner = excluded.owner OR leaders.lease_until <= ?4`,
-			name, owner, ns(until), ns(time.Now()))
+			p.Name, p.Owner, ns(p.Until), ns(p.Now))
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, deleted_at IS NOT NULL`
+	failing_since, created_at, updated_at, rate_limit, ordered, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,7 +23,7 @@ func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err er
 	var created, updated int64
 	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
 		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
-		&failing, &created, &updated, &deleted)
+		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, &deleted)
 	if err != nil {
 		return sub, false, translate(err)
 	}
@@ -59,12 +59,16 @@ func activeTwin(ctx context.Context, tx *sql.Tx, sub store.Subscription) error {
 }
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	now := time.Now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	now := p.Now
 	at := fromNS(ns(now))
 	sub := store.Subscription{
 		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
 		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
 		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
+		RateLimit: p.RateLimit, Ordered: p.Ordered,
 		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -72,10 +76,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
-			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
+			rate_limit, ordered)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
-			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now))
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now), sub.RateLimit, sub.Ordered)
 		return err
 	})
 	if err != nil {
@@ -92,7 +97,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2
 		AND (?3 = '' OR event_type = ?3) AND (?4 = '' OR status = ?4)
-		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit))
+		AND (?6 = '' OR event_type IN (SELECT value FROM json_each(?6)))
+		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -108,11 +114,43 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	return subs, translate(rows.Err())
 }
 
+// UpdateSubscription applies p to the current row and writes every
+// updatable column back, after the identical-twin check for an active one.
+func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	var sub store.Subscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if sub, err = getSubscription(ctx, tx, p.WorkspaceID, p.ID); err != nil {
+			return err
+		}
+		p.Apply(&sub)
+		if sub.Status == store.SubscriptionActive {
+			if err := activeTwin(ctx, tx, sub); err != nil {
+				return err
+			}
+		}
+		now := p.Now
+		sub.UpdatedAt = fromNS(ns(now))
+		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET webhook_url = ?, workflow_id = ?,
+			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, updated_at = ? WHERE id = ?`,
+			sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered, sub.StandardWebhooks,
+			ns(now), sub.ID)
+		return err
+	})
+	if err != nil {
+		return store.Subscription{}, err
+	}
+	return sub, nil
+}
+
 // SetSubscriptionStatus enables or disables a subscription. Enabling starts a
 // fresh failure streak, and is a *store.ConflictError when an identical
 // subscription became active meanwhile.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	var sub store.Subscription
@@ -126,10 +164,10 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'active', disabled_reason = '',
-				failing_since = NULL, updated_at = ? WHERE id = ?`, ns(time.Now()), p.ID)
+				failing_since = NULL, updated_at = ? WHERE id = ?`, ns(p.Now), p.ID)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-				updated_at = ? WHERE id = ?`, p.Reason, ns(time.Now()), p.ID)
+				updated_at = ? WHERE id = ?`, p.Reason, ns(p.Now), p.ID)
 		}
 		if err != nil {
 			return err
@@ -141,6 +179,9 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// With an overlap the current secret becomes the previous one;
@@ -149,7 +190,7 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 			previous_secret = CASE WHEN ?1 IS NULL THEN '' ELSE signing_secret END,
 			previous_until = ?1, signing_secret = ?2, updated_at = ?3
 			WHERE id = ?4 AND workspace_id = ?5 AND deleted_at IS NULL`,
-			nsPtr(p.PreviousUntil), p.NewSecret, ns(time.Now()), p.ID, p.WorkspaceID)
+			nsPtr(p.PreviousUntil), p.NewSecret, ns(p.Now), p.ID, p.WorkspaceID)
 		if err := expectOne(res, err); err != nil {
 			return err
 		}
@@ -162,18 +203,26 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // DeleteSubscription hides the subscription and skips its pending deliveries
 // that nobody holds; leased ones are skipped by their holder, which sees
 // Job.Deleted when it next claims them.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
-	now := ns(time.Now())
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, at time.Time) error {
+	if err := store.CheckNow(at); err != nil {
+		return err
+	}
+	now := ns(at)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET deleted_at = ?, updated_at = ?
 			WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`, now, now, id, workspaceID)
 		if err := expectOne(res, err); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
-			due_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
-			WHERE subscription_id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until < ?)`,
-			now, id, now)
-		return err
+		// Keys whose head was skipped here hand over to their next delivery
+		// (of another ordered subscription to the same URL).
+		keys, err := keyedRows(tx.QueryContext(ctx, `UPDATE deliveries SET status = 'skipped',
+			next_attempt_at = NULL, due_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
+			WHERE subscription_id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until < ?)
+			RETURNING order_key`, now, id, now))
+		if err != nil {
+			return err
+		}
+		return promote(ctx, tx, keys)
 	})
 }

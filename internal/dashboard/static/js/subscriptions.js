@@ -1,29 +1,8 @@
-// Subscriptions: create, list, enable/disable, rotate secret, delete, bulk
-// recovery of failed deliveries, test events and receiver checks.
+// Subscriptions: create, list, edit, enable/disable, rotate secret, delete,
+// bulk recovery of failed deliveries, test events (sent to one subscription
+// only) and receiver checks. readOnly shows the list without any of the
+// write controls.
 import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
-
-// testEvent builds an ingestible event that reaches sub. Disposition types
-// (call_busy …) are never ingested directly: they are derived from a
-// call_completed, and their catalog example is a call record that produces
-// them, so that record is sent as a call_completed.
-function testEvent(sub, catalog) {
-  const type = catalog.find((t) => t.name === sub.event_type);
-  const ev = { event_type: type.derived ? 'call_completed' : type.name, data: type.example };
-  if (sub.workflow_id) ev.workflow_id = sub.workflow_id;
-  if (sub.campaign_id) ev.campaign_id = sub.campaign_id;
-  return ev;
-}
-
-// sendTest ingests the test event and returns the id of the event that the
-// subscription receives (the derived one for disposition types).
-async function sendTest(sub, catalog) {
-  const ev = testEvent(sub, catalog);
-  const { id } = await api('POST', '/events', ev);
-  if (ev.event_type === sub.event_type) return id;
-  const derived = await api('GET', `/events${query({ event_type: sub.event_type, limit: '100' })}`);
-  const match = derived.data.find((e) => e.source_event_id === id);
-  return match ? match.id : id;
-}
 
 // unsigned: the subscription's deliveries carry no signature at all (a call
 // or SMS type without Standard Webhooks), so a secret would mean nothing.
@@ -114,6 +93,85 @@ function CreateForm({ catalog, onCreated, notify }) {
   </form>`;
 }
 
+// changes lists what the edit form changed, as a PATCH body: only the
+// fields whose value differs from the subscription's.
+function changes(sub, f) {
+  const body = {};
+  const text = (k) => { if (f[k].trim() !== (sub[k] || '')) body[k] = f[k].trim(); };
+  text('webhook_url');
+  text('workflow_id');
+  text('campaign_id');
+  const rate = f.rate_limit.trim() === '' ? null : Number(f.rate_limit);
+  if (rate !== sub.rate_limit) body.rate_limit = rate;
+  if (f.ordered !== sub.ordered) body.ordered = f.ordered;
+  if (f.standard_webhooks !== sub.standard_webhooks) body.standard_webhooks = f.standard_webhooks;
+  return body;
+}
+
+// EditForm changes a subscription with PATCH.
+function EditForm({ sub, onSaved, onCancel, notify }) {
+  const [f, setF] = useState({
+    webhook_url: sub.webhook_url, workflow_id: sub.workflow_id || '', campaign_id: sub.campaign_id || '',
+    rate_limit: sub.rate_limit === null ? '' : String(sub.rate_limit), ordered: sub.ordered,
+    standard_webhooks: sub.standard_webhooks,
+  });
+  const [err, setErr] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = changes(sub, f);
+    if (Object.keys(body).length === 0) { onCancel(); return; }
+    setBusy(true);
+    setErr(null);
+    try {
+      onSaved(await api('PATCH', `/webhook_subscriptions/${sub.id}`, body));
+      notify(`Subscription ${sub.id} changed.`);
+    } catch (ex) {
+      setErr(ex);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const invalid = (field) => (err && err.field === field ? 'true' : undefined);
+  const idp = `edit-${sub.id}`;
+  return html`<form class="edit" onSubmit=${submit} aria-label=${`Edit ${sub.webhook_url}`}>
+    <div class="grid">
+      <div class="field span2">
+        <label for=${`${idp}-url`}>Webhook URL</label>
+        <input id=${`${idp}-url`} type="url" required value=${f.webhook_url} onInput=${set('webhook_url')}
+          aria-invalid=${invalid('webhook_url')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-wf`}>Workflow ID <span class="muted">(empty: all)</span></label>
+        <input id=${`${idp}-wf`} value=${f.workflow_id} onInput=${set('workflow_id')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-cmp`}>Campaign ID <span class="muted">(empty: all)</span></label>
+        <input id=${`${idp}-cmp`} value=${f.campaign_id} onInput=${set('campaign_id')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-rate`}>Rate limit <span class="muted">(deliveries/s, empty: none)</span></label>
+        <input id=${`${idp}-rate`} type="number" min="0" step="any" value=${f.rate_limit} onInput=${set('rate_limit')}
+          aria-invalid=${invalid('rate_limit')} />
+      </div>
+      <div class="field">
+        <label><input type="checkbox" checked=${f.ordered} onChange=${set('ordered')} /> Ordered per resource</label>
+        <p class="hint">Events about one call, message or number go one at a time, in order.</p>
+      </div>
+      <div class="field">
+        <label><input type="checkbox" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
+          aria-invalid=${invalid('signing_secret')} /> Standard Webhooks headers</label>
+      </div>
+    </div>
+    <div class="alert-slot" role="alert">${err && html`<p class="error">${err.message}</p>`}</div>
+    <div class="actions">
+      <button class="primary" type="submit" disabled=${busy}>${busy ? 'Saving…' : 'Save changes'}</button>
+      <button type="button" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
+}
+
 // SecretNotice shows a signing secret the one time the API returns it.
 function SecretNotice({ secret, onDismiss }) {
   const copy = () => navigator.clipboard && navigator.clipboard.writeText(secret.value);
@@ -129,8 +187,9 @@ function SecretNotice({ secret, onDismiss }) {
   </section>`;
 }
 
-function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret, showEvent }) {
+function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted, onSecret, showEvent }) {
   const [confirm, setConfirm] = useState(null);
+  const [editing, setEditing] = useState(false);
   const [since, setSince] = useState('24');
   const [sent, setSent] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -163,9 +222,9 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
     notify(`${r.retried} failed ${r.retried === 1 ? 'delivery' : 'deliveries'} of ${sub.id} queued again.`);
   });
   const test = act(async () => {
-    const id = await sendTest(sub, catalog);
-    setSent(id);
-    notify(`Test ${sub.event_type} event ${id} sent to ${sub.id}.`);
+    const r = await api('POST', `/webhook_subscriptions/${sub.id}/test`);
+    setSent(r.event_id);
+    notify(`Test ${sub.event_type} event ${r.event_id} sent to ${sub.id} only.`);
   });
   const check = act(async () => {
     setChecking(true);
@@ -185,19 +244,24 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
       <div><dt>Created</dt><dd>${fmtTime(sub.created_at)}</dd></div>
       ${plain ? html`<div><dt>Signing</dt><dd>unsigned</dd></div>`
         : html`<div><dt>Secret</dt><dd>${sub.has_signing_secret ? 'set' : 'none'}${sub.standard_webhooks ? ' (Standard Webhooks)' : ''}</dd></div>`}
+      <div><dt>Rate limit</dt><dd>${sub.rate_limit === null ? 'none' : `${sub.rate_limit}/s`}</dd></div>
+      <div><dt>Ordered</dt><dd>${sub.ordered ? 'per resource' : 'no'}</dd></div>
       ${sub.disabled_reason && html`<div><dt>Disabled</dt><dd>${sub.disabled_reason}</dd></div>`}
     </dl>
     ${plain && html`<p class="hint">${sub.event_type} is delivered unsigned: the receiver cannot tell these deliveries
       from forged ones. To authenticate them, subscribe with Standard Webhooks, which signs every event type
       (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
-    <div class="actions">
+    ${!readOnly && html`<div class="actions">
       <button type="button" class="primary" disabled=${busy || sub.status !== 'active'} onClick=${test}>Send test event</button>
+      <button type="button" disabled=${busy} aria-expanded=${editing} onClick=${() => setEditing(!editing)}>Edit</button>
       <button type="button" disabled=${busy} onClick=${toggle}>${sub.status === 'active' ? 'Disable' : 'Enable'}</button>
       <button type="button" disabled=${busy} onClick=${check}>${checking ? 'Checking…' : 'Check receiver'}</button>
       ${!plain && html`<button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>`}
       <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
-    </div>
+    </div>`}
     ${report && html`<${CheckReport} report=${report} onClose=${() => setReport(null)} />`}
+    ${editing && html`<${EditForm} sub=${sub} notify=${notify} onCancel=${() => setEditing(false)}
+      onSaved=${(s) => { setEditing(false); onChanged(s); }} />`}
     ${sent && html`<p class="sent">Sent <code>${sent}</code>.
       <button type="button" class="link" onClick=${() => showEvent({ type: sub.event_type, id: sent })}>View deliveries</button></p>`}
     ${confirm === 'delete' && html`<${Confirm} text=${`Delete the subscription to ${sub.webhook_url}? No deliveries start for it afterwards.`}
@@ -205,17 +269,17 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
     ${confirm === 'rotate' && html`<${Confirm} text="Rotate the signing secret? With overlap, the old secret keeps signing for 24 hours; rotate immediately if it leaked."
       actions=${[{ label: 'Rotate with overlap', run: rotate('overlap') }, { label: 'Rotate immediately', danger: true, run: rotate('immediate') }]}
       onCancel=${() => setConfirm(null)} />`}
-    <div class="recover">
+    ${!readOnly && html`<div class="recover">
       <label for=${`${idp}-since`}>Retry failed deliveries from the</label>
       <select id=${`${idp}-since`} value=${since} onChange=${(e) => setSince(e.target.value)}>
         ${SINCE.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
       </select>
       <button type="button" disabled=${busy} onClick=${retryFailed}>Retry failed</button>
-    </div>
+    </div>`}
   </li>`;
 }
 
-export function Subscriptions({ catalog, notify, showEvent }) {
+export function Subscriptions({ catalog, notify, showEvent, readOnly }) {
   const [subs, setSubs] = useState(null);
   const [next, setNext] = useState(null);
   const [secret, setSecret] = useState(null);
@@ -233,12 +297,12 @@ export function Subscriptions({ catalog, notify, showEvent }) {
     if (s.signing_secret) setSecret({ id: s.id, value: s.signing_secret, unsigned: unsigned(s, catalog) });
   };
   return html`<h1>Subscriptions</h1>
-    <${CreateForm} catalog=${catalog} notify=${notify} onCreated=${created} />
+    ${!readOnly && html`<${CreateForm} catalog=${catalog} notify=${notify} onCreated=${created} />`}
     ${secret && html`<${SecretNotice} secret=${secret} onDismiss=${() => setSecret(null)} />`}
     <h2>Your subscriptions</h2>
     ${subs === null ? html`<p class="muted">Loading…</p>`
-      : subs.length === 0 ? html`<p class="empty">No subscriptions yet. Create one above.</p>`
-      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog}
+      : subs.length === 0 ? html`<p class="empty">No subscriptions yet.${!readOnly && ' Create one above.'}</p>`
+      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog} readOnly=${readOnly}
           notify=${notify} onChanged=${replace} onSecret=${setSecret} showEvent=${showEvent}
           onDeleted=${(id) => setSubs((cur) => cur.filter((x) => x.id !== id))} />`)}</ul>`}
     ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`;
