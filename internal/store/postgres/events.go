@@ -294,6 +294,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 	for i := range events {
 		ref := &events[i]
 		req := reqs[ref.req]
+		resource := store.NewResource(ref.event.Data)
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
 			if !matches(sub, &ref.event) {
 				continue
@@ -306,7 +307,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 			at := store.JobRef{Req: -1, Job: -1}
 			if sub.Status == store.SubscriptionActive {
 				d.Status, d.NextAttemptAt = store.DeliveryPending, &t
-				d.OrderKey = store.OrderKey(sub, ref.event.Data)
+				d.OrderKey = resource.OrderKey(sub)
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil
 				}

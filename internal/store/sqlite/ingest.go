@@ -123,6 +123,7 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			SourceEventID: e.SourceEventID, CreatedAt: created,
 		}
 		var eventIDV, typeV any = e.ID, e.EventType
+		resource := store.NewResource(e.Data)
 		for _, sub := range subs {
 			if (sub.WorkflowID != "" && sub.WorkflowID != e.WorkflowID) ||
 				(sub.CampaignID != "" && sub.CampaignID != e.CampaignID) {
@@ -135,7 +136,7 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 				continue
 			}
 			var keyV any
-			key := store.OrderKey(sub, e.Data)
+			key := resource.OrderKey(sub)
 			if key != "" {
 				keyV = key
 				in.keyed = append(in.keyed, keyed{key: key, values: len(in.deliveries), req: reqIndex, job: len(res.Jobs)})
