@@ -177,8 +177,12 @@ type Event struct {
 	TriggerEvent string
 	CreatedAt    time.Time
 	// EventID, DeliveryID and SubscriptionID are filled by Handler from the
-	// request headers. Deduplicate on DeliveryID.
+	// request headers. Deduplicate on DeliveryID (see Deduplicator).
 	EventID, DeliveryID, SubscriptionID string
+	// Authenticated is set by Handler: a signature was verified. It is false
+	// for call and SMS deliveries without Standard Webhooks (unsigned by the
+	// documentation) and for an allowed no-secret-provided.
+	Authenticated bool
 }
 
 // Parse reads a delivery body of eventType (the X-revdesk-Event-Type

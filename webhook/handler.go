@@ -15,10 +15,8 @@ const DefaultMaxBodyBytes = 1 << 20
 type Option func(*handlerConfig)
 
 type handlerConfig struct {
-	secrets       []string
-	maxBody       int64
-	tolerance     time.Duration
-	allowNoSecret bool
+	verifier Verifier
+	maxBody  int64
 }
 
 // WithMaxBodyBytes caps the request body; larger bodies get 413. Values
@@ -33,28 +31,38 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithTolerance sets how far the Standard Webhooks timestamp may be from now
 // (DefaultTolerance otherwise).
-func WithTolerance(d time.Duration) Option { return func(c *handlerConfig) { c.tolerance = d } }
+func WithTolerance(d time.Duration) Option {
+	return func(c *handlerConfig) { c.verifier.Tolerance = d }
+}
 
 // WithPreviousSecret also accepts signatures made with the secret being
 // rotated out: during the overlap period RevDesk still signs
-// X-revdesk-Signature-256 with it.
+// X-revdesk-Signature-256 with it. Repeat it to hold more secrets.
 func WithPreviousSecret(secret string) Option {
-	return func(c *handlerConfig) { c.secrets = append(c.secrets, secret) }
+	return func(c *handlerConfig) { c.verifier.Secrets = append(c.verifier.Secrets, secret) }
 }
 
 // AllowNoSecret accepts signed event types whose header is
 // "no-secret-provided" (subscriptions created without a secret). Such
 // deliveries are unauthenticated; authenticate them some other way.
-func AllowNoSecret() Option { return func(c *handlerConfig) { c.allowNoSecret = true } }
+func AllowNoSecret() Option { return func(c *handlerConfig) { c.verifier.AllowNoSecret = true } }
+
+// Require refuses (401) deliveries without the signature r names:
+// Require(RequireSignature) refuses unsigned call and SMS deliveries (they
+// then need the subscription's Standard Webhooks opt-in);
+// Require(RequireStandardWebhooks) suits subscriptions created with
+// "standard_webhooks": true, whose every delivery carries those headers.
+func Require(r Requirement) Option { return func(c *handlerConfig) { c.verifier.Require = r } }
 
 // Handler returns middleware for a webhook endpoint. It accepts only POST,
-// reads the body (size-capped: 413), requires X-revdesk-Event-Type (400),
-// verifies X-revdesk-Signature-256 for signed event types and the Standard
-// Webhooks headers whenever present (401), parses the body (400) and calls
-// next with the event. r.Body is refilled so next may read it again. Answer
-// 2xx quickly from next: RevDesk retries anything else.
+// reads the body (size-capped: 413), requires a known X-revdesk-Event-Type
+// (400), verifies the delivery as a Verifier does (401: the documented header
+// on signed event types, the Standard Webhooks headers whenever present, and
+// what Require adds), parses the body
+// (400) and calls next with the event. r.Body is refilled so next may read it
+// again. Answer 2xx quickly from next: RevDesk retries anything else.
 func Handler(secret string, next func(http.ResponseWriter, *http.Request, *Event), opts ...Option) http.Handler {
-	cfg := handlerConfig{secrets: []string{secret}, maxBody: DefaultMaxBodyBytes}
+	cfg := handlerConfig{verifier: Verifier{Secrets: []string{secret}}, maxBody: DefaultMaxBodyBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -74,57 +82,25 @@ func Handler(secret string, next func(http.ResponseWriter, *http.Request, *Event
 			return
 		}
 		eventType := r.Header.Get(HeaderEventType)
-		if eventType == "" {
-			http.Error(w, "missing "+HeaderEventType+" header", http.StatusBadRequest)
+		authenticated, err := cfg.verifier.VerifyRequest(eventType, body, r.Header)
+		switch {
+		case errors.Is(err, ErrMissingEventType) || errors.Is(err, ErrUnknownEventType):
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
-		}
-		if Signed(eventType) {
-			if err := cfg.verify(body, r.Header.Get(HeaderSignature256)); err != nil {
-				http.Error(w, err.Error(), http.StatusUnauthorized)
-				return
-			}
-		}
-		if r.Header.Get(HeaderWebhookSignature) != "" || r.Header.Get(HeaderWebhookTimestamp) != "" {
-			if err := cfg.verifyStandard(body, r.Header); err != nil {
-				http.Error(w, err.Error(), http.StatusUnauthorized)
-				return
-			}
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
 		}
 		ev, err := Parse(eventType, body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		ev.Authenticated = authenticated
 		ev.EventID = r.Header.Get(HeaderEventID)
 		ev.DeliveryID = r.Header.Get(HeaderDeliveryID)
 		ev.SubscriptionID = r.Header.Get(HeaderSubscriptionID)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next(w, r, ev)
 	})
-}
-
-// verify accepts the documented header if any configured secret matches.
-func (c *handlerConfig) verify(body []byte, header string) error {
-	if header == NoSecret && c.allowNoSecret {
-		return nil
-	}
-	var err error
-	for _, s := range c.secrets {
-		if err = Verify(body, header, s); err == nil || !errors.Is(err, ErrInvalidSignature) {
-			return err
-		}
-	}
-	return err
-}
-
-// verifyStandard accepts the Standard Webhooks headers if any configured
-// secret matches; timestamp errors do not depend on the secret.
-func (c *handlerConfig) verifyStandard(body []byte, h http.Header) error {
-	var err error
-	for _, s := range c.secrets {
-		if err = VerifyStandard(body, h, s, c.tolerance, time.Time{}); err == nil || !errors.Is(err, ErrInvalidSignature) {
-			return err
-		}
-	}
-	return err
 }

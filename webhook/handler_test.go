@@ -87,6 +87,18 @@ func TestHandler(t *testing.T) {
 		{"standard timestamp within custom tolerance", func(t *testing.T) *http.Request {
 			return delivery(t, webhook.EventCallVoicemail, callBody, withStandard(http.Header{}, now.Add(-time.Hour), callBody))
 		}, []webhook.Option{webhook.WithTolerance(2 * time.Hour)}, http.StatusOK},
+		{"flat unsigned refused when a signature is required", func(t *testing.T) *http.Request {
+			return delivery(t, webhook.EventCallVoicemail, callBody, nil)
+		}, []webhook.Option{webhook.Require(webhook.RequireSignature)}, http.StatusUnauthorized},
+		{"flat with standard headers when a signature is required", func(t *testing.T) *http.Request {
+			return delivery(t, webhook.EventCallVoicemail, callBody, withStandard(http.Header{}, now, callBody))
+		}, []webhook.Option{webhook.Require(webhook.RequireSignature)}, http.StatusOK},
+		{"signed type stripped of its standard headers", func(t *testing.T) *http.Request {
+			return delivery(t, webhook.EventNumberPurchased, numberBody, signed(sign(secret, numberBody)))
+		}, []webhook.Option{webhook.Require(webhook.RequireStandardWebhooks)}, http.StatusUnauthorized},
+		{"no-secret-provided allowed but a signature required", func(t *testing.T) *http.Request {
+			return delivery(t, webhook.EventNumberPurchased, numberBody, signed(webhook.NoSecret))
+		}, []webhook.Option{webhook.AllowNoSecret(), webhook.Require(webhook.RequireSignature)}, http.StatusUnauthorized},
 		{"missing event type", func(t *testing.T) *http.Request {
 			return delivery(t, "", callBody, nil)
 		}, nil, http.StatusBadRequest},
@@ -138,6 +150,42 @@ func TestHandler(t *testing.T) {
 			}
 			if reread == "" {
 				t.Error("next cannot re-read the body")
+			}
+		})
+	}
+}
+
+// TestHandlerAuthenticated checks that the event says whether a signature
+// was verified.
+func TestHandlerAuthenticated(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		eventType string
+		body      string
+		header    http.Header
+		opts      []webhook.Option
+		want      bool
+	}{
+		{"documented signature", webhook.EventNumberPurchased, numberBody, signed(sign(secret, numberBody)), nil, true},
+		{"allowed no-secret-provided", webhook.EventNumberPurchased, numberBody, signed(webhook.NoSecret), []webhook.Option{webhook.AllowNoSecret()}, false},
+		{"unsigned call", webhook.EventCallVoicemail, callBody, nil, nil, false},
+		{"call with Standard Webhooks", webhook.EventCallVoicemail, callBody, standardHeaders(t, "dlv_1", time.Now(), callBody, whsecKey(t, secret)), nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan bool, 1)
+			h := webhook.Handler(secret, func(w http.ResponseWriter, r *http.Request, ev *webhook.Event) {
+				got <- ev.Authenticated
+			}, tt.opts...)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, delivery(t, tt.eventType, tt.body, tt.header))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if a := <-got; a != tt.want {
+				t.Errorf("Authenticated = %v, want %v", a, tt.want)
 			}
 		})
 	}

@@ -3,9 +3,13 @@
 // subscription opted in, the Standard Webhooks headers), unwraps both body
 // shapes and decodes each event family into a typed struct.
 //
-// Call and SMS events are delivered flat and unsigned; every other event is
-// enveloped ({"triggerEvent","createdAt","payload"}) and HMAC-signed.
-// Deduplicate on the X-revdesk-Delivery-Id header: delivery is at-least-once.
+// Call and SMS events are delivered flat and unsigned by the documentation;
+// every other event is enveloped ({"triggerEvent","createdAt","payload"}) and
+// HMAC-signed. To authenticate call and SMS deliveries, create the
+// subscription with "standard_webhooks": true (which signs every family) and
+// tell the receiver to insist: Require(RequireSignature) or
+// Require(RequireStandardWebhooks). Deduplicate on the X-revdesk-Delivery-Id
+// header (Deduplicator): delivery is at-least-once.
 package webhook
 
 import (
@@ -98,9 +102,9 @@ func VerifyStandard(body []byte, headers http.Header, secret string, tolerance t
 	if secret == "" {
 		return fmt.Errorf("%w: no secret configured on the receiver", ErrInvalidSignature)
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	sec, err := parseTimestamp(ts)
 	if err != nil {
-		return fmt.Errorf("%w: malformed webhook-timestamp", ErrInvalidSignature)
+		return err
 	}
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
@@ -129,6 +133,25 @@ func VerifyStandard(body []byte, headers http.Header, secret string, tolerance t
 		}
 	}
 	return ErrInvalidSignature
+}
+
+// parseTimestamp accepts 1 to 15 decimal digits only (ParseInt alone would
+// take a sign), so every SDK agrees on what a well-formed webhook-timestamp
+// is, JavaScript's numbers included.
+func parseTimestamp(ts string) (int64, error) {
+	if len(ts) > 15 {
+		return 0, fmt.Errorf("%w: malformed webhook-timestamp", ErrInvalidSignature)
+	}
+	for i := 0; i < len(ts); i++ {
+		if ts[i] < '0' || ts[i] > '9' {
+			return 0, fmt.Errorf("%w: malformed webhook-timestamp", ErrInvalidSignature)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: malformed webhook-timestamp", ErrInvalidSignature)
+	}
+	return sec, nil
 }
 
 func standardKey(secret string) []byte {

@@ -5,11 +5,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,40 +19,51 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/store"
+)
+
+// Default body limits, in bytes.
+const (
+	DefaultMaxBody       = 1 << 20
+	DefaultMaxIngestBody = 10 << 20
 )
 
 // Config holds the API's settings.
 type Config struct {
 	AllowHTTP     bool
 	Policy        netguard.Policy
-	MaxBody       int64   // default 1 MiB
-	MaxIngestBody int64   // default 10 MiB
+	MaxBody       int64   // every body but ingest's; default DefaultMaxBody
+	MaxIngestBody int64   // default DefaultMaxIngestBody
 	RateLimit     float64 // requests per second per key; 0 disables
 	RateBurst     int
+	// UserAgent is sent by receiver checks, as by deliveries.
+	UserAgent string
 }
 
 // Deps are what the API drives.
 type Deps struct {
-	Store  store.Store
+	Store  Store
 	Ingest *ingest.Service
 	Wake   func() // tells the dispatcher that retried work is due
-	Logger *slog.Logger
+	// Endpoints reports delivery state per endpoint; nil shows none.
+	Endpoints EndpointStates
+	Logger    *slog.Logger
 	// Extra routes (metrics, dashboard, OpenAPI) mounted as given.
 	Extra map[string]http.Handler
 }
 
 // Server serves the API.
 type Server struct {
-	store  store.Store
-	ingest *ingest.Service
-	wake   func()
-	cfg    Config
-	log    *slog.Logger
-	mux    *http.ServeMux
+	store     Store
+	ingest    *ingest.Service
+	wake      func()
+	endpoints EndpointStates
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
 
 	patterns []string
 
@@ -68,10 +74,10 @@ type Server struct {
 // New builds the API.
 func New(d Deps, cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 1 << 20
+		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.MaxIngestBody <= 0 {
-		cfg.MaxIngestBody = 10 << 20
+		cfg.MaxIngestBody = DefaultMaxIngestBody
 	}
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(1, int(cfg.RateLimit*2))
@@ -82,7 +88,7 @@ func New(d Deps, cfg Config) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
+	s := &Server{store: d.Store, ingest: d.Ingest, wake: d.Wake, endpoints: d.Endpoints, cfg: cfg, log: d.Logger, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}}
 	s.routes(d.Extra)
 	return s
 }
@@ -111,6 +117,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,
 		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  s.retryFailed,
+		"POST /api/v1/webhook_subscriptions/{id}/check":         s.checkSubscription,
 		"POST /api/v1/events":                                   s.ingestEvents,
 		"GET /api/v1/events":                                    s.listEvents,
 		"GET /api/v1/events/{id}":                               s.getEvent,
@@ -118,6 +125,7 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/deliveries/{id}":                           s.getDelivery,
 		"POST /api/v1/deliveries/{id}/retry":                    s.retryDelivery,
 		"GET /api/v1/event_types":                               s.eventTypes,
+		"GET /api/v1/endpoints":                                 s.listEndpoints,
 		"GET /api/v1/api_keys":                                  s.listAPIKeys,
 		"POST /api/v1/api_keys":                                 s.createAPIKey,
 		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,
@@ -172,33 +180,18 @@ func workspaceID(ctx context.Context) string {
 	return id
 }
 
-// KeyID is the public id under which an API key is stored: a prefix of its
-// hash, so any key string (including one set through REVDESK_API_KEY) can be
-// looked up without storing the key itself.
-func KeyID(key string) (id string, hash []byte) {
-	sum := sha256.Sum256([]byte(key))
-	return "key_" + hex.EncodeToString(sum[:8]), sum[:]
-}
-
-// NewKey makes a fresh API key: rdk_ and 256 random bits.
-func NewKey() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return ids.APIKey + "_" + base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 func (s *Server) authenticate(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		token, ok := apikey.FromAuthorization(r.Header.Get("Authorization"))
+		if !ok {
 			return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>")
 		}
-		id, hash := KeyID(strings.TrimSpace(token))
+		id, _ := apikey.Hash(token)
 		key, err := s.store.GetAPIKey(r.Context(), id)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if err != nil || subtle.ConstantTimeCompare(key.Hash, hash) != 1 || key.RevokedAt != nil {
+		if err != nil || !apikey.Matches(key.Hash, token) || key.RevokedAt != nil {
 			return errorf(http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
 		}
 		if err := s.allow(key.ID); err != nil {

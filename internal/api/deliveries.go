@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -98,8 +99,8 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 // createAPIKey makes another key for the caller's workspace; the key is
 // shown this once.
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	key := NewKey()
-	id, hash := KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: workspaceID(r.Context()), Hash: hash})
 	if err != nil {
 		return err

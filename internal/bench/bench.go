@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -38,6 +39,7 @@ type Options struct {
 	Concurrency   int     // ingest requests in flight
 	Rate          float64 // events per second; 0 as fast as possible
 	Backlog       bool    // receivers down during ingest; measures draining a backlog
+	Shape         Shape   // how the receivers behave
 	Progress      io.Writer
 	// Ordered makes the subscriptions ordered; every event is about a
 	// resource of its own (a distinct data id), so keys never wait.
@@ -48,6 +50,8 @@ type Options struct {
 type Result struct {
 	Engine             string  `json:"engine"`
 	Subscriptions      int     `json:"subscriptions"`
+	Receivers          int     `json:"receivers"`
+	ReceiverLatencyMS  float64 `json:"receiver_latency_ms"`
 	Events             int     `json:"events"`
 	Deliveries         int64   `json:"deliveries"`
 	Seconds            float64 `json:"seconds"`
@@ -60,6 +64,13 @@ type Result struct {
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// PeakInFlight is the most requests the receivers held at once.
+	PeakInFlight int64 `json:"peak_in_flight"`
+	// Requests is every delivery request the receivers answered, and
+	// WastedShare the part of them answered other than 2xx (shed, rate
+	// limited, or down).
+	Requests    int64   `json:"requests"`
+	WastedShare float64 `json:"wasted_share"`
 	// CPUMicrosPerDelivery is this process's CPU time (server, sink and
 	// load generator when in-process) per delivery over the measured
 	// phase: steadier than the rates on a shared machine, so it is what
@@ -77,13 +88,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, errors.New("subscriptions, events, batch and concurrency must be at least 1")
 	}
 	expected := int64(o.Subscriptions) * int64(o.Events)
-	sk, err := newSink(o.Subscriptions, expected)
+	if o.Shape.Latency < 0 || o.Shape.ShedAbove < 0 || o.Shape.RateLimit < 0 || o.Shape.Receivers < 0 {
+		return nil, errors.New("receivers, receiver latency, shed-above and receiver rate limit cannot be negative")
+	}
+	sk, err := newSink(o.Subscriptions, o.Shape, expected)
 	if err != nil {
 		return nil, err
 	}
 	defer sk.close()
-	res := &Result{Subscriptions: o.Subscriptions, Events: o.Events}
-	res.RawPostsPerSec = rawPostRate(sk.urls[0][:len(sk.urls[0])-len("/hook")]+"/raw", 2*time.Second)
+	res := &Result{Subscriptions: o.Subscriptions, Receivers: sk.shape.Receivers, Events: o.Events,
+		ReceiverLatencyMS: float64(o.Shape.Latency.Microseconds()) / 1000}
+	res.RawPostsPerSec = rawPostRate(sk.urls[0][:strings.Index(sk.urls[0], "/hook")]+"/raw", 2*time.Second)
 
 	base, key := o.Server, o.APIKey
 	res.Engine = "remote"
@@ -92,6 +107,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// Quick retries keep a backlog (receivers down) pending rather than
 		// failing it, so it drains as soon as they are back.
 		schedule := []time.Duration{time.Second, time.Second, 5 * time.Second}
+		if o.Shape.ShedAbove > 0 || o.Shape.RateLimit > 0 {
+			// Refused deliveries come back until they are taken.
+			schedule = slices.Repeat([]time.Duration{time.Second}, 10000)
+		}
 		if o.Backlog {
 			schedule = slices.Repeat([]time.Duration{2 * time.Second}, 10000)
 		}
@@ -151,6 +170,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Seconds = elapsed.Seconds()
 	res.DeliveriesPerSec = float64(res.Deliveries) / elapsed.Seconds()
 	res.CeilingRatio = res.DeliveriesPerSec / res.RawPostsPerSec
+	res.PeakInFlight = sk.peak.Load()
+	res.Requests = res.Deliveries + sk.wasted.Load()
+	res.WastedShare = float64(sk.wasted.Load()) / float64(res.Requests)
 	sk.mu.Lock()
 	lat := slices.Clone(sk.latencies)
 	sk.mu.Unlock()

@@ -6,18 +6,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 
+	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/dashboard"
 	"github.com/revdesk/webhooks/internal/delivery"
+	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/server"
 )
 
@@ -28,8 +33,11 @@ type CLI struct {
 	Bench     BenchCmd     `cmd:"" help:"Measure deliveries/s, ingest rate and latency against this machine's loopback ceiling."`
 
 	Subscriptions SubscriptionsCmd `cmd:"" help:"Manage webhook subscriptions on a running server."`
-	Events        EventsCmd        `cmd:"" help:"Send events to a running server."`
+	Events        EventsCmd        `cmd:"" help:"Send events to a running server and read its event log."`
 	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
+	EventTypes    EventTypesCmd    `cmd:"" name:"event-types" help:"The catalog of event types of a running server."`
+	APIKeys       APIKeysCmd       `cmd:"" name:"api-keys" help:"Manage the API keys of your workspace on a running server."`
+	CheckReceiver CheckReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a webhook receiver accepts genuine deliveries and refuses forged ones."`
 	Listen        ListenCmd        `cmd:"" help:"Receive, verify and print deliveries locally, optionally forwarding them."`
 
 	Config kong.ConfigFlag `env:"REVDESK_CONFIG" type:"existingfile" placeholder:"FILE" help:"JSON file of flag values keyed by flag name, dashes as underscores (e.g. {\"addr\": \":8080\", \"retry_schedule\": \"1s,5s\"}); command-line flags override it."`
@@ -43,16 +51,16 @@ type ServeCmd struct {
 	AllowPrivateNetworks bool          `env:"REVDESK_ALLOW_PRIVATE_NETWORKS" help:"Allow deliveries to loopback and private addresses (development, tests)."`
 	AllowCIDR            []string      `name:"allow-cidr" env:"REVDESK_ALLOW_CIDR" help:"Open one otherwise forbidden address range (repeatable), e.g. 10.1.2.0/24."`
 	Dev                  bool          `env:"REVDESK_DEV" help:"Development mode: --allow-http, --allow-private-networks and readable logs."`
-	RetrySchedule        string        `default:"5s,5m,30m,2h,5h,10h,10h" env:"REVDESK_RETRY_SCHEDULE" help:"Delays before each retry, comma-separated; empty for no retries."`
+	RetrySchedule        string        `default:"${retry_schedule}" env:"REVDESK_RETRY_SCHEDULE" help:"Delays before each retry, comma-separated; empty for no retries."`
 	DeliveryTimeout      time.Duration `default:"10s" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
 	Lease                time.Duration `env:"REVDESK_LEASE" help:"How long a process holds claimed deliveries before another may take them over; 0 means 2×delivery-timeout+30s."`
-	MaxBody              int64         `default:"10485760" env:"REVDESK_MAX_BODY" help:"Largest event ingest body in bytes (other requests: 1 MiB)."`
+	MaxIngestBody        int64         `default:"${max_ingest_body}" aliases:"max-body" env:"REVDESK_MAX_INGEST_BODY,REVDESK_MAX_BODY" help:"Largest body of POST /api/v1/events in bytes (other requests: ${max_body} bytes). --max-body is its old name."`
 	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
-	MaintenanceInterval  time.Duration `default:"1m" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
-	MaxInFlight          int           `default:"64" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all."`
-	PerEndpoint          int           `default:"16" env:"REVDESK_PER_ENDPOINT" help:"Delivery requests in flight to one endpoint."`
+	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
+	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
+	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
 	ShutdownTimeout      time.Duration `default:"${shutdown_timeout}" env:"REVDESK_SHUTDOWN_TIMEOUT" help:"Time limit of the whole stop sequence on SIGTERM; what is left is then taken over by other processes or the next start."`
@@ -91,13 +99,13 @@ func (c *ServeCmd) Run() error {
 		RetrySchedule:        schedule,
 		DeliveryTimeout:      c.DeliveryTimeout,
 		Lease:                c.Lease,
-		MaxIngestBody:        c.MaxBody,
+		MaxIngestBody:        c.MaxIngestBody,
 		RateLimit:            c.RateLimit,
 		DisableAfter:         c.DisableAfter,
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
 		MaxInFlight:          c.MaxInFlight,
-		PerEndpoint:          c.PerEndpoint,
+		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
 		ShutdownTimeout:      c.ShutdownTimeout,
 		ReadHeaderTimeout:    c.ReadHeaderTimeout,
@@ -141,28 +149,63 @@ func (c *WorkspaceCreateCmd) Run() error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]string{"workspace_id": ws.ID, "api_key": key})
 }
 
+// defaults fill the flags' ${…} defaults from the packages that own them,
+// so each default is written once.
+var defaults = kong.Vars{
+	"retry_schedule":       delivery.FormatSchedule(delivery.DefaultRetrySchedule),
+	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
+	"max_body":             strconv.Itoa(api.DefaultMaxBody),
+	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
+	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
+	"read_timeout":         server.DefaultReadTimeout.String(),
+	"idle_timeout":         server.DefaultIdleTimeout.String(),
+	"max_header_bytes":     strconv.Itoa(server.DefaultMaxHeaderBytes),
+}
+
+// configJSON is kong.JSON that also reads a flag under its aliases, so a
+// config file written for a flag's old name keeps working.
+func configJSON(r io.Reader) (kong.Resolver, error) {
+	byName, err := kong.JSON(r)
+	if err != nil {
+		return nil, err
+	}
+	return kong.ResolverFunc(func(kctx *kong.Context, parent *kong.Path, flag *kong.Flag) (any, error) {
+		v, err := byName.Resolve(kctx, parent, flag)
+		for _, alias := range flag.Aliases {
+			if v != nil || err != nil {
+				break
+			}
+			value := *flag.Value
+			value.Name = alias
+			aliased := *flag
+			aliased.Value = &value
+			v, err = byName.Resolve(kctx, parent, &aliased)
+		}
+		return v, err
+	}), nil
+}
+
+// newParser builds the command line's parser into cli.
+func newParser(cli *CLI, options ...kong.Option) (*kong.Kong, error) {
+	return kong.New(cli, append([]kong.Option{
+		kong.Name("revdesk"),
+		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery.\n\nCommands that talk to a server take --server and --api-key (or REVDESK_SERVER and REVDESK_API_KEY) and --json, before or after the command; without --json they print tables."),
+		kong.UsageOnError(),
+		kong.Configuration(configJSON),
+		defaults,
+	}, options...)...)
+}
+
 // Main runs the command line and returns the exit code.
 func Main(args []string) int {
 	var cli CLI
-	parser, err := kong.New(&cli,
-		kong.Name("revdesk"),
-		kong.Description("RevDesk Webhooks: subscriptions, event ingest and durable webhook delivery."),
-		kong.UsageOnError(),
-		kong.Configuration(kong.JSON),
-		// The serve command's defaults, from the one place that has them.
-		kong.Vars{
-			"shutdown_timeout":    server.DefaultShutdownTimeout.String(),
-			"read_header_timeout": server.DefaultReadHeaderTimeout.String(),
-			"read_timeout":        server.DefaultReadTimeout.String(),
-			"idle_timeout":        server.DefaultIdleTimeout.String(),
-			"max_header_bytes":    strconv.Itoa(server.DefaultMaxHeaderBytes),
-		},
-	)
+	parser, err := newParser(&cli)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	kctx, err := parser.Parse(args)
+	kctx, err := parser.Parse(hoistGlobalFlags(args))
 	if err != nil {
 		parser.Errorf("%s", err)
 		return 2
@@ -172,4 +215,39 @@ func Main(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// globalFlags may be given before the command as well as after it.
+var globalFlags = map[string]bool{"--server": true, "--api-key": true, "--json": false} // true: takes a value
+
+// hoistGlobalFlags moves global flags written before the command to the end
+// of the arguments. Kong accepts a flag only after the command declaring
+// it, and these cannot be declared once at the root: serve and bench have
+// --api-key and --server of their own, and kong refuses a flag declared
+// twice on one command path.
+func hoistGlobalFlags(args []string) []string {
+	var moved, rest []string
+	i := 0
+	for ; i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--"; i++ {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		takesValue, global := globalFlags[name]
+		switch {
+		case global:
+			moved = append(moved, args[i])
+			if takesValue && !hasValue && i+1 < len(args) {
+				i++
+				moved = append(moved, args[i])
+			}
+		case name == "--config" && !hasValue && i+1 < len(args):
+			rest = append(rest, args[i], args[i+1])
+			i++
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	rest = append(rest, args[i:]...)
+	if end := slices.Index(rest, "--"); end >= 0 {
+		return slices.Concat(rest[:end], moved, rest[end:])
+	}
+	return append(rest, moved...)
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/testserver"
+	"github.com/revdesk/webhooks/internal/testutil"
 	"github.com/revdesk/webhooks/webhook"
 )
 
@@ -90,10 +91,16 @@ type result struct {
 // revdesk runs the binary against the test server.
 func revdesk(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return run(t, append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey), stdin, args...)
+}
+
+// run runs the binary with env.
+func run(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(cleanEnv(), "REVDESK_SERVER="+serverURL, "REVDESK_API_KEY="+testKey)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -109,9 +116,10 @@ func revdesk(t *testing.T, stdin string, args ...string) result {
 	return result{stdout.String(), stderr.String(), code}
 }
 
-// ok runs a command that must succeed and decodes its JSON output.
+// ok runs a command that must succeed with --json and decodes its output.
 func ok(t *testing.T, stdin string, args ...string) map[string]any {
 	t.Helper()
+	args = append(args, "--json")
 	res := revdesk(t, stdin, args...)
 	if res.code != 0 {
 		t.Fatalf("revdesk %s: exit %d: %s", strings.Join(args, " "), res.code, res.stderr)
@@ -124,18 +132,6 @@ func ok(t *testing.T, stdin string, args ...string) map[string]any {
 		t.Errorf("revdesk %s: output is not pretty-printed:\n%s", strings.Join(args, " "), res.stdout)
 	}
 	return out
-}
-
-// eventually polls cond until it holds or 20 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func items(out map[string]any) []map[string]any {
@@ -276,12 +272,12 @@ func TestTriggerAndDeliveries(t *testing.T) {
 			sub := ok(t, "", append([]string{"subscriptions", "create", "--url", url, "--event-type", tt.subscribe}, tt.scope...)...)["id"].(string)
 			ok(t, "", append([]string{"events", "trigger", tt.trigger}, tt.scope...)...)
 			var dlv map[string]any
-			eventually(t, "a failed delivery", func() bool {
+			testutil.Eventually(t, 20*time.Second, func() (bool, string) {
 				list := items(ok(t, "", "deliveries", "list", "--subscription-id", sub, "--status", "failed"))
 				if len(list) > 0 {
 					dlv = list[0]
 				}
-				return dlv != nil
+				return dlv != nil, "no failed delivery yet"
 			})
 			if dlv["event_type"] != tt.subscribe {
 				t.Errorf("delivery of %v, want %s", dlv["event_type"], tt.subscribe)
@@ -351,11 +347,11 @@ func TestListenReceivesDeliveries(t *testing.T) {
 	t.Cleanup(func() { _ = listen.Process.Kill() })
 	ready := regexp.MustCompile(`Listening on (http://\S+)`)
 	var listenURL string
-	eventually(t, "listen to start", func() bool {
+	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
 		if m := ready.FindStringSubmatch(out.String()); m != nil {
 			listenURL = m[1]
 		}
-		return listenURL != ""
+		return listenURL != "", "listen has not started; it printed:\n" + out.String()
 	})
 
 	// Scoped to a workflow no other test uses, so only this trigger reaches them.
@@ -386,8 +382,12 @@ func TestListenReceivesDeliveries(t *testing.T) {
 		}
 		return list[0]["status"].(string)
 	}
-	eventually(t, "the good delivery to succeed", func() bool { return status(good) == "succeeded" })
-	eventually(t, "the bad delivery to fail", func() bool { return status(bad) == "failed" })
+	for _, want := range []struct{ sub, status string }{{good, "succeeded"}, {bad, "failed"}} {
+		testutil.Eventually(t, 20*time.Second, func() (bool, string) {
+			got := status(want.sub)
+			return got == want.status, fmt.Sprintf("delivery to %s is %q, want %q", want.sub, got, want.status)
+		})
+	}
 	badDlv := items(ok(t, "", "deliveries", "list", "--subscription-id", bad))[0]["id"].(string)
 	attempts := ok(t, "", "deliveries", "show", badDlv)["attempts"].([]any)
 	if code := attempts[0].(map[string]any)["status_code"]; code != float64(http.StatusUnauthorized) {
@@ -441,7 +441,7 @@ func TestConfigFile(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{"everything from the files", []string{"subscriptions", "list", "--config", clientConfig}, 0, `"has_more": false`},
+		{"everything from the files", []string{"subscriptions", "list", "--config", clientConfig, "--json"}, 0, `"has_more": false`},
 		{"a flag overrides the file", []string{"subscriptions", "list", "--config", clientConfig, "--api-key", "rdk_other"}, 1, "(unauthorized)"},
 		{"a missing file", []string{"subscriptions", "list", "--config", filepath.Join(dir, "none.json")}, 2, "none.json"},
 	}

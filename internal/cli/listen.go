@@ -28,10 +28,10 @@ const maxListenBody = 16 << 20
 // prints deliveries and can forward them to the app being developed, so no
 // third-party relay is needed.
 type ListenCmd struct {
-	Port      int    `default:"4000" help:"Port to listen on (0 picks a free one)."`
-	Host      string `default:"127.0.0.1" help:"Address to listen on; 0.0.0.0 to accept deliveries from other hosts or containers."`
-	Secret    string `env:"REVDESK_LISTEN_SECRET" help:"The subscription's signing secret, to verify signatures (without it they are only shown)."`
-	ForwardTo string `name:"forward-to" help:"Also POST every accepted delivery, body and headers unchanged, to this URL (e.g. http://localhost:3000/webhooks)."`
+	Port      int      `default:"4000" help:"Port to listen on (0 picks a free one)."`
+	Host      string   `default:"127.0.0.1" help:"Address to listen on; 0.0.0.0 to accept deliveries from other hosts or containers."`
+	Secret    []string `env:"REVDESK_LISTEN_SECRET" sep:"none" help:"A signing secret to verify signatures with (without one they are only shown); repeat it to accept several, e.g. the old and new secret during a rotation."`
+	ForwardTo string   `name:"forward-to" help:"Also POST every accepted delivery, body and headers unchanged, to this URL (e.g. http://localhost:3000/webhooks)."`
 }
 
 func (c *ListenCmd) Run() error {
@@ -39,9 +39,9 @@ func (c *ListenCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	l := &listener{secret: c.Secret, forwardTo: c.ForwardTo, out: os.Stdout, client: &http.Client{Timeout: 30 * time.Second}}
+	l := &listener{secrets: c.Secret, forwardTo: c.ForwardTo, out: os.Stdout, client: &http.Client{Timeout: 30 * time.Second}}
 	fmt.Fprintf(os.Stdout, "Listening on http://%s (Ctrl-C to stop)\n", ln.Addr())
-	if c.Secret == "" {
+	if len(c.Secret) == 0 {
 		fmt.Fprintln(os.Stdout, "No --secret: signatures are shown but not checked.")
 	}
 	if c.ForwardTo != "" {
@@ -69,7 +69,7 @@ func (c *ListenCmd) Run() error {
 
 // listener verifies, prints and forwards each request.
 type listener struct {
-	secret    string
+	secrets   []string
 	forwardTo string
 	client    *http.Client
 
@@ -118,31 +118,58 @@ func (l *listener) verify(eventType string, body []byte, h http.Header) []check 
 		checks = append(checks, check{name: "signature", result: "none: " + eventType + " is delivered unsigned"})
 	default:
 		header := h.Get(webhook.HeaderSignature256)
-		switch err := webhook.Verify(body, header, l.secret); {
+		which, err := l.anySecret(func(secret string) error { return webhook.Verify(body, header, secret) })
+		switch {
 		case errors.Is(err, webhook.ErrNoSecret):
 			checks = append(checks, check{name: "signature", result: "none: the subscription has no signing secret (" + webhook.NoSecret + ")"})
 		case errors.Is(err, webhook.ErrMissingSignature):
 			checks = append(checks, check{name: "signature", result: "INVALID: " + webhook.HeaderSignature256 + " is missing", failed: true})
-		case l.secret == "":
+		case len(l.secrets) == 0:
 			checks = append(checks, check{name: "signature", result: "not checked (no --secret): " + header})
 		case err != nil:
 			checks = append(checks, check{name: "signature", result: "INVALID: " + err.Error(), failed: true})
 		default:
-			checks = append(checks, check{name: "signature", result: "valid (" + webhook.HeaderSignature256 + ")"})
+			checks = append(checks, check{name: "signature", result: "valid (" + webhook.HeaderSignature256 + which + ")"})
 		}
 	}
 	if h.Get(webhook.HeaderWebhookSignature) == "" && h.Get(webhook.HeaderWebhookTimestamp) == "" && h.Get(webhook.HeaderWebhookID) == "" {
 		return checks
 	}
-	switch err := webhook.VerifyStandard(body, h, l.secret, 0, time.Time{}); {
-	case l.secret == "":
+	which, err := l.anySecret(func(secret string) error { return webhook.VerifyStandard(body, h, secret, 0, time.Time{}) })
+	switch {
+	case len(l.secrets) == 0:
 		checks = append(checks, check{name: "standard", result: "not checked (no --secret)"})
 	case err != nil:
 		checks = append(checks, check{name: "standard", result: "INVALID: " + err.Error(), failed: true})
 	default:
-		checks = append(checks, check{name: "standard", result: "valid (Standard Webhooks, webhook-id " + h.Get(webhook.HeaderWebhookID) + ")"})
+		checks = append(checks, check{name: "standard", result: "valid (Standard Webhooks, webhook-id " + h.Get(webhook.HeaderWebhookID) + which + ")"})
 	}
 	return checks
+}
+
+// anySecret runs verify with each secret until one succeeds. It returns
+// which one did (", secret 2 of 2"; "" when only one is configured) or the
+// first secret's error, which is the same for all of them unless it is a
+// mismatch. Without secrets it runs verify once with none, so the header
+// checks that need no secret still apply.
+func (l *listener) anySecret(verify func(secret string) error) (string, error) {
+	if len(l.secrets) == 0 {
+		return "", verify("")
+	}
+	var first error
+	for i, s := range l.secrets {
+		err := verify(s)
+		if err == nil {
+			if len(l.secrets) == 1 {
+				return "", nil
+			}
+			return fmt.Sprintf(", secret %d of %d", i+1, len(l.secrets)), nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return "", first
 }
 
 // forward posts the raw request to --forward-to and describes the outcome.

@@ -45,36 +45,42 @@ func standardHeaders(secret string, body []byte, at time.Time) map[string]string
 func TestListenVerifies(t *testing.T) {
 	t.Parallel()
 	callBody := []byte(`{"id":"call_abc123","status":"BUSY"}`)
+	one, rotating := []string{listenSecret}, []string{listenSecret, "old-secret"}
 	tests := []struct {
 		name      string
-		secret    string
+		secrets   []string
 		eventType string
 		body      []byte
 		header    map[string]string // set with Header.Set, which canonicalizes the names
 		want      int
 		wantOut   string
 	}{
-		{"valid signature", listenSecret, "number_purchased", numberBody,
+		{"valid signature", one, "number_purchased", numberBody,
 			map[string]string{webhook.HeaderSignature256: hexHMAC(listenSecret, numberBody)}, 200, "signature    valid"},
-		{"wrong secret", listenSecret, "number_purchased", numberBody,
+		{"wrong secret", one, "number_purchased", numberBody,
 			map[string]string{webhook.HeaderSignature256: hexHMAC("other", numberBody)}, 401, "INVALID"},
-		{"tampered body", listenSecret, "number_purchased", append(bytes.Clone(numberBody), ' '),
+		{"tampered body", one, "number_purchased", append(bytes.Clone(numberBody), ' '),
 			map[string]string{webhook.HeaderSignature256: hexHMAC(listenSecret, numberBody)}, 401, "INVALID"},
-		{"missing signature on a signed type", listenSecret, "number_released", numberBody, nil, 401, "is missing"},
-		{"subscription without secret", listenSecret, "number_purchased", numberBody,
+		{"missing signature on a signed type", one, "number_released", numberBody, nil, 401, "is missing"},
+		{"subscription without secret", one, "number_purchased", numberBody,
 			map[string]string{webhook.HeaderSignature256: webhook.NoSecret}, 200, "no signing secret"},
-		{"no --secret", "", "number_purchased", numberBody,
+		{"no --secret", nil, "number_purchased", numberBody,
 			map[string]string{webhook.HeaderSignature256: hexHMAC(listenSecret, numberBody)}, 200, "not checked"},
-		{"unsigned family", listenSecret, "call_busy", callBody, nil, 200, "call_busy is delivered unsigned"},
-		{"standard webhooks valid", listenSecret, "call_busy", callBody, standardHeaders(listenSecret, callBody, time.Now()), 200, "standard     valid"},
-		{"standard webhooks replayed", listenSecret, "call_busy", callBody, standardHeaders(listenSecret, callBody, time.Now().Add(-time.Hour)), 401, "timestamp too old"},
-		{"standard webhooks wrong secret", listenSecret, "call_busy", callBody, standardHeaders("other", callBody, time.Now()), 401, "INVALID"},
+		{"unsigned family", one, "call_busy", callBody, nil, 200, "call_busy is delivered unsigned"},
+		{"standard webhooks valid", one, "call_busy", callBody, standardHeaders(listenSecret, callBody, time.Now()), 200, "standard     valid"},
+		{"standard webhooks replayed", one, "call_busy", callBody, standardHeaders(listenSecret, callBody, time.Now().Add(-time.Hour)), 401, "timestamp too old"},
+		{"standard webhooks wrong secret", one, "call_busy", callBody, standardHeaders("other", callBody, time.Now()), 401, "INVALID"},
+		{"rotation: the old secret of two", rotating, "number_purchased", numberBody,
+			map[string]string{webhook.HeaderSignature256: hexHMAC("old-secret", numberBody)}, 200, "signature    valid (X-revdesk-Signature-256, secret 2 of 2)"},
+		{"rotation: standard webhooks with the new secret", rotating, "sms_sent", callBody, standardHeaders(listenSecret, callBody, time.Now()), 200, "secret 1 of 2)"},
+		{"rotation: neither secret", rotating, "number_purchased", numberBody,
+			map[string]string{webhook.HeaderSignature256: hexHMAC("other", numberBody)}, 401, "INVALID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out testserver.Buffer
-			l := &listener{secret: tt.secret, out: &out, client: http.DefaultClient}
+			l := &listener{secrets: tt.secrets, out: &out, client: http.DefaultClient}
 			req := httptest.NewRequest(http.MethodPost, "/hooks", bytes.NewReader(tt.body))
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
@@ -110,7 +116,7 @@ func TestListenForwards(t *testing.T) {
 	}))
 	t.Cleanup(target.Close)
 	var out testserver.Buffer
-	l := &listener{secret: listenSecret, forwardTo: target.URL + "/app/hooks", out: &out, client: target.Client()}
+	l := &listener{secrets: []string{listenSecret}, forwardTo: target.URL + "/app/hooks", out: &out, client: target.Client()}
 
 	send := func(signature string) int {
 		req := httptest.NewRequest(http.MethodPost, "/hooks", bytes.NewReader(numberBody))

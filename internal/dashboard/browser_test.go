@@ -42,11 +42,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	checkLabels(t, ctx)
 
 	// call_busy is derived: the dashboard must send a call_completed record
-	// that produces it, scoped to the subscription's workflow.
+	// that produces it, scoped to the subscription's workflow. With Standard
+	// Webhooks its deliveries are signed, so it has a secret to rotate.
 	step(t, ctx, "create a subscription",
 		chromedp.SendKeys(chromedp.ID("sub-url"), hook.URL+"/hooks"),
 		fill("#sub-type", "call_busy"),
 		chromedp.SendKeys(chromedp.ID("sub-wf"), "wf_demo"),
+		chromedp.Click(chromedp.ID("sub-sw")),
 		chromedp.Click(chromedp.CSS("form.create button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("li.sub")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),
@@ -97,15 +99,27 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#chart-latency canvas")),
 	)
 	before := eval[int](t, ctx, `Number(document.querySelector("#chart-throughput [data-points]").dataset.points)`)
-	for range 5 { // events flowing while the view is open
-		ingest(t, base)
-		time.Sleep(600 * time.Millisecond)
+	// Events flowing while the view is open, over two of its samples.
+	for i, events := range []int{2, 3} {
+		for range events {
+			ingest(t, base)
+		}
+		waitFor(t, ctx, "the chart to take a new sample",
+			`Number(document.querySelector("#chart-throughput [data-points]").dataset.points) >= `+strconv.Itoa(before+i+1))
 	}
-	waitFor(t, ctx, "the chart to take new samples",
-		`Number(document.querySelector("#chart-throughput [data-points]").dataset.points) >= `+strconv.Itoa(before+2))
 	waitFor(t, ctx, "the attempts tile to count the new deliveries",
 		`[...document.querySelectorAll(".tile")].some(t => t.textContent === "Attempts since start8")`)
 	step(t, ctx, "screenshot live view", screenshot(t, "live"))
+
+	step(t, ctx, "open the endpoints view",
+		chromedp.Click(chromedp.Search(`//nav/button[normalize-space()="Endpoints"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.endpoints tbody tr")),
+	)
+	// The receiver's endpoint, with the limit its deliveries taught it.
+	endpoint := hook.URL // http://127.0.0.1:port, as a lane key
+	waitFor(t, ctx, "the receiver's endpoint with its limit",
+		`((r) => r && Number(r.querySelector('td[data-label="Limit"]').textContent) >= 1)(document.querySelector('table.endpoints tr[data-endpoint="`+endpoint+`"]'))`)
+	step(t, ctx, "screenshot endpoints", screenshot(t, "endpoints"))
 
 	step(t, ctx, "narrow screen",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),

@@ -119,7 +119,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion) {
 	backoff := 100 * time.Millisecond
 	defer d.recorded(len(batch))
 	for {
-		err := d.store.CompleteDeliveries(ctx, batch)
+		_, err := d.store.CompleteDeliveries(ctx, store.CompleteParams{Now: time.Now(), Completions: batch})
 		if err == nil {
 			if endsHead(batch) {
 				d.Wake() // the next delivery of a key can go now

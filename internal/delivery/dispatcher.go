@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 )
@@ -22,13 +23,20 @@ type Config struct {
 	RetrySchedule []time.Duration // delays before each retry; empty: no retries
 	Timeout       time.Duration   // per attempt; default 10 s
 	Lease         time.Duration   // how long claimed work is held; default 2×Timeout+30 s
-	MaxInFlight   int             // requests in flight in all; default 64
-	PerEndpoint   int             // requests in flight to one endpoint; default 16
-	Capacity      int             // deliveries held in memory (queued, in flight or being recorded); default 65536
-	LaneCapacity  int             // deliveries queued for one endpoint; default 16384
-	ClaimBatch    int             // default 256
-	PollInterval  time.Duration   // fallback polling; default 500 ms
-	RetryAfterCap time.Duration   // longest Retry-After honoured; default 1 h
+	// MaxInFlight bounds requests in flight in all, for memory and CPU
+	// (per-endpoint limits follow the receivers, see package limiter); a
+	// slow request in flight costs goroutines and a connection's buffers,
+	// some 50 KiB here (as much again in a receiver on the same machine),
+	// so the default 2048 stays near 100 MiB; default 2048.
+	MaxInFlight int
+	// Limits tune each endpoint's adaptive limit; Limits.Max is the
+	// ceiling per endpoint (--max-per-endpoint).
+	Limits        limiter.Config
+	Capacity      int           // deliveries held in memory (queued, in flight or being recorded); default 65536
+	LaneCapacity  int           // deliveries queued for one endpoint; default 16384
+	ClaimBatch    int           // default 256
+	PollInterval  time.Duration // fallback polling; default 500 ms
+	RetryAfterCap time.Duration // longest Retry-After honoured; default 1 h
 	// CompleteLinger is how long outcomes are gathered before they are
 	// written in one transaction; default 10 ms.
 	CompleteLinger time.Duration
@@ -63,11 +71,9 @@ func (c *Config) defaults() {
 		c.Lease = 2*c.Timeout + 30*time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
+		c.MaxInFlight = 2048
 	}
-	if c.PerEndpoint <= 0 {
-		c.PerEndpoint = 16
-	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.Capacity <= 0 {
 		c.Capacity = 65536
 	}
@@ -86,6 +92,7 @@ func (c *Config) defaults() {
 	if c.RetryAfterCap <= 0 {
 		c.RetryAfterCap = time.Hour
 	}
+	c.Limits.PauseMax = min(c.Limits.PauseMax, c.RetryAfterCap)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -123,6 +130,7 @@ type Dispatcher struct {
 	fullLanes int               // lanes holding LaneCapacity queued deliveries
 	held      int               // deliveries queued or in flight
 	inFlight  int
+	nextSweep time.Time // of idle lanes, see sweepLanes
 	draining  bool
 	releases  []releaseReq // waiting for the release loop
 	sends     sync.WaitGroup
@@ -179,6 +187,7 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 	var overflow []string
+	var paused map[time.Time][]string // by the end of their endpoint's pause
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -191,11 +200,22 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 		if d.pace(j, leaseUntil, t, now) {
 			continue
 		}
-		if !d.push(d.laneFor(t.lane), queued{job: j, leaseUntil: leaseUntil, url: t.url}) {
+		l := d.laneFor(t.lane)
+		if until, ok := d.outlasts(l, leaseUntil, now); ok {
+			if paused == nil {
+				paused = map[time.Time][]string{}
+			}
+			paused[until] = append(paused[until], j.Delivery.ID)
+			continue
+		}
+		if !d.push(l, queued{job: j, leaseUntil: leaseUntil, url: t.url}, now) {
 			overflow = append(overflow, j.Delivery.ID)
 		}
 	}
-	d.pump()
+	for until, ids := range paused {
+		d.queueRelease(releaseReq{ids: ids, dueAt: until})
+	}
+	d.pump(now)
 	switch {
 	case len(overflow) == 0:
 	case d.draining:
@@ -210,24 +230,25 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 
 // process sends one delivery and decides its outcome. It reports false when
 // the lease ran too short to send safely: the delivery is then left for
-// whoever claims it after the lease ends.
-func (d *Dispatcher) process(q queued) (store.Completion, bool) {
+// whoever claims it after the lease ends. The sample is what the attempt
+// says of the endpoint, nil when no request reached it.
+func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool) {
 	job := &q.job
 	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
 		OrderKey: job.Delivery.OrderKey}
 	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
 		c.Status = store.DeliverySkipped
-		return c, true
+		return c, nil, true
 	}
 	// Another process may take the delivery over once the lease ends, or
 	// at any moment once this one is no longer counted as alive: send only
 	// if the attempt can finish before either.
 	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second || (d.cfg.Liveness != nil && !d.cfg.Liveness.Alive()) {
-		return c, false
+		return c, nil, false
 	}
 	r := attempt(d.abortCtx, d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)
 	if d.abortCtx.Err() != nil {
-		return c, false // cut short by the shutdown's deadline: not an attempt of the endpoint's
+		return c, nil, false // cut short by the shutdown's deadline: not an attempt of the endpoint's
 	}
 	// A copy: pointing into r would keep the response headers alive until
 	// the outcome is written.
@@ -257,7 +278,7 @@ func (d *Dispatcher) process(q queued) (store.Completion, bool) {
 	if d.cfg.Observer != nil {
 		d.cfg.Observer.Attempted(job.Subscription.ID, r.attempt, c.Status)
 	}
-	return c, true
+	return c, sample(&r, now, d.cfg.Limits.PauseMax), true
 }
 
 // Run claims and sends due work until Shutdown is called or ctx ends, then

@@ -16,6 +16,7 @@ import (
 
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ids"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
 )
@@ -105,16 +106,16 @@ type countingStore struct {
 	claimLimits   []int
 }
 
-func (s *countingStore) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+func (s *countingStore) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
 	s.completes.Add(1)
 	if s.hangCompletes.Load() {
 		<-ctx.Done()
-		return fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
 	}
 	if s.failCompletes.Add(-1) >= 0 {
-		return store.ErrUnavailable
+		return nil, store.ErrUnavailable
 	}
-	return s.Store.CompleteDeliveries(ctx, cs)
+	return s.Store.CompleteDeliveries(ctx, p)
 }
 
 func (s *countingStore) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
@@ -248,7 +249,7 @@ func (d *Dispatcher) laneState(url string) (inFlight, limit, queued int) {
 	if l == nil {
 		return 0, 0, 0
 	}
-	return l.inFlight, l.limit, len(l.queue)
+	return l.ep.InFlight(), l.ep.Limit(), len(l.queue)
 }
 
 // nextCompletion waits for a finished send's outcome (without Run, nothing
@@ -328,7 +329,7 @@ func TestProcessOutcome(t *testing.T) {
 				leaseFor = time.Minute
 			}
 			before := time.Now()
-			c, ok := d.process(queued{job: *job, leaseUntil: before.Add(leaseFor)})
+			c, _, ok := d.process(queued{job: *job, leaseUntil: before.Add(leaseFor)})
 			after := time.Now()
 			t.Logf("ok=%v %+v", ok, c)
 			if ok != tt.wantOK {
@@ -376,7 +377,7 @@ func TestProcessOutcome(t *testing.T) {
 
 func TestShutdownDrainsGracefully(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 1})
+	f := setup(t, Config{Limits: limiter.Config{Max: 1}})
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)
 	jobs := f.ingest(t, 5, leaseUntil)

@@ -79,10 +79,16 @@ func (d *Dispatcher) unpace(p *paced) {
 	}
 	delete(d.pacing, p)
 	d.held--
-	if !d.push(d.laneFor(p.lane), p.q) {
-		d.queueRelease(releaseReq{ids: []string{p.q.job.Delivery.ID}, dueAt: time.Now().Add(time.Second)})
+	now := time.Now()
+	l := d.laneFor(p.lane)
+	switch until, paused := d.outlasts(l, p.q.leaseUntil, now); {
+	case paused:
+		// The endpoint asked us to wait longer than the lease lasts.
+		d.queueRelease(releaseReq{ids: []string{p.q.job.Delivery.ID}, dueAt: until})
+	case !d.push(l, p.q, now):
+		d.queueRelease(releaseReq{ids: []string{p.q.job.Delivery.ID}, dueAt: now.Add(time.Second)})
 	}
-	d.pump()
+	d.pump(now)
 }
 
 // dropPaced takes every waiting delivery out of the gate and returns their

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -28,72 +29,81 @@ func TestLaneKey(t *testing.T) {
 	}
 }
 
-func TestPerEndpointLimitHalvesOnFailureAndGrowsBack(t *testing.T) {
+func TestLaneFollowsItsLimiter(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 8, MaxInFlight: 64, RetrySchedule: []time.Duration{time.Hour}})
-	const url = "https://slow.example.com/hook"
-	f.subscribe(t, url)
-	leaseUntil := time.Now().Add(time.Hour)
-	f.d.Enqueue(f.ingest(t, 20, leaseUntil), leaseUntil)
-
-	var calls []*call
-	for range 8 {
-		calls = append(calls, f.doer.next(t))
+	const pause = 300 * time.Millisecond
+	tests := []struct {
+		name      string
+		first     int // the status of the first answer; the other seven are 200
+		wantLimit int // after all eight answers
+		wantPause bool
+	}{
+		// One window is cut once: the later answers, sent before the cut,
+		// neither cut again nor grow it back.
+		{"5xx halves the limit", 500, 4, false},
+		{"503 pauses the endpoint and restarts it from one", 503, 1, true},
+		{"429 pauses the endpoint and restarts it from one", 429, 1, true},
+		{"success grows it", 200, 16, false},
 	}
-	f.doer.none(t)
-	if in, limit, q := f.d.laneState(url); in != 8 || limit != 8 || q != 12 {
-		t.Fatalf("lane in flight %d, limit %d, queued %d; want 8, 8, 12", in, limit, q)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, Config{Limits: limiter.Config{Initial: 8, PauseBase: pause}, RetrySchedule: []time.Duration{time.Hour}})
+			const url = "https://slow.example.com/hook"
+			f.subscribe(t, url)
+			leaseUntil := time.Now().Add(time.Hour)
+			f.d.Enqueue(f.ingest(t, 40, leaseUntil), leaseUntil)
+			var calls []*call
+			for range 8 {
+				calls = append(calls, f.doer.next(t))
+			}
+			f.doer.none(t)
+			if in, limit, q := f.d.laneState(url); in != 8 || limit != 8 || q != 32 {
+				t.Fatalf("lane in flight %d, limit %d, queued %d; want 8, 8, 32", in, limit, q)
+			}
+			answered := time.Now()
+			calls[0].reply <- tt.first
+			f.d.nextCompletion(t)
+			for _, c := range calls[1:] {
+				c.reply <- 200
+				f.d.nextCompletion(t)
+			}
+			if !tt.wantPause {
+				if _, limit, _ := f.d.laneState(url); limit != tt.wantLimit {
+					t.Fatalf("limit %d, want %d", limit, tt.wantLimit)
+				}
+				for range tt.wantLimit {
+					f.doer.next(t)
+				}
+				f.doer.none(t)
+				return
+			}
+			// Paused: nothing starts before the pause ends (none waits
+			// 100 ms, well within the 300 ms pause, unless the machine
+			// stalled, which the elapsed check below tells apart).
+			f.doer.none(t)
+			if time.Since(answered) < pause {
+				if in, _, _ := f.d.laneState(url); in != 0 {
+					t.Fatalf("%d requests in flight during the pause", in)
+				}
+			}
+			c := f.doer.next(t) // the pause ended: exactly one
+			if since := time.Since(answered); since < pause {
+				t.Fatalf("a request started %s after the 503/429, before the %s pause ended", since, pause)
+			}
+			f.doer.none(t)
+			c.reply <- 200
+			f.d.nextCompletion(t)
+			f.doer.next(t)
+			f.doer.next(t) // slow start: two next
+			f.doer.none(t)
+		})
 	}
-
-	// Each failure halves the limit: 4, 2, 1, 1, … so nothing new starts
-	// until the in-flight requests have drained below one.
-	wantLimits := []int{4, 2, 1, 1, 1, 1, 1}
-	for i, c := range calls[:7] {
-		c.reply <- 500
-		if got := f.d.nextCompletion(t); got.Status != store.DeliveryPending {
-			t.Fatalf("completion %+v, want pending", got)
-		}
-		in, limit, _ := f.d.laneState(url)
-		t.Logf("after failure %d: in flight %d, limit %d", i+1, in, limit)
-		if limit != wantLimits[i] || in != 7-i {
-			t.Fatalf("after failure %d: in flight %d, limit %d; want %d, %d", i+1, in, limit, 7-i, wantLimits[i])
-		}
-	}
-	f.doer.none(t)
-	calls[7].reply <- 500
-	f.d.nextCompletion(t)
-	c := f.doer.next(t) // the lane is idle: exactly one request goes out
-	f.doer.none(t)
-
-	// Successes grow the limit back by one each.
-	c.reply <- 200
-	if got := f.d.nextCompletion(t); got.Status != store.DeliverySucceeded {
-		t.Fatalf("completion %+v, want succeeded", got)
-	}
-	a, b := f.doer.next(t), f.doer.next(t)
-	f.doer.none(t)
-	if in, limit, _ := f.d.laneState(url); in != 2 || limit != 2 {
-		t.Fatalf("after a success: in flight %d, limit %d; want 2, 2", in, limit)
-	}
-	// Each success adds one slot, and the freed slot is reused too.
-	for i, c := range []*call{a, b} {
-		c.reply <- 200
-		f.d.nextCompletion(t)
-		if in, limit, _ := f.d.laneState(url); in != 3+i || limit != 3+i {
-			t.Errorf("after success %d: in flight %d, limit %d; want %d, %d", i+2, in, limit, 3+i, 3+i)
-		}
-	}
-	// 20 - 8 - 1 - 2 deliveries remain, some of them in flight.
-	for range 9 {
-		f.doer.next(t).reply <- 200
-		f.d.nextCompletion(t)
-	}
-	f.doer.none(t)
 }
 
 func TestLanesTakeTurnsUnderGlobalLimit(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{PerEndpoint: 4, MaxInFlight: 2})
+	f := setup(t, Config{Limits: limiter.Config{Max: 4}, MaxInFlight: 2})
 	const urlA, urlB = "https://a.example.com/hook", "https://b.example.com/hook"
 	f.subscribe(t, urlA)
 	leaseUntil := time.Now().Add(time.Hour)
@@ -129,4 +139,43 @@ func TestLanesTakeTurnsUnderGlobalLimit(t *testing.T) {
 			t.Fatalf("slots %d and %d both went to %s while the other lane waited: %v", i, i+1, order[i], order)
 		}
 	}
+}
+
+// A pause longer than what is left of a queued delivery's lease hands the
+// delivery back, due when the pause ends, instead of holding it until the
+// lease expires; deliveries leased for longer stay queued.
+func TestPauseHandsBackWhatItsLeaseCannotCover(t *testing.T) {
+	t.Parallel()
+	const pause = 5 * time.Second
+	f := setup(t, Config{Timeout: time.Second, Limits: limiter.Config{Initial: 1, PauseBase: pause}, RetrySchedule: []time.Duration{time.Hour}})
+	f.subscribe(t, "https://busy.example.com/hook")
+	short, long := time.Now().Add(4*time.Second), time.Now().Add(time.Hour)
+	jobs := f.ingest(t, 3, long)
+	f.d.Enqueue(jobs[:2], short)
+	f.d.Enqueue(jobs[2:], long)
+	answered := time.Now()
+	f.doer.next(t).reply <- 503
+	f.d.nextCompletion(t)
+	rs := f.d.queuedReleases()
+	if len(rs) != 1 || !slices.Equal(rs[0].ids, []string{jobs[1].Delivery.ID}) {
+		t.Fatalf("released %+v, want only %s (its lease ends within the pause)", rs, jobs[1].Delivery.ID)
+	}
+	if due := rs[0].dueAt.Sub(answered); due < pause || due > pause+time.Second {
+		t.Errorf("released due %s after the 503, want about %s", due, pause)
+	}
+	if in, limit, q := f.d.laneState("https://busy.example.com/hook"); in != 0 || limit != 1 || q != 1 {
+		t.Errorf("lane in flight %d, limit %d, queued %d; want 0, 1, 1", in, limit, q)
+	}
+	// Work handed over during the pause is sorted the same way.
+	more := f.ingest(t, 2, long)
+	f.d.Enqueue(more[:1], short)
+	f.d.Enqueue(more[1:], long)
+	rs = f.d.queuedReleases()
+	if len(rs) != 1 || !slices.Equal(rs[0].ids, []string{more[0].Delivery.ID}) || rs[0].dueAt.Sub(answered) < pause {
+		t.Fatalf("released %+v, want %s due when the pause ends", rs, more[0].Delivery.ID)
+	}
+	if _, _, q := f.d.laneState("https://busy.example.com/hook"); q != 2 {
+		t.Errorf("%d queued, want 2", q)
+	}
+	f.doer.none(t) // paused: nothing is sent
 }

@@ -38,11 +38,19 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
-// FormatSchedule is the inverse of ParseSchedule, for flag defaults.
+// FormatSchedule is the inverse of ParseSchedule, for flag defaults. It
+// writes 5m rather than Duration.String's 5m0s, as a person would.
 func FormatSchedule(ds []time.Duration) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
-		parts[i] = d.String()
+		s := d.String()
+		if strings.HasSuffix(s, "m0s") {
+			s = strings.TrimSuffix(s, "0s")
+		}
+		if strings.HasSuffix(s, "h0m") {
+			s = strings.TrimSuffix(s, "0m")
+		}
+		parts[i] = s
 	}
 	return strings.Join(parts, ",")
 }

@@ -53,9 +53,10 @@ func TestFormatScheduleRoundTrip(t *testing.T) {
 		in   []time.Duration
 		want string
 	}{
-		{"default", DefaultRetrySchedule, "5s,5m0s,30m0s,2h0m0s,5h0m0s,10h0m0s,10h0m0s"},
+		{"default", DefaultRetrySchedule, "5s,5m,30m,2h,5h,10h,10h"},
 		{"empty", nil, ""},
-		{"mixed", []time.Duration{0, 1500 * time.Millisecond}, "0s,1.5s"},
+		{"mixed", []time.Duration{0, 1500 * time.Millisecond, 10 * time.Second}, "0s,1.5s,10s"},
+		{"zero units inside kept", []time.Duration{time.Hour + 5*time.Second, 90 * time.Minute, 10*time.Minute + 500*time.Millisecond}, "1h0m5s,1h30m,10m0.5s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

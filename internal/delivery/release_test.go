@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/limiter"
 )
 
 // queuedReleases takes what waits for the release loop (without Run,
@@ -18,7 +20,7 @@ func (d *Dispatcher) queuedReleases() []releaseReq {
 
 func TestEnqueueOverflowIsReleased(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{LaneCapacity: 2, PerEndpoint: 1})
+	f := setup(t, Config{LaneCapacity: 2, Limits: limiter.Config{Max: 1}})
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)
 	jobs := f.ingest(t, 5, leaseUntil)
@@ -51,7 +53,7 @@ func TestEnqueueOverflowIsReleased(t *testing.T) {
 // must never wait on the database through it).
 func TestEnqueueNeverWaitsForRelease(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{LaneCapacity: 1, PerEndpoint: 1})
+	f := setup(t, Config{LaneCapacity: 1, Limits: limiter.Config{Max: 1}})
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)
 	const handoffs = 200 // more than any channel buffer the loop could have
@@ -78,7 +80,7 @@ func TestEnqueueNeverWaitsForRelease(t *testing.T) {
 // told again once the queue has room.
 func TestHasRoomRespectsLaneCapacity(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{LaneCapacity: 2, PerEndpoint: 1})
+	f := setup(t, Config{LaneCapacity: 2, Limits: limiter.Config{Max: 1}})
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)
 	f.d.Enqueue(f.ingest(t, 1, leaseUntil), leaseUntil)

@@ -51,20 +51,20 @@ const (
 
 // result is what one attempt found out.
 type result struct {
-	attempt    store.Attempt
-	header     http.Header // response headers, nil without a response
-	forbidden  bool        // the destination is refused for good
-	networkErr bool        // no HTTP response at all
+	attempt   store.Attempt
+	header    http.Header // response headers, nil without a response
+	forbidden bool        // the destination is refused for good
 }
 
-// Request builds the POST for a job: the body of the event's shape and the
-// documented headers, plus Standard Webhooks headers when opted in.
+// Request builds the POST for a job exactly as the dispatcher sends it; the
+// receiver check uses it so that its genuine delivery is a real one.
 func Request(ctx context.Context, job *store.Job, userAgent string, now time.Time) (*http.Request, error) {
 	return newRequest(ctx, job, nil, userAgent, now)
 }
 
-// newRequest is Request to target, the subscription's URL parsed already
-// (nil: parse it here).
+// newRequest builds the POST for a job: the body of the event's shape and
+// the documented headers, plus Standard Webhooks headers when opted in.
+// target is the subscription's URL parsed already (nil: parse it here).
 func newRequest(ctx context.Context, job *store.Job, target *url.URL, userAgent string, now time.Time) (*http.Request, error) {
 	ev, sub := job.Event, job.Subscription
 	et, ok := catalog.Lookup(job.Delivery.EventType)
@@ -160,7 +160,6 @@ func attempt(ctx context.Context, client http.RoundTripper, job *store.Job, targ
 		r.attempt.ErrorClass = netguard.ErrorClass(err)
 		r.attempt.Error = err.Error()
 		r.forbidden = errors.Is(err, netguard.ErrForbiddenAddress)
-		r.networkErr = true
 		return r
 	}
 	defer resp.Body.Close()

@@ -122,7 +122,7 @@ func TestRequest(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(job.Subscription)
 			}
-			req, err := Request(t.Context(), job, "revdesk-test/1", now)
+			req, err := newRequest(t.Context(), job, nil, "revdesk-test/1", now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func TestRequestUnknownType(t *testing.T) {
 	t.Parallel()
 	job := testJob(t, "contact_created")
 	job.Delivery.EventType = "contact_exploded"
-	_, err := Request(t.Context(), job, "ua", time.Now())
+	_, err := newRequest(t.Context(), job, nil, "ua", time.Now())
 	if !errors.Is(err, catalog.ErrUnknownType) {
 		t.Fatalf("Request for an unknown type: error %v, want ErrUnknownType", err)
 	}
@@ -271,8 +271,8 @@ func TestAttemptClassification(t *testing.T) {
 			if (a.Error != "") != (tt.wantClass != "") {
 				t.Errorf("error text %q with class %q", a.Error, a.ErrorClass)
 			}
-			if r.forbidden != tt.wantForbidden || r.networkErr != tt.wantNetwork {
-				t.Errorf("forbidden, networkErr = %v, %v; want %v, %v", r.forbidden, r.networkErr, tt.wantForbidden, tt.wantNetwork)
+			if r.forbidden != tt.wantForbidden {
+				t.Errorf("forbidden = %v, want %v", r.forbidden, tt.wantForbidden)
 			}
 			if a.Number != 3 || a.DeliveryID != job.Delivery.ID || a.At.IsZero() {
 				t.Errorf("attempt number %d, delivery %q, at %v; want 3, %q, set", a.Number, a.DeliveryID, a.At, job.Delivery.ID)
@@ -320,8 +320,8 @@ func TestAttemptTimeout(t *testing.T) {
 		return nil, r.Context().Err()
 	})
 	r := attempt(context.Background(), doer, testJob(t, "sms_sent"), nil, "ua", 50*time.Millisecond)
-	if r.attempt.ErrorClass != netguard.ClassTimeout || !r.networkErr {
-		t.Errorf("class %q, networkErr %v; want %q, true", r.attempt.ErrorClass, r.networkErr, netguard.ClassTimeout)
+	if r.attempt.ErrorClass != netguard.ClassTimeout || r.attempt.StatusCode != 0 || r.header != nil {
+		t.Errorf("class %q, status %d, header %v; want %q and no response", r.attempt.ErrorClass, r.attempt.StatusCode, r.header, netguard.ClassTimeout)
 	}
 }
 

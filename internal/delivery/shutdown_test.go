@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -67,7 +68,7 @@ func TestShutdownDeadlineCutsRequests(t *testing.T) {
 // neither the sends nor the drain past its deadline.
 func TestShutdownWithHungDatabase(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Config{Capacity: 2, PerEndpoint: 16})
+	f := setup(t, Config{Capacity: 2, Limits: limiter.Config{Max: 16}})
 	f.st.hangCompletes.Store(true)
 	f.subscribe(t, "https://a.example.com/hook")
 	leaseUntil := time.Now().Add(time.Hour)

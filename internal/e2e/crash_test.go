@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // TestKilledAfterAcceptStillDelivers kills the server with SIGKILL right
@@ -17,14 +20,12 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 		crashed atomic.Bool
 		release = make(chan struct{})
 	)
-	e.rcv.mu.Lock()
-	e.rcv.answer = func(http.ResponseWriter, string, int) int {
+	e.rcv.setAnswer(func(http.ResponseWriter, string, int) int {
 		if !crashed.Load() {
 			<-release // an attempt begun before the crash never answers
 		}
 		return http.StatusOK
-	}
-	e.rcv.mu.Unlock()
+	})
 	t.Cleanup(func() { close(release) })
 
 	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/crash") + `","event_type":"sms_delivered"}`)
@@ -45,7 +46,7 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 		t.Errorf("redelivery has another delivery id: %s vs %s", got[0].Header.Get("X-revdesk-Delivery-Id"), last.Header.Get("X-revdesk-Delivery-Id"))
 	}
 	// The log records the success after the restart.
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		r := e.srv.do("GET", "/api/v1/deliveries?event_id="+id, "")
 		rows := r.json(t)["data"].([]any)
 		return len(rows) == 1 && rows[0].(map[string]any)["status"] == "succeeded", "delivery log: " + string(r.Body)
@@ -58,15 +59,13 @@ func TestKilledAfterAcceptStillDelivers(t *testing.T) {
 // and nothing is sent twice.
 func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
-	e := setupContract(t, "--per-endpoint", "2")
+	e := setupContract(t, "--max-per-endpoint", "2")
 	started := make(chan struct{}, 100)
-	e.rcv.mu.Lock()
-	e.rcv.answer = func(http.ResponseWriter, string, int) int {
+	e.rcv.setAnswer(func(http.ResponseWriter, string, int) int {
 		started <- struct{}{}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // a slow receiver: attempts are still in flight at the stop
 		return http.StatusOK
-	}
-	e.rcv.mu.Unlock()
+	})
 	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/slow") + `","event_type":"sms_sent"}`)
 	const events = 10
 	for range events {
@@ -82,10 +81,16 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	if succeeded < sentBefore {
 		t.Errorf("%d attempts finished before the stop but only %d recorded as succeeded", sentBefore, succeeded)
 	}
-	got := e.rcv.waitFor("/slow", events, 20*time.Second)
-	time.Sleep(500 * time.Millisecond)
-	if _, dups, _ := e.rcv.tally([]string{"/slow"}, nil); dups != 0 || len(got) != events {
-		t.Errorf("%d requests for %d events (%d duplicates): a graceful stop must not resend", len(e.rcv.at("/slow")), events, dups)
+	e.rcv.waitFor("/slow", events, 20*time.Second)
+	// Once the log shows every delivery succeeded, any resend has already
+	// reached the receiver: success is recorded after the receiver answered,
+	// and a succeeded delivery is never sent again.
+	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
+		n := len(e.srv.do("GET", "/api/v1/deliveries?status=succeeded", "").json(t)["data"].([]any))
+		return n == events, fmt.Sprintf("%d of %d deliveries succeeded", n, events)
+	})
+	if _, dups, total := e.rcv.tally([]string{"/slow"}, nil); dups != 0 || total != events {
+		t.Errorf("%d requests for %d events (%d duplicates): a graceful stop must not resend", total, events, dups)
 	}
 }
 

@@ -56,7 +56,7 @@ type receiver struct {
 	got    []delivery
 	notify chan struct{}
 	// answer gives the status for the n-th request (1-based) to path; it
-	// may set response headers on w.
+	// may set response headers on w. Guarded by mu: set it with setAnswer.
 	answer func(w http.ResponseWriter, path string, n int) int
 	counts map[string]int
 }
@@ -85,6 +85,13 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		status = answer(w, req.URL.Path, n)
 	}
 	w.WriteHeader(status)
+}
+
+// setAnswer sets how the receiver answers from now on.
+func (r *receiver) setAnswer(answer func(w http.ResponseWriter, path string, n int) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answer = answer
 }
 
 // url is the receiver URL for a path.
@@ -185,23 +192,6 @@ func (s *server) kill() { s.proc.Kill() }
 func (s *server) stop() { s.proc.Stop() }
 
 func (s *server) logs() string { return s.proc.Logs.String() }
-
-// eventually polls cond every 50 ms until it reports true, and fails the
-// test with the state cond last described once timeout has passed.
-func eventually(t *testing.T, timeout time.Duration, cond func() (ok bool, state string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not there after %s: %s", timeout, state)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // response is an API answer.
 type response struct {

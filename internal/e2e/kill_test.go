@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,55 +23,26 @@ func TestKillDuringIngestAndDelivery(t *testing.T) {
 		e.srv.subscribe(`{"webhook_url":"` + e.rcv.url(p) + `","event_type":"sms_sent"}`)
 	}
 
-	const target, batch, workers = 3000, 20, 4
-	var (
-		mu    sync.Mutex
-		acked = map[string]bool{}
-		count atomic.Int64
-	)
-	body := "[" + strings.TrimSuffix(strings.Repeat(`{"event_type":"sms_sent","data":`+smsRecord+`},`, batch), ",") + "]"
-	client := &http.Client{Timeout: 10 * time.Second}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for count.Load() < target {
-				req, _ := http.NewRequest("POST", e.srv.base+"/api/v1/events", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+e.srv.key)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					time.Sleep(20 * time.Millisecond) // down: not acknowledged, try again
-					continue
-				}
-				var out struct{ Data []struct{ ID string } }
-				decodeErr := jsonDecode(resp, &out)
-				if resp.StatusCode != http.StatusAccepted || decodeErr != nil {
-					continue
-				}
-				mu.Lock()
-				for _, d := range out.Data {
-					acked[d.ID] = true
-				}
-				mu.Unlock()
-				count.Add(int64(len(out.Data)))
-			}
-		}()
-	}
+	const target, workers = 3000, 4
+	in := newIngester(e.srv.key)
+	base := e.srv.base // a restart keeps the port, so the address stays
+	done := make(chan struct{})
+	t.Cleanup(func() { <-done }) // the workers report to t: it must outlive them
+	go func() {
+		defer close(done)
+		in.run(t, func() []string { return []string{base} }, target, workers)
+	}()
 	for _, at := range []int64{target / 3, 2 * target / 3} {
-		for count.Load() < at {
-			time.Sleep(5 * time.Millisecond)
-		}
+		in.waitCount(t, at)
 		e.srv.kill()
 		_, _, received := e.rcv.tally(nil, nil)
-		t.Logf("killed with %d events acknowledged, %d requests received", count.Load(), received)
+		t.Logf("killed with %d events acknowledged, %d requests received", in.count.Load(), received)
 		e.srv.start()
 	}
-	wg.Wait()
+	<-done
 
-	dups, total := waitAllDelivered(t, e.rcv, paths, acked, 90*time.Second)
-	t.Logf("%d events acknowledged, %d deliveries expected, %d received, %d duplicates", len(acked), len(acked)*len(paths), total, dups)
+	dups, total := waitAllDelivered(t, e.rcv, paths, in.acked, 90*time.Second)
+	t.Logf("%d events acknowledged, %d deliveries expected, %d received, %d duplicates", len(in.acked), len(in.acked)*len(paths), total, dups)
 }
 
 // tally counts acknowledged events missing at each path and the duplicate

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // metric reads one sample from the Prometheus text of /metrics.
@@ -27,12 +29,12 @@ func metric(t *testing.T, s *server, series string) float64 {
 func TestMetricsReflectDeliveries(t *testing.T) {
 	t.Parallel()
 	e := setupContract(t, "--retry-schedule", "1h")
-	e.rcv.answer = func(_ http.ResponseWriter, path string, _ int) int {
+	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, _ int) int {
 		if path == "/bad" {
 			return http.StatusInternalServerError
 		}
 		return http.StatusOK
-	}
+	})
 	good, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/good") + `","event_type":"sms_sent"}`)
 	bad, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/bad") + `","event_type":"sms_sent"}`)
 	for range 3 {
@@ -41,7 +43,7 @@ func TestMetricsReflectDeliveries(t *testing.T) {
 	e.rcv.waitFor("/good", 3, 10*time.Second)
 	e.rcv.waitFor("/bad", 3, 10*time.Second)
 	// Outcomes reach the database a few ms after the attempt.
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		retrying := metric(t, e.srv, `revdesk_deliveries_total{outcome="pending"}`)
 		pending := metric(t, e.srv, `revdesk_deliveries_pending`)
 		return retrying >= 3 && pending <= 3, fmt.Sprintf("%v attempts set to retry, %v deliveries pending", retrying, pending)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // orderSink is a receiver for ordered delivery: it records, per resource
@@ -132,7 +134,7 @@ func (l *orderLoad) run(t *testing.T, servers []*server, keys, n int) {
 // two requests at once.
 func (s *orderSink) checkOrder(t *testing.T, accepted map[string][]string, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, func() (bool, string) {
+	testutil.Eventually(t, timeout, func() (bool, string) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		missing := 0
@@ -389,7 +391,7 @@ func TestRateLimitPostgresTwoProcesses(t *testing.T) {
 	servers[0].subscribe(`{"webhook_url":"` + rcv.url("/limited") + `","event_type":"sms_sent","rate_limit":20}`)
 	// Each process learns that there are two within its share interval.
 	for i, s := range servers {
-		eventually(t, 10*time.Second, func() (bool, string) {
+		testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 			m := string(s.call("GET", "/metrics", "", "").Body)
 			return strings.Contains(m, "revdesk_rate_limit_share 2"), fmt.Sprintf("server %d: revdesk_rate_limit_share is not 2 yet", i)
 		})

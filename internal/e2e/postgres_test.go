@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/revdesk/webhooks/internal/testserver"
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 // postgresDSN returns a DSN on the server of REVDESK_TEST_POSTGRES whose
@@ -68,29 +69,42 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 // ingester sends batches of events to a set of servers in turn and records
 // which event ids were acknowledged.
 type ingester struct {
+	key   string
 	mu    sync.Mutex
 	acked map[string]bool
 	count atomic.Int64
 }
 
-func (in *ingester) run(t *testing.T, servers func() []*server, target int64, workers int) {
+func newIngester(key string) *ingester {
+	return &ingester{key: key, acked: map[string]bool{}}
+}
+
+// ingestTimeout bounds an ingester's run: servers that stop acknowledging
+// fail the test instead of holding it until the go test timeout.
+const ingestTimeout = 2 * time.Minute
+
+// run sends batches from several workers to the base URLs bases returns,
+// in turn, until target events are acknowledged. Bases are URLs rather
+// than servers because a test restarts its servers while run reads them.
+// run may be called from a goroutine other than the test's.
+func (in *ingester) run(t *testing.T, bases func() []string, target int64, workers int) {
 	const batch = 20
 	body := "[" + strings.TrimSuffix(strings.Repeat(`{"event_type":"sms_sent","data":`+smsRecord+`},`, batch), ",") + "]"
 	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(ingestTimeout)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; in.count.Load() < target; i++ {
-				list := servers()
-				s := list[i%len(list)]
-				req, _ := http.NewRequest("POST", s.base+"/api/v1/events", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+s.key)
+			for i := w; in.count.Load() < target && time.Now().Before(deadline); i++ {
+				list := bases()
+				req, _ := http.NewRequest("POST", list[i%len(list)]+"/api/v1/events", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+in.key)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				if err != nil {
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(20 * time.Millisecond) // down: not acknowledged, try again
 					continue
 				}
 				var out struct{ Data []struct{ ID string } }
@@ -107,13 +121,25 @@ func (in *ingester) run(t *testing.T, servers func() []*server, target int64, wo
 		}()
 	}
 	wg.Wait()
+	if n := in.count.Load(); n < target {
+		t.Errorf("only %d of %d events acknowledged after %s", n, target, ingestTimeout)
+	}
+}
+
+// waitCount waits until at least n events are acknowledged.
+func (in *ingester) waitCount(t *testing.T, n int64) {
+	t.Helper()
+	testutil.Eventually(t, ingestTimeout, func() (bool, string) {
+		got := in.count.Load()
+		return got >= n, fmt.Sprintf("%d of %d events acknowledged", got, n)
+	})
 }
 
 // waitAllDelivered waits until every acknowledged event reached every path
 // and returns the duplicate count and the total received.
 func waitAllDelivered(t *testing.T, rcv *receiver, paths []string, acked map[string]bool, timeout time.Duration) (dups, total int) {
 	t.Helper()
-	eventually(t, timeout, func() (bool, string) {
+	testutil.Eventually(t, timeout, func() (bool, string) {
 		var missing int
 		missing, dups, total = rcv.tally(paths, acked)
 		return missing == 0, fmt.Sprintf("%d acknowledged deliveries never arrived (of %d)", missing, len(acked)*len(paths))
@@ -143,8 +169,15 @@ func TestPostgresScaleOut(t *testing.T) {
 	}
 
 	// Undisturbed: every delivery exactly once.
-	first := &ingester{acked: map[string]bool{}}
-	first.run(t, func() []*server { return servers }, 1500, 6)
+	first := newIngester("rdk_scale_out_key")
+	bases := func(list []*server) []string {
+		var out []string
+		for _, s := range list {
+			out = append(out, s.base)
+		}
+		return out
+	}
+	first.run(t, func() []string { return bases(servers) }, 1500, 6)
 	dups, total := waitAllDelivered(t, rcv, paths, first.acked, 60*time.Second)
 	t.Logf("undisturbed: %d events, %d deliveries received, %d duplicates", len(first.acked), total, dups)
 	if dups != 0 {
@@ -160,15 +193,14 @@ func TestPostgresScaleOut(t *testing.T) {
 	// One process killed midway.
 	var mu sync.Mutex
 	alive := servers
-	second := &ingester{acked: map[string]bool{}}
+	second := newIngester("rdk_scale_out_key")
 	done := make(chan struct{})
+	t.Cleanup(func() { <-done }) // the workers report to t: it must outlive them
 	go func() {
 		defer close(done)
-		second.run(t, func() []*server { mu.Lock(); defer mu.Unlock(); return alive }, 1500, 6)
+		second.run(t, func() []string { mu.Lock(); defer mu.Unlock(); return bases(alive) }, 1500, 6)
 	}()
-	for second.count.Load() < 750 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	second.waitCount(t, 750)
 	servers[1].kill()
 	mu.Lock()
 	alive = []*server{servers[0], servers[2]}
@@ -297,7 +329,7 @@ func TestPostgresOutage(t *testing.T) {
 
 	pg.start()
 	var after string
-	eventually(t, 30*time.Second, func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, func() (bool, string) {
 		r := srv.do("POST", "/api/v1/events", `{"event_type":"sms_sent","data":`+smsRecord+`}`)
 		if r.Status != http.StatusAccepted {
 			return false, fmt.Sprintf("service did not recover after the database came back: %d %s", r.Status, r.Body)

@@ -69,9 +69,9 @@ type Observer interface {
 // Service is the ingest pipeline. Run must be running for Ingest to return;
 // once Run has returned, Ingest fails with ErrStopped.
 type Service struct {
-	store    store.Store
+	store    Store
 	disp     Dispatcher
-	notifier store.Waker // nil with a single process
+	notifier Notifier // nil with a single process
 	observer Observer
 	queue    chan *request
 	stopped  chan struct{} // closed when Run returns
@@ -88,7 +88,7 @@ type outcome struct {
 }
 
 // New makes the service. notifier and observer may be nil.
-func New(st store.Store, disp Dispatcher, notifier store.Waker, observer Observer) *Service {
+func New(st Store, disp Dispatcher, notifier Notifier, observer Observer) *Service {
 	return &Service{store: st, disp: disp, notifier: notifier, observer: observer,
 		queue: make(chan *request, 4096), stopped: make(chan struct{})}
 }

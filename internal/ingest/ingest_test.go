@@ -15,6 +15,7 @@ import (
 	"github.com/revdesk/webhooks/internal/ids"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 const waitTimeout = 10 * time.Second
@@ -451,13 +452,10 @@ func queueRequests(t *testing.T, f *fixture, workspaces []string, inputs []Input
 			errc <- err
 		}()
 	}
-	deadline := time.Now().Add(waitTimeout)
-	for len(f.svc.queue) < len(workspaces) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d requests queued", len(f.svc.queue), len(workspaces))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.Eventually(t, waitTimeout, func() (bool, string) {
+		n := len(f.svc.queue)
+		return n >= len(workspaces), fmt.Sprintf("%d of %d requests queued", n, len(workspaces))
+	})
 	return results, ids
 }
 

@@ -36,8 +36,9 @@ func NewTransport(p Policy, timeout time.Duration) *http.Transport {
 		// headers, and the short response kept needs no gzip reader.
 		DisableCompression:    true,
 		ExpectContinueTimeout: time.Second,
-		// Keep a connection per in-flight request (the dispatcher allows up
-		// to 64 per endpoint) instead of redialling after each one.
+		// Keep an idle connection for each request in flight to one endpoint
+		// instead of redialling after each one: --per-endpoint is 16 by
+		// default, and 64 leaves room for raising it.
 		MaxIdleConnsPerHost: 64,
 		// Bounds idle descriptors across many endpoints.
 		MaxIdleConns:    1024,

@@ -21,6 +21,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/revdesk/webhooks/internal/api"
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ingest"
 	"github.com/revdesk/webhooks/internal/metrics"
@@ -138,8 +139,8 @@ func newAPI(t *testing.T) (*api.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := api.NewKey()
-	id, hash := api.KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
@@ -529,6 +530,12 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/enable", id: subs["documented"], want: http.StatusOK})
 	retryFailed := "POST /api/v1/webhook_subscriptions/{id}/retry_failed"
 	h.do(request{op: retryFailed, id: subs["documented"], body: h.example(retryFailed, "since"), want: http.StatusAccepted})
+	// example.com does not resolve here: a report of an unreachable receiver.
+	check := "POST /api/v1/webhook_subscriptions/{id}/check"
+	if report := h.do(request{op: check, id: subs["documented"], want: http.StatusOK}); report["passed"] != false {
+		t.Errorf("check of an unreachable receiver: %v", report)
+	}
+	h.do(request{op: check, id: "whk_unknown", want: http.StatusNotFound})
 
 	var eventID string
 	for _, name := range h.exampleNames(ingestOp) {
@@ -563,6 +570,8 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/deliveries/{id}/retry", id: dlv, want: http.StatusAccepted})
 	h.do(request{op: deliveries, query: "status=lost", want: http.StatusBadRequest})
 	h.do(request{op: "GET /api/v1/event_types", want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/endpoints", want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/endpoints", query: "limit=2", want: http.StatusBadRequest})
 
 	h.do(request{op: "GET /api/v1/api_keys", want: http.StatusOK})
 	newKey := h.do(request{op: keys, want: http.StatusCreated})

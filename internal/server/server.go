@@ -18,9 +18,12 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/api"
+	"github.com/revdesk/webhooks/internal/apikey"
 	"github.com/revdesk/webhooks/internal/delivery"
 	"github.com/revdesk/webhooks/internal/ingest"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/liveness"
+	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
@@ -54,7 +57,7 @@ type Config struct {
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
 	MaxInFlight          int
-	PerEndpoint          int
+	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
 	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
 	// dispatcher, handing work back); what is left then is left to the
@@ -99,12 +102,6 @@ func (c *Config) defaults() {
 	}
 }
 
-// singleProcessStore is a store only one serving process uses at a time
-// (SQLite): leases found at start belong to a process that died.
-type singleProcessStore interface {
-	ReleaseAllLeases(ctx context.Context) (int, error)
-}
-
 // OpenStore opens the database named by a URL: sqlite:PATH (or a bare path)
 // or postgres://….
 func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
@@ -126,8 +123,8 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 	if err != nil {
 		return store.Workspace{}, "", err
 	}
-	key := api.NewKey()
-	id, hash := api.KeyID(key)
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
 	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
 		return store.Workspace{}, "", err
 	}
@@ -142,7 +139,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		if err != nil {
 			return err
 		}
-		id, hash := api.KeyID(key)
+		id, hash := apikey.Hash(key)
 		existing, err := st.GetAPIKey(ctx, id)
 		switch {
 		case err == nil && existing.WorkspaceID != ws.ID:
@@ -183,7 +180,7 @@ type Service struct {
 	waker    store.Waker // nil on a single-process store
 	disp     *delivery.Dispatcher
 	ingest   *ingest.Service
-	maint    *delivery.Maintainer
+	maint    *maintenance.Maintainer
 	liveness *liveness.Heartbeat // nil on a single-process store
 	pacer    *ratelimit.Pacer
 	http     *http.Server
@@ -224,7 +221,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	single, isSingle := st.(singleProcessStore)
+	single, isSingle := st.(store.SingleProcess)
 	if isSingle {
 		n, err := single.ReleaseAllLeases(ctx)
 		if err != nil {
@@ -237,6 +234,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
+	// One kept connection per request an endpoint may have in flight, or
+	// connections past the idle cap would be redialled after every request.
+	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
+	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
 	s.waker, _ = st.(store.Waker)
 	s.pacer = ratelimit.New()
@@ -248,8 +250,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		Timeout:       cfg.DeliveryTimeout,
 		Lease:         cfg.Lease,
 		MaxInFlight:   cfg.MaxInFlight,
-		PerEndpoint:   cfg.PerEndpoint,
-		UserAgent:     "RevDesk-Webhooks/" + Version,
+		Limits:        limits,
+		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
 	}
@@ -264,20 +266,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 	s.disp = delivery.New(st, client, dcfg)
+	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
-	s.maint = &delivery.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
+	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {
 		extra[k] = v
 	}
-	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Logger: log, Extra: extra}, api.Config{
+	handler := api.New(api.Deps{Store: st, Ingest: s.ingest, Wake: s.disp.Wake, Endpoints: s.disp, Logger: log, Extra: extra}, api.Config{
 		AllowHTTP:     cfg.AllowHTTP,
 		Policy:        policy,
 		MaxBody:       cfg.MaxBody,
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
+		UserAgent:     userAgent,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.

@@ -287,6 +287,32 @@ type Completion struct {
 	DisableReason string
 }
 
+// CompleteParams is one batch of completions, recorded at Now (the time of
+// attempts without one, and of any disabling).
+type CompleteParams struct {
+	Now         time.Time
+	Completions []Completion
+}
+
+// DisableFailingParams disables active subscriptions failing since before
+// FailingBefore, with Reason, at Now.
+type DisableFailingParams struct {
+	FailingBefore time.Time
+	Reason        string
+	Now           time.Time
+}
+
+// DisabledSubscription is a subscription the store disabled on its own
+// account: a completion's DisableReason, or DisableFailingSubscriptions.
+// Drivers know these inside the transaction that disables, so what must
+// happen with a disabling (an operational event, say) can join it there.
+type DisabledSubscription struct {
+	SubscriptionID string
+	WorkspaceID    string
+	Reason         string
+	At             time.Time
+}
+
 type RetryFailedParams struct {
 	WorkspaceID    string
 	SubscriptionID string
@@ -347,22 +373,20 @@ type Store interface {
 	// claimable or handed off by Ingest; the others wait, in acceptance
 	// order, until the head is final (see ordering.go).
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
-	// CompleteDeliveries records attempts and outcomes in one transaction.
-	// A completion whose lease was lost is ignored, not an error.
-	CompleteDeliveries(ctx context.Context, cs []Completion) error
+	// CompleteDeliveries records attempts and outcomes in one transaction
+	// and returns the subscriptions it disabled. A completion whose lease
+	// was lost is ignored, not an error.
+	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
-	// NextDueAt is the earliest next_attempt_at among unleased pending
-	// deliveries, or nil when there are none.
-	NextDueAt(ctx context.Context) (*time.Time, error)
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
 	PendingStats(ctx context.Context) (count int, oldest *time.Time, err error)
 
 	// DisableFailingSubscriptions disables active subscriptions failing since
-	// before the given time and returns how many.
-	DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error)
+	// before p.FailingBefore and returns them.
+	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
 	// pending delivery, older than before; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
@@ -390,6 +414,16 @@ type Workers interface {
 	// RetireWorker removes owner's record and hands back every delivery
 	// still leased to it (a process stopping); it returns how many.
 	RetireWorker(ctx context.Context, owner string) (int, error)
+}
+
+// SingleProcess is implemented by stores that one serving process uses at a
+// time (SQLite, a file of one machine). Any lease found when that process
+// starts was held by one that died, so the server hands them all back at
+// start instead of waiting for them to expire.
+type SingleProcess interface {
+	// ReleaseAllLeases hands back every leased delivery, due when it was due
+	// before, and returns how many.
+	ReleaseAllLeases(ctx context.Context) (int, error)
 }
 
 // Waker is implemented by stores that can tell other processes that new

@@ -212,7 +212,9 @@ const pinPlans = `SELECT set_config('enable_seqscan', 'off', true), set_config('
 // 1.9–2.8 ms).
 const cachedPlans = `SELECT set_config('plan_cache_mode', 'auto', true)`
 
-// completeSQL works from the completions' rows (u): the queue rows still
+// completeSQL is the set-based form of store.FoldCompletions and
+// store.CompletionFold.Apply (storetest checks the two agree). It works from
+// the completions' rows (u): the queue rows still
 // leased to their completer are deleted, or rescheduled for retries, and
 // return their completion (held); those deliveries are updated and their
 // attempts inserted (d); the outcomes, in batch order, are folded into each
@@ -266,15 +268,21 @@ const completeSQL = `WITH u AS (
 			CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
 				ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
 		FROM subscriptions s JOIN agg ON agg.sub_id = s.id
-	), subs AS (
+	), changed AS (
 		UPDATE subscriptions s SET failing_since = next.failing_since,
 			status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
 			disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
 			updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
 		FROM next
 		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)
+		RETURNING s.id, s.workspace_id, next.reason, next.disable
 	)
-	SELECT DISTINCT order_key FROM done WHERE order_key IS NOT NULL`
+	-- Two kinds of rows: the subscriptions this batch disabled, and the
+	-- order keys of the deliveries it completed.
+	SELECT 'disabled', id, workspace_id, reason FROM changed WHERE disable
+	UNION ALL
+	SELECT 'key', k, NULL, NULL FROM (SELECT DISTINCT order_key AS k FROM done
+		WHERE order_key IS NOT NULL) keys`
 
 // CompleteDeliveries is one round trip and one (implicit) transaction:
 // pinPlans, then completeSQL, which takes the queue rows still leased to
@@ -282,20 +290,22 @@ const completeSQL = `WITH u AS (
 // deliveries, inserts their attempts, and folds the outcomes into each
 // subscription's failure streak (the last success in the batch ends it;
 // failures after it start a new one) and disable requests (which leave a
-// subscription already disabled, and its reason, alone). Completions that
-// name their order key take the keys' locks first and settle them last, in
-// the same transaction; keys that came back without being named (a caller
-// that left Completion.OrderKey empty) are settled in a second one.
-func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
-	if len(cs) == 0 {
-		return nil
+// subscription already disabled, and its reason, alone), returning the
+// subscriptions it disabled. Completions that name their order key take
+// the keys' locks first and settle them last, in the same transaction;
+// keys that came back without being named (a caller that left
+// Completion.OrderKey empty) are settled in a second one.
+func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
+	if len(p.Completions) == 0 {
+		return nil, nil
 	}
-	args, err := completeArgs(cs, now())
+	t := timestamp(p.Now)
+	args, err := completeArgs(p.Completions, t)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var named []string
-	for _, c := range cs {
+	for _, c := range p.Completions {
 		named = append(named, c.OrderKey)
 	}
 	named = uniqueKeys(named)
@@ -304,33 +314,57 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 	if len(named) > 0 {
 		b.Queue(lockKeysSQL, store.LockIDs(named))
 	}
+	var disabled []store.DisabledSubscription
 	var ended []string
 	b.Queue(completeSQL, args...).Query(func(rows pgx.Rows) error {
-		var err error
-		ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			var kind, a string
+			var ws, reason *string
+			if err := rows.Scan(&kind, &a, &ws, &reason); err != nil {
+				return err
+			}
+			if kind == "key" {
+				ended = append(ended, a)
+				continue
+			}
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: a,
+				WorkspaceID: deref(ws), Reason: deref(reason), At: t})
+		}
+		return rows.Err()
 	})
 	if len(named) > 0 {
 		b.Queue(promoteSQL, named)
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return translate(err)
+		return nil, translate(err)
 	}
 	ended = slices.DeleteFunc(ended, func(k string) bool { _, found := slices.BinarySearch(named, k); return found })
 	if len(ended) == 0 {
-		return nil
+		return disabled, nil
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error { return settleKeys(ctx, tx, ended) })
+	return disabled, s.tx(ctx, func(tx pgx.Tx) error { return settleKeys(ctx, tx, ended) })
+}
+
+// scanDisabled reads (id, workspace_id, reason) rows of subscriptions
+// disabled at t.
+func scanDisabled(t time.Time) func(pgx.Row) (store.DisabledSubscription, error) {
+	return func(r pgx.Row) (store.DisabledSubscription, error) {
+		d := store.DisabledSubscription{At: t}
+		return d, r.Scan(&d.SubscriptionID, &d.WorkspaceID, &d.Reason)
+	}
+}
+
+// deref is *p, or "" for nil (a NULL column).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // completeArgs turns completions into completeSQL's column arrays.
 func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
-	// A delivery completed twice in one batch keeps the last completion;
-	// an UPDATE cannot apply two.
-	last := make(map[string]int, len(cs))
-	for i, c := range cs {
-		last[c.DeliveryID] = i
-	}
 	var (
 		cID, cOwner, cStatus, cAttID, cClass, cErr, cReason []string
 		cNext, cAt                                          []*time.Time
@@ -339,15 +373,11 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 		cLatency                                            []int64
 		cBody                                               [][]byte
 	)
-	for i, c := range cs {
-		if last[c.DeliveryID] != i {
-			continue
-		}
-		switch c.Status {
-		case store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliverySkipped:
-		default:
-			return nil, fmt.Errorf("postgres: invalid delivery status %q", c.Status)
-		}
+	if err := store.ValidateCompletions(cs); err != nil {
+		return nil, err
+	}
+	// An UPDATE cannot apply two completions to one row.
+	for _, c := range store.LastPerDelivery(cs) {
 		a := c.Attempt
 		if a == nil {
 			a = &store.Attempt{}
@@ -388,13 +418,6 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []strin
 	return translate(s.pool.SendBatch(ctx, b).Close())
 }
 
-func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
-	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM delivery_queue
-		WHERE lease_owner IS NULL AND NOT parked`).Scan(&t)
-	return t, translate(err)
-}
-
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest *time.Time
@@ -402,14 +425,15 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	return n, oldest, translate(err)
 }
 
-func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
+// DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
+// (storetest checks the two agree).
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	t := timestamp(p.Now)
+	rows, err := s.pool.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
 			updated_at = $3
-		WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1`, failingBefore, reason, now())
-	if err != nil {
-		return 0, translate(err)
-	}
-	return int(tag.RowsAffected()), nil
+		WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1
+		RETURNING id, workspace_id, disabled_reason`, p.FailingBefore, p.Reason, t)
+	return rowsOf(rows, err, scanDisabled(t))
 }
 
 // pruneChunk bounds each prune statement so that no single transaction

@@ -80,30 +80,23 @@ func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.
 type idemKey struct{ workspace, key string }
 
 // claimIdempotencyKeys records the requests' keys and fills the results of
-// requests whose key was seen before (in the database or earlier in the
-// batch). It reports which requests are to be stored.
+// requests whose key was seen before: in the database, or earlier in the
+// batch (store.BatchReplays). It reports which requests are to be stored.
 func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult) ([]bool, error) {
+	replays := store.BatchReplays(reqs)
 	fresh := make([]bool, len(reqs))
-	first := map[idemKey]int{} // key → index of the request that brings it
 	var wss, keys []string
 	var responses [][]string
-	t := now()
 	for i, r := range reqs {
-		fresh[i] = true
-		if r.IdempotencyKey == "" {
-			continue
+		fresh[i] = replays[i] < 0
+		if fresh[i] && r.IdempotencyKey != "" {
+			wss, keys, responses = append(wss, r.WorkspaceID), append(keys, r.IdempotencyKey), append(responses, r.ResponseIDs)
 		}
-		k := idemKey{r.WorkspaceID, r.IdempotencyKey}
-		if _, dup := first[k]; dup {
-			fresh[i] = false
-			continue
-		}
-		first[k] = i
-		wss, keys, responses = append(wss, k.workspace), append(keys, k.key), append(responses, r.ResponseIDs)
 	}
 	if len(keys) == 0 {
 		return fresh, nil
 	}
+	t := now()
 	// A key committed by a concurrent ingest makes the insert wait for that
 	// transaction, then skip the row; the second query then sees it.
 	rows, err := tx.Query(ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids, created_at)
@@ -121,10 +114,10 @@ func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestPar
 		taken[k] = true
 	}
 	var replayWss, replayKeys []string
-	for k, i := range first {
-		if !taken[k] {
+	for i, r := range reqs {
+		if fresh[i] && r.IdempotencyKey != "" && !taken[idemKey{r.WorkspaceID, r.IdempotencyKey}] {
 			fresh[i] = false
-			replayWss, replayKeys = append(replayWss, k.workspace), append(replayKeys, k.key)
+			replayWss, replayKeys = append(replayWss, r.WorkspaceID), append(replayKeys, r.IdempotencyKey)
 		}
 	}
 	stored := map[idemKey][]string{}
@@ -143,16 +136,18 @@ func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestPar
 			return nil, err
 		}
 	}
+	// In request order, so a batch replay finds its first request's result.
 	for i, r := range reqs {
-		if fresh[i] {
-			continue
+		switch j := replays[i]; {
+		case j >= 0:
+			ids := reqs[j].ResponseIDs
+			if results[j].Replayed {
+				ids = results[j].ResponseIDs
+			}
+			results[i] = store.IngestResult{ResponseIDs: ids, Replayed: true}
+		case !fresh[i]:
+			results[i] = store.IngestResult{ResponseIDs: stored[idemKey{r.WorkspaceID, r.IdempotencyKey}], Replayed: true}
 		}
-		k := idemKey{r.WorkspaceID, r.IdempotencyKey}
-		ids, ok := stored[k]
-		if !ok { // first brought earlier in this batch
-			ids = reqs[first[k]].ResponseIDs
-		}
-		results[i] = store.IngestResult{ResponseIDs: ids, Replayed: true}
 	}
 	return fresh, nil
 }
@@ -268,13 +263,6 @@ func duplicateEvent(all, inserted []string) error {
 	return store.ErrConflict
 }
 
-// matches reports whether sub's scope admits e: a scoped subscription only
-// receives events carrying its workflow or campaign.
-func matches(sub *store.Subscription, e *store.Event) bool {
-	return (sub.WorkflowID == "" || sub.WorkflowID == e.WorkflowID) &&
-		(sub.CampaignID == "" || sub.CampaignID == e.CampaignID)
-}
-
 // insertDeliveries routes each event to its subscriptions, stores the
 // deliveries in one statement and fills the fresh requests' results.
 // Disabled subscriptions get a delivery recorded as skipped, not a job.
@@ -296,17 +284,18 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		req := reqs[ref.req]
 		resource := store.NewResource(ref.event.Data)
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
-			if !matches(sub, &ref.event) {
+			e := &ref.event
+			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
 				continue
 			}
-			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: ref.event.WorkspaceID,
-				EventID: ref.event.ID, SubscriptionID: sub.ID, EventType: ref.event.EventType,
-				Status: store.DeliverySkipped, CreatedAt: t, UpdatedAt: t}
+			d := store.Delivery{ID: ids.NewAt(ids.Delivery, t), WorkspaceID: e.WorkspaceID,
+				EventID: e.ID, SubscriptionID: sub.ID, EventType: e.EventType,
+				Status: store.NewDeliveryStatus(sub), CreatedAt: t, UpdatedAt: t}
 			var owner *string
 			var until *time.Time
 			at := store.JobRef{Req: -1, Job: -1}
-			if sub.Status == store.SubscriptionActive {
-				d.Status, d.NextAttemptAt = store.DeliveryPending, &t
+			if d.Status == store.DeliveryPending {
+				d.NextAttemptAt = &t
 				d.OrderKey = resource.OrderKey(sub)
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil

@@ -192,6 +192,12 @@ func now() time.Time {
 	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
+// timestamp is t at the precision timestamptz keeps, so values returned
+// equal values read back later.
+func timestamp(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
 // limitArg turns a list limit into a LIMIT parameter: none when not positive.
 func limitArg(n int) *int {
 	if n <= 0 {

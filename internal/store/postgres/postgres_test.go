@@ -615,7 +615,8 @@ func TestRoundTrips(t *testing.T) {
 			cs[i] = store.Completion{DeliveryID: j.Delivery.ID, SubscriptionID: j.Subscription.ID, Owner: "o",
 				Status: store.DeliveryFailed, Attempt: &store.Attempt{At: time.Now(), StatusCode: 500}}
 		}
-		return traced.CompleteDeliveries(ctx, cs)
+		_, err := traced.CompleteDeliveries(ctx, store.CompleteParams{Now: time.Now(), Completions: cs})
+		return err
 	})
 }
 
@@ -668,7 +669,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 				Status: store.DeliverySucceeded, Attempt: &store.Attempt{At: time.Now(), StatusCode: 200,
 					Latency: time.Millisecond, ResponseBody: "ok"}}
 		}
-		if err := s.CompleteDeliveries(ctx, cs); err != nil {
+		if _, err := s.CompleteDeliveries(ctx, store.CompleteParams{Now: time.Now(), Completions: cs}); err != nil {
 			b.Fatal(err)
 		}
 		pending -= len(jobs)

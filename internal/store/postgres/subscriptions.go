@@ -143,8 +143,8 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 // enabling, so a re-enabled subscription gets its full grace period. Enabling
 // next to an identical active subscription is a *store.ConflictError.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if p.Status != store.SubscriptionActive && p.Status != store.SubscriptionDisabled {
-		return store.Subscription{}, fmt.Errorf("postgres: invalid subscription status %q", p.Status)
+	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+		return store.Subscription{}, err
 	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
 			status = $3,

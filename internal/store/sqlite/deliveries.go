@@ -231,17 +231,21 @@ func (s *Store) jobs(ctx context.Context, ds []store.Delivery) ([]store.Job, err
 	return jobs, nil
 }
 
-// CompleteDeliveries applies completions in order in one transaction. A
-// first attempt is written into the delivery's row by the update itself
-// (migration 00002); only later attempts cost an attempts row.
-// Subscription bookkeeping (failure streak, disabling) is folded per
-// subscription and written once, so a batch to one endpoint costs one row
-// update at most.
-func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) error {
+// CompleteDeliveries applies completions in one transaction. A first
+// attempt is written into the delivery's row by the update itself
+// (migration 00002); only later attempts cost an attempts row. The applied
+// completions are folded per subscription (store.FoldCompletions) and each
+// subscription whose state that changes is written once, so a batch to one
+// endpoint costs one row update at most.
+func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) ([]store.DisabledSubscription, error) {
+	cs := p.Completions
 	if len(cs) == 0 {
-		return nil
+		return nil, nil
 	}
-	now := time.Now()
+	if err := store.ValidateCompletions(cs); err != nil {
+		return nil, err
+	}
+	now := p.Now
 	// Attempt ids and times are settled before the update, which may store
 	// them inline; they are set in cs too, so a retried batch keeps them.
 	for i := range cs {
@@ -256,45 +260,32 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 			cs[i].Attempt = &c
 		}
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		byID := make(map[string]*store.Completion, len(cs))
-		for i := range cs {
-			byID[cs[i].DeliveryID] = &cs[i]
-		}
+	cs = store.LastPerDelivery(cs)
+	var disabled []store.DisabledSubscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		done, err := s.completeRows(ctx, tx, cs, now)
 		if err != nil {
 			return err
 		}
+		// The applied completions in batch order, each naming the
+		// subscription its row belongs to.
+		applied := make([]store.Completion, 0, len(done))
 		var attempts []any
-		states := map[string]*subState{}
-		var order, finalKeys []string
-		for _, d := range done {
+		var finalKeys []string
+		for _, c := range cs {
+			d, ok := done[c.DeliveryID]
+			if !ok {
+				continue // the lease was lost
+			}
 			if d.orderKey.Valid && d.status != store.DeliveryPending {
 				finalKeys = append(finalKeys, d.orderKey.String)
 			}
-			c := byID[d.id]
-			st := states[d.subscriptionID]
-			if st == nil {
-				st = &subState{}
-				states[d.subscriptionID] = st
-				order = append(order, d.subscriptionID)
-			}
-			if c.DisableReason != "" {
-				st.disable = c.DisableReason
-			}
-			a := c.Attempt
-			if a == nil {
-				continue
-			}
-			if d.attempts > 1 {
+			c.SubscriptionID = d.subscriptionID
+			applied = append(applied, c)
+			if a := c.Attempt; a != nil && d.attempts > 1 {
 				// The body is stored as a BLOB: receivers may answer with any bytes.
 				attempts = append(attempts, c.DeliveryID, d.attempts, a.ID, ns(a.At), a.StatusCode,
 					int64(a.Latency), a.ErrorClass, a.Error, []byte(a.ResponseBody))
-			}
-			if c.Status == store.DeliverySucceeded {
-				st.cleared, st.firstFail = true, nil
-			} else if st.firstFail == nil {
-				st.firstFail = &a.At
 			}
 		}
 		if err := insertRows(ctx, tx, &s.insertAttempts, attemptInsertCols, attempts); err != nil {
@@ -303,21 +294,88 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) e
 		if err := promote(ctx, tx, finalKeys); err != nil {
 			return err
 		}
-		for _, subID := range order {
-			if err := states[subID].apply(ctx, tx, subID, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		disabled, err = applyFolds(ctx, tx, store.FoldCompletions(applied), now)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
+}
+
+// applyFolds reads the current state of the folds' subscriptions, writes
+// the state store.CompletionFold.Apply gives where it changes, and returns
+// the subscriptions disabled.
+func applyFolds(ctx context.Context, tx *sql.Tx, folds []store.CompletionFold, now time.Time) ([]store.DisabledSubscription, error) {
+	if len(folds) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(folds))
+	for i, f := range folds {
+		args[i] = f.SubscriptionID
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, workspace_id, status, disabled_reason, failing_since
+		FROM subscriptions WHERE id IN (`+placeholders(len(args))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	type current struct {
+		workspaceID string
+		state       store.SubscriptionState
+	}
+	subs := make(map[string]current, len(folds))
+	for rows.Next() {
+		var id string
+		var cur current
+		var failing sql.NullInt64
+		if err := rows.Scan(&id, &cur.workspaceID, &cur.state.Status, &cur.state.DisabledReason, &failing); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cur.state.FailingSince = fromNullNS(failing)
+		subs[id] = cur
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var disabled []store.DisabledSubscription
+	for _, f := range folds {
+		cur, ok := subs[f.SubscriptionID]
+		if !ok {
+			continue
+		}
+		next, disables := f.Apply(cur.state)
+		switch {
+		case disables:
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = ?, disabled_reason = ?,
+				failing_since = ?, updated_at = ? WHERE id = ?`,
+				next.Status, next.DisabledReason, nsPtr(next.FailingSince), ns(now), f.SubscriptionID)
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: f.SubscriptionID,
+				WorkspaceID: cur.workspaceID, Reason: next.DisabledReason, At: fromNS(ns(now))})
+		case !sameTimePtr(next.FailingSince, cur.state.FailingSince):
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?`,
+				nsPtr(next.FailingSince), f.SubscriptionID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return disabled, nil
+}
+
+func sameTimePtr(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // completed is a delivery row a completion applied to.
 type completed struct {
-	id, subscriptionID string
-	attempts           int
-	orderKey           sql.NullString
-	status             string
+	subscriptionID string
+	attempts       int
+	orderKey       sql.NullString
+	status         string
 }
 
 // attemptInsertCols is the number of values per attempt row (see
@@ -353,10 +411,10 @@ func completeQuery(rows int) string {
 }
 
 // completeRows applies the completions whose lease is still held, with the
-// s.complete statements, and returns the rows updated; a completion whose
-// lease was lost matches no row.
-func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) ([]completed, error) {
-	var done []completed
+// s.complete statements, and returns the rows updated by delivery id; a
+// completion whose lease was lost matches no row.
+func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Completion, now time.Time) (map[string]completed, error) {
+	done := make(map[string]completed, len(cs))
 	for len(cs) > 0 {
 		st, n := s.complete.next(ctx, tx, len(cs))
 		args := make([]any, 0, n*completeCols+1)
@@ -389,12 +447,13 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 				return err
 			}
 			for rows.Next() {
+				var id string
 				var d completed
-				if err := rows.Scan(&d.id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status); err != nil {
+				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status); err != nil {
 					rows.Close()
 					return err
 				}
-				done = append(done, d)
+				done[id] = d
 			}
 			// Next closes the rows on an error, after which Close
 			// reports nothing: the error is only in Err.
@@ -406,31 +465,6 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 		cs = cs[n:]
 	}
 	return done, nil
-}
-
-// subState is what a batch of completions does to one subscription.
-type subState struct {
-	cleared   bool       // a success ended the failure streak in this batch
-	firstFail *time.Time // first failure after the last success
-	disable   string
-}
-
-func (st *subState) apply(ctx context.Context, tx *sql.Tx, subID string, now time.Time) error {
-	var err error
-	switch {
-	case st.cleared:
-		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
-			AND failing_since IS NOT ?`, nsPtr(st.firstFail), subID, nsPtr(st.firstFail))
-	case st.firstFail != nil:
-		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?
-			AND failing_since IS NULL`, ns(*st.firstFail), subID)
-	}
-	if err != nil || st.disable == "" {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-		updated_at = ? WHERE id = ? AND status = 'active'`, st.disable, ns(now), subID)
-	return err
 }
 
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,
@@ -451,20 +485,6 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []st
 	})
 }
 
-func (s *Store) NextDueAt(ctx context.Context) (*time.Time, error) {
-	var due sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT due_at FROM deliveries
-		WHERE status = 'pending' AND lease_owner IS NULL AND due_at IS NOT NULL
-		ORDER BY due_at LIMIT 1`).Scan(&due)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, translate(err)
-	}
-	return fromNullNS(due), nil
-}
-
 func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	var n int
 	var oldest sql.NullInt64
@@ -476,19 +496,33 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 	return n, fromNullNS(oldest), nil
 }
 
-func (s *Store) DisableFailingSubscriptions(ctx context.Context, failingBefore time.Time, reason string) (int, error) {
-	var n int64
+// DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
+// (storetest checks the two agree).
+func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	now := p.Now
+	at := fromNS(ns(now))
+	var disabled []store.DisabledSubscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?`,
-			reason, ns(time.Now()), ns(failingBefore))
+		rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
+			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?
+			RETURNING id, workspace_id`, p.Reason, ns(now), ns(p.FailingBefore))
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			d := store.DisabledSubscription{Reason: p.Reason, At: at}
+			if err := rows.Scan(&d.SubscriptionID, &d.WorkspaceID); err != nil {
+				return err
+			}
+			disabled = append(disabled, d)
+		}
+		return rows.Err()
 	})
-	return int(n), err
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
 }
 
 // pruneChunk bounds each prune transaction so ingest and claims are never

@@ -14,14 +14,19 @@ import (
 
 // Ingest stores every request in one transaction. Routing reads the
 // subscriptions of each (workspace, event type) once per call and matches
-// scope in Go, so a batch of one type costs one indexed SELECT. A disabled
-// subscription gets its delivery recorded as skipped, so users can see what
-// it missed.
+// scope in Go (store.Receives), so a batch of one type costs one indexed
+// SELECT. A request repeating an earlier one's idempotency key within the
+// call replays it (store.BatchReplays); only the first looks the key up.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
 	results := make([]store.IngestResult, len(reqs))
+	replays := store.BatchReplays(reqs)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
 		for i, req := range reqs {
+			if j := replays[i]; j >= 0 {
+				results[i] = store.IngestResult{ResponseIDs: results[j].ResponseIDs, Replayed: true}
+				continue
+			}
 			var err error
 			if results[i], err = in.request(i, req); err != nil {
 				return err
@@ -80,8 +85,6 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 		if !errors.Is(err, sql.ErrNoRows) {
 			return store.IngestResult{}, err
 		}
-		// Recorded before the events so a later request in the same call
-		// with the same key is a replay of this one.
 		b, err := json.Marshal(req.ResponseIDs)
 		if err != nil {
 			return store.IngestResult{}, err
@@ -125,12 +128,11 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 		var eventIDV, typeV any = e.ID, e.EventType
 		resource := store.NewResource(e.Data)
 		for _, sub := range subs {
-			if (sub.WorkflowID != "" && sub.WorkflowID != e.WorkflowID) ||
-				(sub.CampaignID != "" && sub.CampaignID != e.CampaignID) {
+			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
 				continue
 			}
 			id := ids.NewAt(ids.Delivery, in.now)
-			if sub.Status != store.SubscriptionActive {
+			if store.NewDeliveryStatus(sub) == store.DeliverySkipped {
 				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
 					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV, nil)
 				continue

@@ -32,7 +32,7 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is the SQLite store.Store.
+// Store is the SQLite store.Store, and a store.SingleProcess.
 type Store struct {
 	w *sql.DB // the single writer
 	r *sql.DB // readers
@@ -42,7 +42,10 @@ type Store struct {
 	insertEvents, insertDeliveries, insertAttempts, complete multiRow
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.SingleProcess = (*Store)(nil)
+)
 
 // Every connection: wait for locks instead of failing at once, and enforce
 // foreign keys (off by default in SQLite).

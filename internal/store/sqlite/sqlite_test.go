@@ -158,7 +158,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 				Status: store.DeliverySucceeded, Attempt: &store.Attempt{At: now, StatusCode: 200,
 					Latency: time.Millisecond, ResponseBody: "ok"}}
 		}
-		if err := s.CompleteDeliveries(ctx, cs); err != nil {
+		if _, err := s.CompleteDeliveries(ctx, store.CompleteParams{Now: now, Completions: cs}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -207,8 +207,9 @@ func TestFirstAttemptFromBeforeInlining(t *testing.T) {
 	if _, err := s.ClaimDeliveries(ctx, store.ClaimParams{Owner: "o", Now: later, LeaseUntil: later.Add(time.Hour), Limit: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteDeliveries(ctx, []store.Completion{{DeliveryID: id, SubscriptionID: sub.ID, Owner: "o",
-		Status: store.DeliverySucceeded, Attempt: &store.Attempt{At: later, StatusCode: 200}}}); err != nil {
+	if _, err := s.CompleteDeliveries(ctx, store.CompleteParams{Now: later, Completions: []store.Completion{{
+		DeliveryID: id, SubscriptionID: sub.ID, Owner: "o", Status: store.DeliverySucceeded,
+		Attempt: &store.Attempt{At: later, StatusCode: 200}}}}); err != nil {
 		t.Fatal(err)
 	}
 	d, attempts, err := s.GetDelivery(ctx, ws.ID, id)

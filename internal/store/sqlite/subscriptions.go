@@ -143,8 +143,8 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 // fresh failure streak, and is a *store.ConflictError when an identical
 // subscription became active meanwhile.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if p.Status != store.SubscriptionActive && p.Status != store.SubscriptionDisabled {
-		return store.Subscription{}, errors.New("sqlite: invalid subscription status " + p.Status)
+	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+		return store.Subscription{}, err
 	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

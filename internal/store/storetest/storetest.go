@@ -50,7 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Retry", testRetry},
 		{"ListDeliveries", testListDeliveries},
 		{"ListEvents", testListEvents},
-		{"NextDueAt", testNextDueAt},
+		{"ReleaseAllLeases", testReleaseAllLeases},
 		{"PendingStats", testPendingStats},
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
@@ -61,6 +61,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderedDelete", testOrderedDelete},
 		{"OrderedConcurrentIngest", testOrderedConcurrentIngest},
 		{"Workers", testWorkers},
+		{"RoutingRule", testRoutingRule},
+		{"IdempotencyRule", testIdempotencyRule},
+		{"CompletionFoldRule", testCompletionFoldRule},
+		{"DisableFailingRule", testDisableFailingRule},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,10 +172,39 @@ func claim(t *testing.T, s store.Store, owner string, now time.Time, limit int) 
 		Owner: owner, Now: now, LeaseUntil: now.Add(time.Minute), Limit: limit}))
 }
 
-func complete(t *testing.T, s store.Store, cs ...store.Completion) {
+// complete records completions now and returns what they disabled.
+func complete(t *testing.T, s store.Store, cs ...store.Completion) []store.DisabledSubscription {
 	t.Helper()
-	if err := s.CompleteDeliveries(t.Context(), cs); err != nil {
+	disabled, err := s.CompleteDeliveries(t.Context(), store.CompleteParams{Now: time.Now(), Completions: cs})
+	if err != nil {
 		t.Fatal(err)
+	}
+	return disabled
+}
+
+// disableFailing runs DisableFailingSubscriptions at now.
+func disableFailing(t *testing.T, s store.Store, before, now time.Time, reason string) []store.DisabledSubscription {
+	t.Helper()
+	return must[[]store.DisabledSubscription](t)(s.DisableFailingSubscriptions(t.Context(),
+		store.DisableFailingParams{FailingBefore: before, Reason: reason, Now: now}))
+}
+
+// checkDisabled compares what a call returned as disabled with the wanted
+// subscriptions (by id), each with reason and time.
+func checkDisabled(t *testing.T, what string, got []store.DisabledSubscription, ws, reason string, at time.Time, want ...string) {
+	t.Helper()
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, d.SubscriptionID)
+		if d.WorkspaceID != ws || d.Reason != reason || !sameTime(d.At, at) {
+			t.Errorf("%s: disabled %+v, want workspace %s, reason %q, at %v", what, d, ws, reason, at)
+		}
+	}
+	slices.Sort(ids)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("%s: disabled %v, want %v", what, ids, want)
 	}
 }
 
@@ -1088,7 +1121,9 @@ func testCompleteDisables(t *testing.T, s store.Store) {
 	if len(cs) != 2 {
 		t.Fatalf("claimed %d, want 2", len(cs))
 	}
-	complete(t, s, cs...)
+	at := time.Now()
+	disabled := must[[]store.DisabledSubscription](t)(s.CompleteDeliveries(ctx, store.CompleteParams{Now: at, Completions: cs}))
+	checkDisabled(t, "CompleteDeliveries", disabled, ws, "endpoint returned 410 Gone", at, sub.ID)
 	got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, sub.ID))
 	if got.Status != store.SubscriptionDisabled || got.DisabledReason != "endpoint returned 410 Gone" {
 		t.Errorf("after DisableReason: %+v", got)
@@ -1379,30 +1414,6 @@ func reversed(ids []string) []string {
 	return out
 }
 
-func testNextDueAt(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	if due := must[*time.Time](t)(s.NextDueAt(ctx)); due != nil {
-		t.Errorf("NextDueAt on an empty store = %v", due)
-	}
-	ws := newWorkspace(t, s)
-	sub := newSub(t, s, ws, "https://example.com/a", "new_call")
-	before := time.Now()
-	ingest(t, s, ws, newEvent("new_call", "", ""))
-	due := must[*time.Time](t)(s.NextDueAt(ctx))
-	if due == nil || due.Before(before.Add(-precision)) || due.After(time.Now().Add(precision)) {
-		t.Errorf("NextDueAt after ingest = %v, want about now", due)
-	}
-	now := time.Now().Add(time.Second)
-	jobs := claim(t, s, "o", now, 10)
-	if due := must[*time.Time](t)(s.NextDueAt(ctx)); due != nil {
-		t.Errorf("NextDueAt with everything leased = %v, want nil", due)
-	}
-	next := now.Add(time.Hour)
-	complete(t, s, store.Completion{DeliveryID: jobs[0].Delivery.ID, SubscriptionID: sub.ID, Owner: "o",
-		Attempt: attempt(now, 500, "http_status"), Status: store.DeliveryPending, NextAttemptAt: &next})
-	checkTime(t, "NextDueAt after a retry was scheduled", must[*time.Time](t)(s.NextDueAt(ctx)), next)
-}
-
 func testPendingStats(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	stats := func() (int, *time.Time) {
@@ -1461,9 +1472,8 @@ func testDisableFailing(t *testing.T, s store.Store) {
 		cs = append(cs, c)
 	}
 	complete(t, s, cs...)
-	if n := must[int](t)(s.DisableFailingSubscriptions(ctx, now.Add(-5*24*time.Hour), "failing for 5 days")); n != 1 {
-		t.Errorf("DisableFailingSubscriptions = %d, want 1", n)
-	}
+	disabled := disableFailing(t, s, now.Add(-5*24*time.Hour), now, "failing for 5 days")
+	checkDisabled(t, "DisableFailingSubscriptions", disabled, ws, "failing for 5 days", now, old.ID)
 	for _, tc := range []struct {
 		sub    store.Subscription
 		status string
@@ -1476,8 +1486,8 @@ func testDisableFailing(t *testing.T, s store.Store) {
 			t.Errorf("%s: reason %q", tc.sub.WebhookURL, got.DisabledReason)
 		}
 	}
-	if n := must[int](t)(s.DisableFailingSubscriptions(ctx, now.Add(-5*24*time.Hour), "again")); n != 0 {
-		t.Errorf("second DisableFailingSubscriptions = %d, want 0", n)
+	if d := disableFailing(t, s, now.Add(-5*24*time.Hour), now, "again"); len(d) != 0 {
+		t.Errorf("second DisableFailingSubscriptions = %+v, want none", d)
 	}
 }
 
@@ -1557,5 +1567,32 @@ func testTryLead(t *testing.T, s store.Store) {
 		if got := lead(st.name, st.owner, st.until); got != st.want {
 			t.Errorf("step %d: TryLead(%s, %s) = %v, want %v", i, st.name, st.owner, got, st.want)
 		}
+	}
+}
+
+// testReleaseAllLeases runs for stores that are a store.SingleProcess: every
+// lease is handed back, due as before, and only leased work is touched.
+func testReleaseAllLeases(t *testing.T, s store.Store) {
+	r, ok := s.(store.SingleProcess)
+	if !ok {
+		t.Skip("not a store.SingleProcess")
+	}
+	ws := newWorkspace(t, s)
+	newSub(t, s, ws, "https://example.com/a", "new_call")
+	ingest(t, s, ws, newEvent("new_call", "", ""), newEvent("new_call", "", ""))
+	now := time.Now().Add(time.Second)
+	held := must[[]store.Job](t)(s.ClaimDeliveries(t.Context(), store.ClaimParams{
+		Owner: "dead", Now: now, LeaseUntil: now.Add(time.Hour), Limit: 1}))
+	if len(held) != 1 {
+		t.Fatalf("claimed %d, want 1", len(held))
+	}
+	if n := must[int](t)(r.ReleaseAllLeases(t.Context())); n != 1 {
+		t.Errorf("ReleaseAllLeases = %d, want 1", n)
+	}
+	if got := claim(t, s, "new", now, 10); len(got) != 2 {
+		t.Errorf("claimed %d after releasing all leases, want both", len(got))
+	}
+	if n := must[int](t)(r.ReleaseAllLeases(t.Context())); n != 2 {
+		t.Errorf("ReleaseAllLeases of the new claims = %d, want 2", n)
 	}
 }

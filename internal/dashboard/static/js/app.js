@@ -3,6 +3,7 @@ import { html, render, useState, useEffect, useCallback, api, session, setUnauth
 import { Subscriptions } from './subscriptions.js';
 import { Events } from './events.js';
 import { Live, useMetrics } from './live.js';
+import { Endpoints } from './endpoints.js';
 
 function SignIn({ onSignedIn, reason }) {
   const [key, setKey] = useState('');
@@ -41,6 +42,7 @@ const PAGES = [
   ['subscriptions', 'Subscriptions'],
   ['events', 'Event log'],
   ['live', 'Live'],
+  ['endpoints', 'Endpoints'],
 ];
 
 function App() {
@@ -86,6 +88,7 @@ function App() {
         showEvent=${(f) => go('events', f)} />`}
       ${page === 'events' && html`<${Events} catalog=${catalog} notify=${notify} focus=${focus} />`}
       ${page === 'live' && html`<${Live} metrics=${metrics} />`}
+      ${page === 'endpoints' && html`<${Endpoints} notify=${notify} />`}
     </main>`;
 }
 

@@ -1,5 +1,5 @@
-// Subscriptions: create, list, edit, enable/disable, rotate secret, delete, bulk
-// recovery of failed deliveries and test events.
+// Subscriptions: create, list, edit, enable/disable, rotate secret, delete,
+// bulk recovery of failed deliveries, test events and receiver checks.
 import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
 
 // testEvent builds an ingestible event that reaches sub. Disposition types
@@ -25,10 +25,33 @@ async function sendTest(sub, catalog) {
   return match ? match.id : id;
 }
 
+// unsigned: the subscription's deliveries carry no signature at all (a call
+// or SMS type without Standard Webhooks), so a secret would mean nothing.
+const unsigned = (sub, catalog) => !sub.standard_webhooks && !(catalog.find((t) => t.name === sub.event_type) || {}).signed;
+
+// CheckReport shows what POST /webhook_subscriptions/{id}/check found.
+function CheckReport({ report, onClose }) {
+  const verdict = !report.passed ? 'failed' : report.authenticated ? 'passed' : 'passed, but unauthenticated';
+  return html`<section class="check" aria-label="Receiver check">
+    <h4>Receiver check: <span class=${`badge badge-${report.passed ? 'succeeded' : 'failed'}`}>${verdict}</span></h4>
+    <table class="rtable"><caption class="sr-only">Requests sent</caption>
+      <thead><tr><th scope="col">Request</th><th scope="col">Sent</th><th scope="col">Answer</th><th scope="col">Right?</th></tr></thead>
+      <tbody>${report.requests.map((q) => html`<tr>
+        <td data-label="Request"><code>${q.name}</code> <span class="muted small">${q.kind}</span></td>
+        <td data-label="Sent">${q.description}</td>
+        <td data-label="Answer"><span class=${`code code-${String(q.status)[0]}`}>${q.status || q.error}</span></td>
+        <td data-label="Right?">${q.ok ? 'yes' : 'no'}</td></tr>`)}</tbody>
+    </table>
+    ${report.findings.map((f) => html`<div class=${`finding ${f.severity}`}>
+      <p><strong>${f.summary}</strong></p><p>${f.meaning}</p><p><em>Fix:</em> ${f.fix}</p></div>`)}
+    <button type="button" class="link" onClick=${onClose}>Close the report</button>
+  </section>`;
+}
+
 const SINCE = [['1', 'last hour'], ['24', 'last 24 hours'], ['168', 'last 7 days']];
 
 function CreateForm({ catalog, onCreated, notify }) {
-  const empty = { webhook_url: '', event_type: catalog[0].name, workflow_id: '', campaign_id: '' };
+  const empty = { webhook_url: '', event_type: catalog[0].name, workflow_id: '', campaign_id: '', standard_webhooks: false };
   const [f, setF] = useState(empty);
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -40,6 +63,7 @@ function CreateForm({ catalog, onCreated, notify }) {
     const body = { webhook_url: f.webhook_url.trim(), event_type: f.event_type };
     if (f.workflow_id.trim()) body.workflow_id = f.workflow_id.trim();
     if (f.campaign_id.trim()) body.campaign_id = f.campaign_id.trim();
+    if (f.standard_webhooks) body.standard_webhooks = true;
     try {
       const sub = await api('POST', '/webhook_subscriptions', body);
       setF(empty);
@@ -77,6 +101,12 @@ function CreateForm({ catalog, onCreated, notify }) {
       <div class="field">
         <label for="sub-cmp">Campaign ID <span class="muted">(optional)</span></label>
         <input id="sub-cmp" value=${f.campaign_id} onInput=${set('campaign_id')} />
+      </div>
+      <div class="field span2">
+        <label><input id="sub-sw" type="checkbox" class="check-box" checked=${f.standard_webhooks}
+          onChange=${(e) => setF({ ...f, standard_webhooks: e.target.checked })} /> Standard Webhooks</label>
+        <p class="hint">Also sign with webhook-id, webhook-timestamp and webhook-signature: replay protection,
+          and the only signature call and SMS types get${unsigned(f, catalog) ? ` (${f.event_type} is otherwise delivered unsigned)` : ''}.</p>
       </div>
     </div>
     <div class="alert-slot" role="alert">${err && html`<p class="error">${err.message}</p>`}</div>
@@ -169,6 +199,7 @@ function SecretNotice({ secret, onDismiss }) {
   return html`<section class="card notice" aria-labelledby="secret-title">
     <h2 id="secret-title">Signing secret for ${secret.id}</h2>
     <p>Store it now: it is shown only once.${secret.activeAt && ` The previous secret keeps signing until ${fmtTime(secret.activeAt)}.`}</p>
+    ${secret.unsigned && html`<p>This event type is delivered unsigned without Standard Webhooks: the secret signs nothing until it is used.</p>`}
     <p><code class="secret" data-testid="secret">${secret.value}</code></p>
     <div class="actions">
       <button type="button" onClick=${copy}>Copy</button>
@@ -183,6 +214,8 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
   const [since, setSince] = useState('24');
   const [sent, setSent] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [report, setReport] = useState(null);
+  const [checking, setChecking] = useState(false);
   const act = (f) => async () => {
     setBusy(true);
     setConfirm(null);
@@ -214,6 +247,11 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
     setSent(id);
     notify(`Test ${sub.event_type} event ${id} sent to ${sub.id}.`);
   });
+  const check = act(async () => {
+    setChecking(true);
+    try { setReport(await api('POST', `/webhook_subscriptions/${sub.id}/check`)); } finally { setChecking(false); }
+  });
+  const plain = unsigned(sub, catalog);
   const idp = `sub-${sub.id}`;
   return html`<li class="card sub" data-id=${sub.id} aria-labelledby=${`${idp}-url`}>
     <div class="sub-head">
@@ -225,18 +263,24 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
       <div><dt>Scope</dt><dd>${scopeText(sub)}</dd></div>
       <div><dt>ID</dt><dd><code>${sub.id}</code></dd></div>
       <div><dt>Created</dt><dd>${fmtTime(sub.created_at)}</dd></div>
-      <div><dt>Secret</dt><dd>${sub.has_signing_secret ? 'set' : 'none'}</dd></div>
+      ${plain ? html`<div><dt>Signing</dt><dd>unsigned</dd></div>`
+        : html`<div><dt>Secret</dt><dd>${sub.has_signing_secret ? 'set' : 'none'}${sub.standard_webhooks ? ' (Standard Webhooks)' : ''}</dd></div>`}
       <div><dt>Rate limit</dt><dd>${sub.rate_limit === null ? 'none' : `${sub.rate_limit}/s`}</dd></div>
       <div><dt>Ordered</dt><dd>${sub.ordered ? 'per resource' : 'no'}</dd></div>
       ${sub.disabled_reason && html`<div><dt>Disabled</dt><dd>${sub.disabled_reason}</dd></div>`}
     </dl>
+    ${plain && html`<p class="hint">${sub.event_type} is delivered unsigned: the receiver cannot tell these deliveries
+      from forged ones. To authenticate them, subscribe with Standard Webhooks, which signs every event type
+      (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
     <div class="actions">
       <button type="button" class="primary" disabled=${busy || sub.status !== 'active'} onClick=${test}>Send test event</button>
       <button type="button" disabled=${busy} aria-expanded=${editing} onClick=${() => setEditing(!editing)}>Edit</button>
       <button type="button" disabled=${busy} onClick=${toggle}>${sub.status === 'active' ? 'Disable' : 'Enable'}</button>
-      <button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>
+      <button type="button" disabled=${busy} onClick=${check}>${checking ? 'Checking…' : 'Check receiver'}</button>
+      ${!plain && html`<button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>`}
       <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
     </div>
+    ${report && html`<${CheckReport} report=${report} onClose=${() => setReport(null)} />`}
     ${editing && html`<${EditForm} sub=${sub} notify=${notify} onCancel=${() => setEditing(false)}
       onSaved=${(s) => { setEditing(false); onChanged(s); }} />`}
     ${sent && html`<p class="sent">Sent <code>${sent}</code>.
@@ -271,7 +315,7 @@ export function Subscriptions({ catalog, notify, showEvent }) {
   const replace = (s) => setSubs((cur) => cur.map((x) => (x.id === s.id ? s : x)));
   const created = (s) => {
     setSubs((cur) => [...(cur || []), s]); // the API lists oldest first
-    if (s.signing_secret) setSecret({ id: s.id, value: s.signing_secret });
+    if (s.signing_secret) setSecret({ id: s.id, value: s.signing_secret, unsigned: unsigned(s, catalog) });
   };
   return html`<h1>Subscriptions</h1>
     <${CreateForm} catalog=${catalog} notify=${notify} onCreated=${created} />

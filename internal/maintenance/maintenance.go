@@ -1,4 +1,6 @@
-package delivery
+// Package maintenance is the periodic upkeep of the database: it disables
+// subscriptions that keep failing and prunes old deliveries and events.
+package maintenance
 
 import (
 	"context"
@@ -9,13 +11,23 @@ import (
 	"github.com/revdesk/webhooks/internal/store"
 )
 
+// DefaultInterval is how often a Maintainer works unless told otherwise.
+const DefaultInterval = time.Minute
+
+// Store is what maintenance needs of the store.
+type Store interface {
+	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
+	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
 // Maintainer disables subscriptions that keep failing and prunes old
 // deliveries and events. With many processes on one database only the one
 // holding the "maintenance" lead does the work.
 type Maintainer struct {
-	Store        store.Store
+	Store        Store
 	Owner        string
-	Interval     time.Duration // default 1 min
+	Interval     time.Duration // default DefaultInterval
 	DisableAfter time.Duration // failing this long disables; 0 never
 	Retention    time.Duration // final deliveries older than this are pruned; 0 keeps all
 	Logger       *slog.Logger
@@ -25,7 +37,7 @@ type Maintainer struct {
 func (m *Maintainer) Run(ctx context.Context) error {
 	interval := m.Interval
 	if interval <= 0 {
-		interval = time.Minute
+		interval = DefaultInterval
 	}
 	log := m.Logger
 	if log == nil {
@@ -53,12 +65,13 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 	}
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
-		n, err := m.Store.DisableFailingSubscriptions(ctx, now.Add(-m.DisableAfter), reason)
+		disabled, err := m.Store.DisableFailingSubscriptions(ctx, store.DisableFailingParams{
+			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now})
 		if err != nil {
 			return fmt.Errorf("disabling failing subscriptions: %w", err)
 		}
-		if n > 0 && m.Logger != nil {
-			m.Logger.Info("disabled failing subscriptions", "count", n)
+		if len(disabled) > 0 && m.Logger != nil {
+			m.Logger.Info("disabled failing subscriptions", "count", len(disabled))
 		}
 	}
 	if m.Retention > 0 {
