@@ -53,7 +53,7 @@ func (r *Resource) OrderKey(sub *Subscription) string {
 		h.Write(part)
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // ResourceID is the "id" member of a JSON object, compacted (so 1 and "1"

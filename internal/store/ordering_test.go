@@ -33,8 +33,8 @@ func TestOrderKey(t *testing.T) {
 	}
 	key := func(s *Subscription, data string) string { return NewResource([]byte(data)).OrderKey(s) }
 	a := key(sub("ws_1", "https://x/h", true), `{"id":"m1"}`)
-	if a == "" || len(a) != 32 {
-		t.Fatalf("key = %q, want 32 hex digits", a)
+	if a == "" || len(a) != 16 {
+		t.Fatalf("key = %q, want 16 hex digits", a)
 	}
 	tests := []struct {
 		name string
