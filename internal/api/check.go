@@ -3,23 +3,28 @@ package api
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/revdesk/webhooks/internal/receivercheck"
 )
+
+// checkTimeout bounds each request of a check from the API, so a receiver
+// that never answers holds the caller about a minute at most.
+const checkTimeout = 5 * time.Second
 
 // checkSubscription runs the receiver check against a subscription's URL
 // with its secrets and scheme, as `revdesk check-receiver` does, and
 // answers the report whatever it found: a receiver accepting forgeries is
 // a finding, not an API error.
 func (s *Server) checkSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.store.GetSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	sub, err := s.visibleSubscription(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	report, err := receivercheck.Run(r.Context(), receivercheck.Config{
 		URL: sub.WebhookURL, EventType: sub.EventType, StandardWebhooks: sub.StandardWebhooks, SubscriptionID: sub.ID,
 		Secret: sub.SigningSecret, PreviousSecret: sub.PreviousSecret, PreviousUntil: sub.PreviousUntil,
-		Policy: s.cfg.Policy, AllowHTTP: s.cfg.AllowHTTP, UserAgent: s.cfg.UserAgent,
+		Policy: s.cfg.Policy, AllowHTTP: s.cfg.AllowHTTP, UserAgent: s.cfg.UserAgent, Timeout: checkTimeout,
 	})
 	if errors.Is(err, receivercheck.ErrInvalidConfig) {
 		// The URL was valid when created, but this server's policy refuses it now.

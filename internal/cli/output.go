@@ -18,9 +18,16 @@ import (
 // field lists for people by default, and with --json the server's JSON
 // answer as is (indented), so scripts see the documented API shapes.
 // Commands embed it (ClientFlags does) and call Print; a command with a
-// view of its own passes its own text function.
+// view of its own passes its own text function. A new server command is
+// usually one line:
+//
+//	return cl.show(http.MethodGet, path, query, nil, List(Col("id"), Col("status")))  // a page
+//	return cl.show(http.MethodPost, path, nil, body, nil)                              // one resource
+//
+// and an answer without a body prints what happened with
+// PrintValue(map[string]any{…}, Done("Deleted …")).
 type Output struct {
-	JSON bool `name:"json" help:"Print JSON (the server's answer as is) instead of tables, for scripts."`
+	JSON bool `name:"json" help:"Print JSON instead of tables, for scripts (a server's answer as it sent it)."`
 
 	w io.Writer
 }

@@ -36,8 +36,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("sub-url")),
 	)
-	if key := eval[string](t, ctx, `sessionStorage.getItem("revdesk.apiKey")`); key != apiKey {
-		t.Fatalf("API key in sessionStorage = %q", key)
+	// The key was traded for a session token: the browser keeps only that.
+	stored := eval[string](t, ctx, `JSON.stringify({...sessionStorage})`)
+	if strings.Contains(stored, apiKey) || !strings.Contains(stored, `\"token\":\"rdp_`) {
+		t.Fatalf("sessionStorage holds %s: want a session token and not the API key", stored)
 	}
 	checkLabels(t, ctx)
 
@@ -149,6 +151,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	step(t, ctx, "screenshot narrow attempts", screenshot(t, "narrow-attempts"))
 
 	manageSubscription(t, ctx, text(t, ctx, `[data-testid=secret]`))
+
+	// Signing out revokes the session token, not just forgets it.
+	token := eval[string](t, ctx, `JSON.parse(sessionStorage.getItem("revdesk.session")).token`)
+	step(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS("button.signout")),
+		chromedp.WaitVisible(chromedp.ID("api-key")),
+	)
+	if left := eval[int](t, ctx, `sessionStorage.length`); left != 0 {
+		t.Errorf("sessionStorage holds %d items after signing out", left)
+	}
+	call(t, base, token, "GET", "/api/v1/event_types", "", http.StatusUnauthorized)
 
 	var unexpected []string
 	for _, p := range problems() {

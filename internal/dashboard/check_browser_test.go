@@ -64,6 +64,7 @@ func TestReceiverCheckInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.Search(card("/numbers")+`//button[normalize-space()="Check receiver"]`)),
 		chromedp.WaitVisible(chromedp.Search(card("/numbers")+`//section[contains(@class,"check")]//div[contains(@class,"finding")]`)),
 	)
+	step(t, ctx, "screenshot the report", chromedp.ScrollIntoView(chromedp.Search(card("/numbers")+`//section`)), screenshot(t, "receiver-check"))
 	report := eval[string](t, ctx, `document.evaluate(`+quoteJS(card("/numbers")+`//section`)+`, document, null, 9, null).singleNodeValue.textContent`)
 	for _, want := range []string{"failed", "wrong_signature", "Accepted with 200 OK: a delivery signed with another secret", "Fix:"} {
 		if !strings.Contains(report, want) {

@@ -173,7 +173,7 @@ func (c *checker) run(ctx context.Context) (*Report, error) {
 	if first.Status == 0 {
 		r.Findings = append(r.Findings, Finding{
 			Severity: SeverityProblem, Request: first.Name, Summary: "The receiver could not be reached: " + first.Error,
-			Meaning: "Deliveries to this URL fail the same way; nothing else was sent.",
+			Meaning: "Nothing else was sent: the forgeries mean something only next to an answered genuine delivery. If RevDesk's deliveries fail the same way, the subscription is disabled after days of failures.",
 			Fix:     "Check the URL, that the receiver is running and reachable from here, and its TLS certificate.",
 		})
 		return r, nil
@@ -184,7 +184,7 @@ func (c *checker) run(ctx context.Context) (*Report, error) {
 	}
 	r.Requests = append(r.Requests, again)
 	if !first.Accepted {
-		r.Findings = append(r.Findings, genuineRefused(first))
+		r.Findings = append(r.Findings, c.genuineRefused(first))
 	}
 	if first.Accepted && !again.Accepted {
 		r.Findings = append(r.Findings, Finding{
@@ -229,13 +229,17 @@ func answer(r Request) string {
 	return fmt.Sprintf("%d %s", r.Status, http.StatusText(r.Status))
 }
 
-func genuineRefused(first Request) Finding {
-	return Finding{
+func (c *checker) genuineRefused(first Request) Finding {
+	f := Finding{
 		Severity: SeverityProblem, Request: first.Name,
 		Summary: fmt.Sprintf("The genuine delivery was refused with %s.", answer(first)),
 		Meaning: "Real deliveries of this subscription fail: RevDesk retries them and, after days of failures, disables the subscription. While genuine deliveries are refused, refusing forgeries proves nothing.",
 		Fix:     "Check that the receiver holds this subscription's current signing secret, computes the HMAC over the raw body bytes (not re-serialised JSON), reads the header " + signing.HeaderSignature256 + " (or webhook-signature), and answers 2xx quickly.",
 	}
+	if len(c.secrets(time.Now())) > 1 {
+		f.Fix += " A secret rotation is overlapping: until it ends " + signing.HeaderSignature256 + " is signed with the previous secret, so accept both."
+	}
+	return f
 }
 
 // unauthenticated explains why nothing was forged.
@@ -394,6 +398,7 @@ func (c *checker) reencoded() []probe {
 func (c *checker) resign(req *http.Request, body []byte, at time.Time) {
 	setBody(req, body)
 	secrets := c.secrets(at)
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	if _, ok := req.Header[signing.HeaderSignature256]; ok {
 		req.Header[signing.HeaderSignature256] = []string{signing.DocumentedHeader(secrets[len(secrets)-1], body)}
 	}
@@ -448,6 +453,7 @@ func (c *checker) send(ctx context.Context, p probe, deliveryID string) (Request
 	if p.kind != KindGenuine {
 		req.Header[HeaderCheck] = []string{p.kind}
 	}
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	out := Request{Name: p.name, Kind: p.kind, Description: p.description, DeliveryID: strings.Join(req.Header[delivery.HeaderDeliveryID], ",")}
 	resp, err := c.transport.RoundTrip(req)
 	if err != nil {

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/receivercheck/checktest"
@@ -116,6 +121,49 @@ func TestReceivers(t *testing.T) {
 	}
 }
 
+// TestNoSecret: a signed type's subscription without a secret sends
+// no-secret-provided, which nothing can tell from a forgery.
+func TestNoSecret(t *testing.T) {
+	t.Parallel()
+	url, _ := receiver(t, http.HandlerFunc(checktest.AcceptsEverything))
+	r, err := Run(context.Background(), Config{URL: url, EventType: "number_purchased", Policy: netguard.Policy{AllowPrivate: true}, AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || r.Authenticated || len(r.Requests) != 2 || !slices.Equal(findings(r), []string{"warning:"}) || !strings.Contains(r.Findings[0].Summary, "no signing secret") {
+		t.Errorf("report %+v", r)
+	}
+}
+
+// TestRotationOverlap: during an overlap the genuine delivery is signed as
+// real ones are, with the previous secret in X-revdesk-Signature-256.
+func TestRotationOverlap(t *testing.T) {
+	t.Parallel()
+	until := time.Now().Add(time.Hour)
+	run := func(h http.Handler) *Report {
+		url, _ := receiver(t, h)
+		r, err := Run(context.Background(), Config{URL: url, Secret: "the-new-secret", PreviousSecret: secret, PreviousUntil: &until,
+			Policy: netguard.Policy{AllowPrivate: true}, AllowHTTP: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := run(checktest.Correct(false)); !r.Passed {
+		t.Errorf("a receiver holding the previous secret fails: %v", findings(r))
+	}
+	onlyNew := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if webhook.Verify(body, r.Header.Get(webhook.HeaderSignature256), "the-new-secret") != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	r := run(onlyNew)
+	if r.Passed || len(r.Findings) == 0 || !strings.Contains(r.Findings[0].Fix, "rotation is overlapping") {
+		t.Errorf("a receiver holding only the new secret: %+v", r.Findings)
+	}
+}
+
 func TestDuplicateRefused(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -152,6 +200,29 @@ func TestUnreachable(t *testing.T) {
 	}
 	if r.EventType != DefaultEventType {
 		t.Errorf("checked %s, want the default %s", r.EventType, DefaultEventType)
+	}
+}
+
+// TestGuardedAtConnection: a name that passes URL validation but resolves
+// to loopback is refused when dialled, as deliveries are.
+func TestGuardedAtConnection(t *testing.T) {
+	t.Parallel()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := net.LookupHost(host)
+	if err != nil || len(addrs) == 0 || !netip.MustParseAddr(addrs[0]).IsLoopback() {
+		t.Skipf("%s does not resolve to loopback here (%v, %v)", host, addrs, err)
+	}
+	url, _ := receiver(t, http.HandlerFunc(checktest.AcceptsEverything))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimSuffix(url, "/hooks"), "http://"))
+	r, err := Run(context.Background(), Config{URL: "http://" + net.JoinHostPort(host, port) + "/hooks", Secret: secret, AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Requests) != 1 || !strings.Contains(r.Requests[0].Error, netguard.ErrForbiddenAddress.Error()) || r.Passed {
+		t.Errorf("report %+v", r)
 	}
 }
 
