@@ -459,59 +459,39 @@ func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.Disable
 // grows huge or holds row locks for long.
 const pruneChunk = 2000
 
-// Prune counts every row it deletes: deliveries, their attempts, events and
-// idempotency keys of the same age.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
-	// Delivery ids start with their creation millisecond and the store makes
-	// them, so an id bound turns the scan into a primary key range;
-	// created_at then cuts it exactly.
-	idBound := ids.NewAt(ids.Delivery, before.Add(time.Millisecond))
-	// Each step returns the main rows it deleted (which decide whether
-	// another chunk is needed) and the attempts deleted with them.
-	steps := []struct {
-		query string
-		args  []any
-	}{
-		{`WITH d AS (
-			DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-				WHERE id < $1 AND created_at < $2 AND status <> 'pending' LIMIT $3)
-			RETURNING id
-		), a AS (
-			DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM d) RETURNING 1
-		)
-		SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a)`, []any{idBound, before, pruneChunk}},
-		{`WITH e AS (
-			DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < $1
-				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)
-			RETURNING 1
-		)
-		SELECT count(*), 0 FROM e`, []any{before, pruneChunk}},
-		{`WITH k AS (
+// Prune drops the history partitions older than the cutoff that hold no
+// pending work (partitions.go), then deletes idempotency keys and expired
+// portal sessions (small tables, not partitioned) in chunks.
+func (s *Store) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
+	res, err := s.dropHistory(ctx, before)
+	if err != nil {
+		return res, err
+	}
+	for _, query := range []string{
+		`WITH k AS (
 			DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
 				FROM idempotency_keys WHERE created_at < $1 LIMIT $2)
 			RETURNING 1
 		)
-		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
-		{`WITH p AS (
+		SELECT count(*) FROM k`,
+		`WITH p AS (
 			DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)
 			RETURNING 1
 		)
-		SELECT count(*), 0 FROM p`, []any{before, pruneChunk}},
-	}
-	total := 0
-	for _, step := range steps {
+		SELECT count(*) FROM p`,
+	} {
 		for {
-			var n, attempts int
-			if err := s.pool.QueryRow(ctx, step.query, step.args...).Scan(&n, &attempts); err != nil {
-				return total, translate(err)
+			var n int
+			if err := s.pool.QueryRow(ctx, query, before, pruneChunk).Scan(&n); err != nil {
+				return res, translate(err)
 			}
-			total += n + attempts
+			res.Rows += n
 			if n < pruneChunk {
 				break
 			}
 		}
 	}
-	return total, nil
+	return res, nil
 }
 
 func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {

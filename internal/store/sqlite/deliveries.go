@@ -547,8 +547,35 @@ const pruneChunk = 2000
 
 // Prune deletes, in chunks, final deliveries created before the cutoff with
 // their attempts, then events before it that no delivery refers to, then
-// idempotency keys before it.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
+// idempotency keys before it, then gives the freed pages back to the file
+// system (vacuum.go), and reports the pending deliveries it had to keep.
+func (s *Store) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
+	total, err := s.prune(ctx, before)
+	res := store.PruneResult{Rows: total}
+	if err != nil {
+		return res, err
+	}
+	if err := s.vacuum(ctx); err != nil {
+		return res, err
+	}
+	// Pending deliveries are in the partial due index, created_at beside
+	// due_at: counted from the index alone.
+	var n int
+	var oldest *int64
+	err = s.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM deliveries
+		WHERE status = 'pending' AND created_at < ?1`, ns(before)).Scan(&n, &oldest)
+	if err != nil {
+		return res, translate(err)
+	}
+	res.Blocked = n
+	if oldest != nil {
+		t := time.Unix(0, *oldest).UTC()
+		res.OldestBlocked = &t
+	}
+	return res, nil
+}
+
+func (s *Store) prune(ctx context.Context, before time.Time) (int, error) {
 	// Delivery ids start with their creation millisecond (internal/ids) and
 	// the store makes them, so an id bound turns the scan into a primary key
 	// range; created_at then cuts it exactly.
