@@ -61,6 +61,8 @@ type ServeCmd struct {
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
+	PartitionInterval    time.Duration `default:"${partition_interval}" env:"REVDESK_PARTITION_INTERVAL" help:"PostgreSQL: the time range of one history partition (events, deliveries, attempts); retention drops whole partitions."`
+	PartitionsAhead      time.Duration `default:"${partitions_ahead}" env:"REVDESK_PARTITIONS_AHEAD" help:"PostgreSQL: how far ahead of now history partitions are kept ready."`
 	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
 	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
@@ -114,6 +116,8 @@ func (c *ServeCmd) Run() error {
 		DisableAfter:         c.DisableAfter,
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
+		PartitionInterval:    c.PartitionInterval,
+		PartitionsAhead:      c.PartitionsAhead,
 		MaxInFlight:          c.MaxInFlight,
 		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
@@ -167,6 +171,8 @@ var defaults = kong.Vars{
 	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"partition_interval":   maintenance.DefaultPartitionInterval.String(),
+	"partitions_ahead":     maintenance.DefaultPartitionsAhead.String(),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
 	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
 	"read_timeout":         server.DefaultReadTimeout.String(),
