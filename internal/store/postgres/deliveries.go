@@ -135,6 +135,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			), d AS (
 				UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
 				FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
+					AND d.id >= $6
 				RETURNING d.id, d.created_at, d.order_key
 			), q AS (
 				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
@@ -142,7 +143,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			)
 			SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d),
 				(SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM d WHERE order_key IS NOT NULL)`,
-			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, timestamp(p.Now)).Scan(&found, &n, &keys)
+			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, timestamp(p.Now), store.SinceBound(p.Since)).Scan(&found, &n, &keys)
 		if err != nil {
 			return err
 		}

@@ -149,9 +149,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 		// Keyed ones are parked, then each key without a head gets one.
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
 			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
-			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4 AND id >= ?5
 			RETURNING order_key`,
-			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since))
+			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since), store.SinceBound(p.Since))
 		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
