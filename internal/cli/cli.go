@@ -23,6 +23,7 @@ import (
 	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/dashboard"
 	"github.com/revdesk/webhooks/internal/delivery"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/server"
 )
@@ -64,7 +65,7 @@ type ServeCmd struct {
 	PartitionInterval    time.Duration `default:"${partition_interval}" env:"REVDESK_PARTITION_INTERVAL" help:"PostgreSQL: the time range of one history partition (events, deliveries, attempts); retention drops whole partitions."`
 	PartitionsAhead      time.Duration `default:"${partitions_ahead}" env:"REVDESK_PARTITIONS_AHEAD" help:"PostgreSQL: how far ahead of now history partitions are kept ready."`
 	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
-	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
+	MaxPerEndpoint       int           `default:"${max_per_endpoint}" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
 	PublicURL            string        `env:"REVDESK_PUBLIC_URL" help:"Base URL of portal links (e.g. https://webhooks.example.com); default: the host each request came to."`
@@ -173,6 +174,7 @@ var defaults = kong.Vars{
 	"maintenance_interval": maintenance.DefaultInterval.String(),
 	"partition_interval":   maintenance.DefaultPartitionInterval.String(),
 	"partitions_ahead":     maintenance.DefaultPartitionsAhead.String(),
+	"max_per_endpoint":     strconv.Itoa(limiter.DefaultMax),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
 	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
 	"read_timeout":         server.DefaultReadTimeout.String(),

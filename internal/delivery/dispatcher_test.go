@@ -54,6 +54,7 @@ func (g *gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // deliveryID reads the delivery id header (set with its documented,
 // non-canonical spelling, so Header.Get does not find it).
 func deliveryID(r *http.Request) string {
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	if v := r.Header[HeaderDeliveryID]; len(v) == 1 {
 		return v[0]
 	}
