@@ -522,6 +522,24 @@ type Partition struct {
 	To   time.Time
 }
 
+// HistoryWriter is implemented by stores that take history written as it
+// is, past ingest and delivery, as fast as the engine allows: revdesk bench
+// --history fills a database with it. Pending deliveries among it are
+// queued, due at their NextAttemptAt.
+type HistoryWriter interface {
+	WriteHistory(ctx context.Context, h History) error
+	// Size is the bytes the database takes on disk.
+	Size(ctx context.Context) (int64, error)
+}
+
+// History is rows of the log: events, their deliveries and the deliveries'
+// attempts, each complete (ids, times, statuses).
+type History struct {
+	Events     []Event
+	Deliveries []Delivery
+	Attempts   []Attempt
+}
+
 // Workers records which processes are alive, so that the deliveries leased
 // to one that died are taken over within seconds rather than when their
 // leases end.
