@@ -99,12 +99,19 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
 	cmp, dir := pageOrder(p.Newest)
-	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
-		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
-		AND (?7 = '' OR event_type IN (SELECT value FROM json_each(?7)))
-		ORDER BY id `+dir+` LIMIT ?6`,
-		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes)))
+	f := &filters{}
+	f.add("workspace_id = ?", p.WorkspaceID) // always: a list never spans workspaces
+	f.eq("subscription_id", p.SubscriptionID)
+	f.eq("event_id", p.EventID)
+	f.eq("status", p.Status)
+	if p.After != "" {
+		f.add("id "+cmp+" ?", p.After)
+	}
+	if types := typeList(p.EventTypes); types != "" {
+		f.add("event_type IN (SELECT value FROM json_each(?))", types)
+	}
+	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries`+f.where()+`
+		ORDER BY id `+dir+` LIMIT ?`, append(f.args, limitOrAll(p.Limit))...))
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
