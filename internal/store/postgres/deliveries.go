@@ -64,8 +64,18 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
 	cmp, dir := pageOrder(p.Newest)
+	// A subscription's (or an event's) deliveries are all of its
+	// workspace: checking the workspace on the subscription (the event)
+	// once, instead of on every delivery, leaves the planner one index to
+	// walk in id order, (subscription_id, id) or (event_id, id), rather than
+	// intersecting it with the workspace's and sorting every delivery the
+	// subscription ever had (on 200,000 deliveries of history, 70 ms ->
+	// 3.6 ms for a page of its failed ones). Custom plans fold the CASE.
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
+		WHERE CASE WHEN $2 <> '' THEN subscription_id = (SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2)
+			WHEN $3 <> '' THEN event_id = (SELECT id FROM events WHERE workspace_id = $1 AND id = $3)
+			ELSE workspace_id = $1 END
+		  AND ($3 = '' OR event_id = $3)
 		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
 		  AND (cardinality($7::text[]) = 0 OR event_type = ANY($7::text[]))
 		ORDER BY id `+dir+` LIMIT $6`,
