@@ -68,7 +68,13 @@ func prepareHistory(ctx context.Context, o Options) (string, *HistoryResult, fun
 		return "", nil, nil, err
 	}
 	defer st.Close()
-	res, err := fillHistory(ctx, st, o.History, time.Now(), progressOut(o.Progress))
+	now := time.Now()
+	subs, err := historySubscriptions(ctx, st, now.Add(-historySpan))
+	if err != nil {
+		cleanup()
+		return "", nil, nil, err
+	}
+	res, err := fillHistory(ctx, st, subs, o.History, now, progressOut(o.Progress))
 	if err != nil {
 		cleanup()
 		return "", nil, nil, fmt.Errorf("filling history: %w", err)
@@ -76,21 +82,9 @@ func prepareHistory(ctx context.Context, o Options) (string, *HistoryResult, fun
 	return db, res, cleanup, nil
 }
 
-// fillHistory writes n deliveries of history ending at now, then measures
-// the database's size and the delivery log's queries.
-func fillHistory(ctx context.Context, st store.Store, n int, now time.Time, progress io.Writer) (*HistoryResult, error) {
-	w, ok := st.(store.HistoryWriter)
-	if !ok {
-		return nil, errors.New("this store cannot take history written directly")
-	}
-	from := now.Add(-historySpan)
-	if p, ok := st.(store.Partitioned); ok {
-		// Partitions for the week and the run (maintenance would make them).
-		if _, err := p.EnsurePartitions(ctx, store.PartitionParams{Now: now, Interval: 24 * time.Hour,
-			Ahead: 48 * time.Hour}); err != nil {
-			return nil, err
-		}
-	}
+// historySubscriptions makes the workspaces and subscriptions that the
+// history belongs to.
+func historySubscriptions(ctx context.Context, st store.Store, from time.Time) ([][]store.Subscription, error) {
 	var subs [][]store.Subscription
 	for w := range historyWorkspaces {
 		ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: fmt.Sprintf("history-%d-%s", w, ids.New("h")), Now: from})
@@ -107,6 +101,24 @@ func fillHistory(ctx context.Context, st store.Store, n int, now time.Time, prog
 			list = append(list, sub)
 		}
 		subs = append(subs, list)
+	}
+	return subs, nil
+}
+
+// fillHistory writes n deliveries of history ending at now for subs, then
+// measures the database's size and the delivery log's queries.
+func fillHistory(ctx context.Context, st store.Store, subs [][]store.Subscription, n int, now time.Time, progress io.Writer) (*HistoryResult, error) {
+	w, ok := st.(store.HistoryWriter)
+	if !ok {
+		return nil, errors.New("this store cannot take history written directly")
+	}
+	from := now.Add(-historySpan)
+	if p, ok := st.(store.Partitioned); ok {
+		// Partitions for the run (maintenance would make them).
+		if _, err := p.EnsurePartitions(ctx, store.PartitionParams{Now: now, Interval: 24 * time.Hour,
+			Ahead: 48 * time.Hour}); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	g := &historyGen{subs: subs, from: from, step: historySpan / time.Duration(max(1, n/historyFanOut)), now: now}
