@@ -203,10 +203,12 @@ func (s *Store) createPartition(ctx context.Context, table historyTable, from, t
 // dropHistory drops the partitions that end at or before the cutoff:
 // deliveries' (with the attempts' of the same range) when no delivery in
 // them is pending, then events' when no delivery left refers to their
-// events. Each step runs under an exclusive lock on its tables, so no
+// events. A drop runs under an exclusive lock on its tables, taken only
+// when something is free to drop and checked again under it, so no
 // delivery of a partition can turn pending (a retry) between the check and
 // the drop; it takes the locks in the order the writers of those tables do
-// (deliveries, then attempts; events alone) so they cannot deadlock.
+// (deliveries, then attempts; events alone) so they cannot deadlock, and
+// waits for them at most lockTimeout (an error: the next round tries again).
 func (s *Store) dropHistory(ctx context.Context, before time.Time) (store.PruneResult, error) {
 	var res store.PruneResult
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -222,32 +224,50 @@ func (s *Store) dropHistory(ctx context.Context, before time.Time) (store.PruneR
 		for _, a := range al {
 			attempts[a.from+" "+a.to] = a
 		}
-		locked := false
+		// Pending work is looked for first without the lock, so a partition
+		// that waits costs no exclusive lock every round; a partition
+		// found free is checked again under it.
+		pending := func(d partition) (int, *time.Time, error) {
+			var n int
+			var oldest *time.Time
+			err := tx.QueryRow(ctx, `SELECT count(*), min(created_at) FROM delivery_queue
+				WHERE delivery_id >= $1 AND delivery_id < $2`, d.from, d.to).Scan(&n, &oldest)
+			return n, oldest, err
+		}
+		var free []partition
 		for _, d := range dl {
 			if to, err := boundTime(d.to); err != nil || to.After(before) {
 				break // err: not ours to drop; later partitions end later
 			}
-			if !locked {
-				if _, err := tx.Exec(ctx, lockTimeout); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `LOCK TABLE deliveries, attempts IN ACCESS EXCLUSIVE MODE`); err != nil {
-					return err
-				}
-				locked = true
-			}
-			var pending int
-			var oldest *time.Time
-			if err := tx.QueryRow(ctx, `SELECT count(*), min(created_at) FROM delivery_queue
-				WHERE delivery_id >= $1 AND delivery_id < $2`, d.from, d.to).Scan(&pending, &oldest); err != nil {
+			n, oldest, err := pending(d)
+			if err != nil {
 				return err
 			}
-			if pending > 0 {
-				res.Blocked++
-				if res.OldestBlocked == nil || oldest.Before(*res.OldestBlocked) {
-					res.OldestBlocked = oldest
-				}
+			if n == 0 {
+				free = append(free, d)
 				continue
+			}
+			res.Blocked++
+			if res.OldestBlocked == nil || oldest.Before(*res.OldestBlocked) {
+				res.OldestBlocked = oldest
+			}
+		}
+		if len(free) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, lockTimeout); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `LOCK TABLE deliveries, attempts IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		for _, d := range free {
+			n, _, err := pending(d)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				continue // retried since: it waits for the next round
 			}
 			drop := []partition{d}
 			if a, ok := attempts[d.from+" "+d.to]; ok {
@@ -271,32 +291,47 @@ func (s *Store) dropHistory(ctx context.Context, before time.Time) (store.PruneR
 		if err != nil {
 			return err
 		}
-		locked := false
-		for _, e := range el {
-			if to, err := boundTime(e.to); err != nil || to.After(before) {
-				break
-			}
-			if !locked {
-				if _, err := tx.Exec(ctx, lockTimeout); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
-					return err
-				}
-				locked = true
-			}
-			// Deliveries of these events in later partitions (a delivery
-			// made for an old event) keep them.
-			var needed bool
+		// Deliveries of these events in later partitions (a delivery made
+		// for an old event) keep them. As above: looked for without the
+		// lock, then again under it.
+		needed := func(e partition) (bool, error) {
 			lo := e.from
 			if lo == "" {
 				lo = ids.Event + "_"
 			}
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries
-				WHERE event_id >= $1 AND event_id < $2)`, lo, e.to).Scan(&needed); err != nil {
+			var found bool
+			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries
+				WHERE event_id >= $1 AND event_id < $2)`, lo, e.to).Scan(&found)
+			return found, err
+		}
+		var free []partition
+		for _, e := range el {
+			if to, err := boundTime(e.to); err != nil || to.After(before) {
+				break
+			}
+			found, err := needed(e)
+			if err != nil {
 				return err
 			}
-			if needed {
+			if !found {
+				free = append(free, e)
+			}
+		}
+		if len(free) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, lockTimeout); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		for _, e := range free {
+			found, err := needed(e)
+			if err != nil {
+				return err
+			}
+			if found {
 				continue
 			}
 			if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{e.name}.Sanitize()); err != nil {
