@@ -131,6 +131,9 @@ func fillHistory(ctx context.Context, st store.Store, subs [][]store.Subscriptio
 		fmt.Fprintf(progress, "\rhistory %d/%d deliveries", written, n)
 	}
 	fmt.Fprintln(progress)
+	if err := w.SettleHistory(ctx); err != nil {
+		return nil, err
+	}
 	res := &HistoryResult{Deliveries: n, Seconds: time.Since(start).Seconds()}
 	res.RowsPerSec = float64(n) / res.Seconds
 	size, err := w.Size(ctx)

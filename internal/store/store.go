@@ -528,6 +528,9 @@ type Partition struct {
 // queued, due at their NextAttemptAt.
 type HistoryWriter interface {
 	WriteHistory(ctx context.Context, h History) error
+	// SettleHistory brings what the planner knows up to date after a fill,
+	// as the engine's own upkeep would in time.
+	SettleHistory(ctx context.Context) error
 	// Size is the bytes the database takes on disk.
 	Size(ctx context.Context) (int64, error)
 }

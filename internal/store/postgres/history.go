@@ -76,3 +76,13 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')`).Scan(&n)
 	return n, translate(err)
 }
+
+// SettleHistory analyzes the history tables: rows copied in are unknown to
+// the planner until autovacuum analyzes them, which on a large partition
+// may take a while, and without statistics it plans the log's pages as
+// bitmap scans of a subscription's whole history (1 s instead of 4 ms on
+// a million deliveries).
+func (s *Store) SettleHistory(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `ANALYZE events, deliveries, attempts, delivery_queue`)
+	return translate(err)
+}
