@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,6 +40,8 @@ type Config struct {
 	RateBurst     int
 	// UserAgent is sent by receiver checks, as by deliveries.
 	UserAgent string
+	// PublicURL is the base of portal links; "" takes the request's host.
+	PublicURL string
 }
 
 // Deps are what the API drives.
@@ -129,13 +130,21 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"GET /api/v1/api_keys":                                  s.listAPIKeys,
 		"POST /api/v1/api_keys":                                 s.createAPIKey,
 		"DELETE /api/v1/api_keys/{id}":                          s.revokeAPIKey,
+		"POST /api/v1/webhook_subscriptions/{id}/test":          s.testSubscription,
+		"POST /api/v1/portal_sessions":                          s.createPortalSession,
+		"GET /api/v1/portal_sessions/current":                   s.currentPortalSession,
+		"DELETE /api/v1/portal_sessions/{id}":                   s.revokePortalSession,
 	}
 	for pattern, h := range open {
 		s.mux.Handle(pattern, s.wrap(h))
 		s.patterns = append(s.patterns, pattern)
 	}
 	for pattern, h := range authed {
-		s.mux.Handle(pattern, s.wrap(s.authenticate(h)))
+		need, ok := routeScopes[pattern]
+		if !ok {
+			panic("api: route " + pattern + " has no scope in routeScopes")
+		}
+		s.mux.Handle(pattern, s.wrap(s.authenticate(need, h)))
 		s.patterns = append(s.patterns, pattern)
 	}
 	sort.Strings(s.patterns)
@@ -174,30 +183,25 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 type ctxKey struct{}
 
-// workspaceID is the authenticated workspace of a request.
-func workspaceID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
-
-func (s *Server) authenticate(next handlerFunc) handlerFunc {
+// authenticate finds the caller (an API key or a portal session), applies
+// its rate limit and refuses it outside the route's scope.
+func (s *Server) authenticate(need access, next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := apikey.FromAuthorization(r.Header.Get("Authorization"))
 		if !ok {
 			return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>")
 		}
-		id, _ := apikey.Hash(token)
-		key, err := s.store.GetAPIKey(r.Context(), id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c, err := s.identify(r.Context(), token)
+		if err != nil {
 			return err
 		}
-		if err != nil || !apikey.Matches(key.Hash, token) || key.RevokedAt != nil {
-			return errorf(http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
-		}
-		if err := s.allow(key.ID); err != nil {
+		if err := s.allow(c.limiterID()); err != nil {
 			return err
 		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, key.WorkspaceID)))
+		if err := need.permits(c); err != nil {
+			return err
+		}
+		return next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
 	}
 }
 

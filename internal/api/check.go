@@ -17,7 +17,7 @@ const checkTimeout = 5 * time.Second
 // answers the report whatever it found: a receiver accepting forgeries is
 // a finding, not an API error.
 func (s *Server) checkSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.store.GetSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	sub, err := s.visibleSubscription(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

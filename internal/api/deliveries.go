@@ -2,9 +2,11 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/revdesk/webhooks/internal/apikey"
+	"github.com/revdesk/webhooks/internal/jsonx"
 	"github.com/revdesk/webhooks/internal/store"
 )
 
@@ -48,7 +50,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	}
 	rows, err := s.store.ListDeliveries(r.Context(), store.ListDeliveriesParams{
 		WorkspaceID: workspaceID(r.Context()), SubscriptionID: q.Get("subscription_id"), EventID: q.Get("event_id"),
-		Status: q.Get("status"), After: p.after, Limit: p.limit + 1, Newest: p.newest,
+		EventTypes: callerOf(r.Context()).eventTypes, Status: q.Get("status"), After: p.after, Limit: p.limit + 1, Newest: p.newest,
 	})
 	if err != nil {
 		return err
@@ -58,7 +60,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
-	d, attempts, err := s.store.GetDelivery(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	d, attempts, err := s.visibleDelivery(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -74,6 +76,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 
 // retryDelivery sends a delivery again now, whatever its final status was.
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkVisible(r.Context(), "", r.PathValue("id")); err != nil {
+		return err
+	}
 	d, err := s.store.RetryDelivery(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now())
 	if err != nil {
 		return err
@@ -90,27 +95,51 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := make([]any, len(keys))
 	for i, k := range keys {
-		data[i] = map[string]any{"id": k.ID, "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano), "revoked_at": timePtr(k.RevokedAt)}
+		data[i] = map[string]any{"id": k.ID, "scopes": nonNil(k.Scopes), "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano), "revoked_at": timePtr(k.RevokedAt)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data})
 	return nil
 }
 
 // createAPIKey makes another key for the caller's workspace; the key is
-// shown this once.
+// shown this once. It holds the scopes asked for (by default every scope but
+// ingest), never one the caller lacks.
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	key := apikey.New()
-	id, hash := apikey.Hash(key)
-	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: workspaceID(r.Context()), Hash: hash})
+	body, err := readBody(w, r, s.cfg.MaxBody)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": k.ID, "api_key": key, "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano)})
+	var in struct {
+		Scopes *[]string `json:"scopes"`
+	}
+	if len(body) > 0 {
+		if err := jsonx.Decode(body, &in); err != nil {
+			return err
+		}
+	}
+	c := callerOf(r.Context())
+	requested := defaultKeyScopes
+	if in.Scopes != nil {
+		requested = *in.Scopes
+	} else {
+		requested = slices.DeleteFunc(slices.Clone(requested), func(sc string) bool { return !slices.Contains(c.scopes, sc) })
+	}
+	scopes, err := checkScopes(requested, c)
+	if err != nil {
+		return err
+	}
+	key := apikey.New()
+	id, hash := apikey.Hash(key)
+	k, err := s.store.CreateAPIKey(r.Context(), store.CreateAPIKeyParams{ID: id, WorkspaceID: c.workspaceID, Hash: hash, Scopes: scopes, Now: time.Now()})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": k.ID, "api_key": key, "scopes": scopes, "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano)})
 	return nil
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.RevokeAPIKey(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.store.RevokeAPIKey(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -26,7 +26,8 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	}
 	subs := map[string][]string{} // endpoint → subscription ids
 	for after, read := "", 0; read < maxEndpointSubscriptions; {
-		page, err := s.store.ListSubscriptions(r.Context(), store.ListSubscriptionsParams{WorkspaceID: workspaceID(r.Context()), After: after, Limit: 500})
+		page, err := s.store.ListSubscriptions(r.Context(), store.ListSubscriptionsParams{WorkspaceID: workspaceID(r.Context()),
+			EventTypes: callerOf(r.Context()).eventTypes, After: after, Limit: 500})
 		if err != nil {
 			return err
 		}

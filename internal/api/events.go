@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -109,6 +110,7 @@ func eventView(ev store.Event) map[string]any {
 		"occurred_at":     ev.OccurredAt.UTC().Format(time.RFC3339Nano),
 		"created_at":      ev.CreatedAt.UTC().Format(time.RFC3339Nano),
 		"source_event_id": nullable(ev.SourceEventID),
+		"test":            ev.Test,
 		"data":            json.RawMessage(ev.Data),
 	}
 }
@@ -119,7 +121,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, err := s.store.ListEvents(r.Context(), store.ListEventsParams{
-		WorkspaceID: workspaceID(r.Context()), EventType: r.URL.Query().Get("event_type"), After: p.after, Limit: p.limit + 1, Newest: p.newest,
+		WorkspaceID: workspaceID(r.Context()), EventType: r.URL.Query().Get("event_type"), EventTypes: callerOf(r.Context()).eventTypes,
+		After: p.after, Limit: p.limit + 1, Newest: p.newest,
 	})
 	if err != nil {
 		return err
@@ -133,11 +136,17 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !callerOf(r.Context()).sees(ev.EventType) {
+		return store.ErrNotFound
+	}
 	writeJSON(w, http.StatusOK, eventView(ev))
 	return nil
 }
 
 func (s *Server) eventTypes(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"data": catalog.All()})
+	types := catalog.All()
+	c := callerOf(r.Context())
+	types = slices.DeleteFunc(types, func(t catalog.EventType) bool { return !c.sees(t.Name) })
+	writeJSON(w, http.StatusOK, map[string]any{"data": types})
 	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/go-json-experiment/json"
 
@@ -34,6 +35,9 @@ func (f *patchField[T]) UnmarshalJSON(b []byte) error {
 // others stay. A field that becomes updatable gets a member here, its check
 // below, and a field in store.UpdateSubscriptionParams.
 func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
+		return err
+	}
 	body, err := readBody(w, r, s.cfg.MaxBody)
 	if err != nil {
 		return err
@@ -50,7 +54,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id}
+	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id, Now: time.Now()}
 	if f := in.WebhookURL; f.Set {
 		if f.Null || f.Value == "" {
 			return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "webhook_url cannot be empty", Field: "webhook_url"}

@@ -68,6 +68,9 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	if _, ok := catalog.Lookup(in.EventType); !ok {
 		return &Error{Status: http.StatusBadRequest, Code: "unknown_event_type", Message: "unknown event_type " + strconv.Quote(in.EventType) + "; GET /api/v1/event_types lists them", Field: "event_type"}
 	}
+	if !callerOf(r.Context()).sees(in.EventType) {
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this portal session cannot subscribe to " + in.EventType, Field: "event_type"}
+	}
 	if err := netguard.ValidateURL(in.WebhookURL, s.cfg.AllowHTTP, s.cfg.Policy); err != nil {
 		return err
 	}
@@ -95,6 +98,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		StandardWebhooks: in.StandardWebhooks,
 		RateLimit:        rateLimit,
 		Ordered:          in.Ordered,
+		Now:              time.Now(),
 	})
 	if err != nil {
 		return err
@@ -124,7 +128,8 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	}
 	q := r.URL.Query()
 	rows, err := s.store.ListSubscriptions(r.Context(), store.ListSubscriptionsParams{
-		WorkspaceID: workspaceID(r.Context()), EventType: q.Get("event_type"), Status: q.Get("status"), After: p.after, Limit: p.limit + 1,
+		WorkspaceID: workspaceID(r.Context()), EventType: q.Get("event_type"), EventTypes: callerOf(r.Context()).eventTypes,
+		Status: q.Get("status"), After: p.after, Limit: p.limit + 1,
 	})
 	if err != nil {
 		return err
@@ -134,7 +139,7 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.store.GetSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	sub, err := s.visibleSubscription(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -143,7 +148,10 @@ func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
+		return err
+	}
+	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -159,8 +167,11 @@ func (s *Server) disableSubscription(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reason string) error {
+	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
+		return err
+	}
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
-		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason,
+		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason, Now: time.Now(),
 	})
 	if err != nil {
 		return err
@@ -188,7 +199,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	current, err := s.store.GetSubscription(r.Context(), ws, id)
+	current, err := s.visibleSubscription(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -224,7 +235,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: `mode must be "overlap" or "immediate"`, Field: "mode"}
 	}
-	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until})
+	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until, Now: time.Now()})
 	if err != nil {
 		return err
 	}
@@ -255,7 +266,7 @@ func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "since must be an RFC 3339 time", Field: "since"}
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	if _, err := s.store.GetSubscription(r.Context(), ws, id); err != nil {
+	if _, err := s.visibleSubscription(r.Context(), id); err != nil {
 		return err
 	}
 	n, err := s.store.RetryFailed(r.Context(), store.RetryFailedParams{WorkspaceID: ws, SubscriptionID: id, Since: since, Now: time.Now()})

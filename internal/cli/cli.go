@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -39,6 +40,7 @@ type CLI struct {
 	APIKeys       APIKeysCmd       `cmd:"" name:"api-keys" help:"Manage the API keys of your workspace on a running server."`
 	CheckReceiver CheckReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a webhook receiver accepts genuine deliveries and refuses forged ones."`
 	Listen        ListenCmd        `cmd:"" help:"Receive, verify and print deliveries locally, optionally forwarding them."`
+	PortalURL     PortalURLCmd     `cmd:"" name:"portal-url" help:"Create a customer portal session and print its link."`
 
 	Config kong.ConfigFlag `env:"REVDESK_CONFIG" type:"existingfile" placeholder:"FILE" help:"JSON file of flag values keyed by flag name, dashes as underscores (e.g. {\"addr\": \":8080\", \"retry_schedule\": \"1s,5s\"}); command-line flags override it."`
 }
@@ -62,6 +64,8 @@ type ServeCmd struct {
 	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
 	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
+	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
+	PublicURL            string        `env:"REVDESK_PUBLIC_URL" help:"Base URL of portal links (e.g. https://webhooks.example.com); default: the host each request came to."`
 	LogLevel             slog.Level    `default:"info" env:"REVDESK_LOG_LEVEL" help:"debug, info, warn or error."`
 	ShutdownTimeout      time.Duration `default:"${shutdown_timeout}" env:"REVDESK_SHUTDOWN_TIMEOUT" help:"Time limit of the whole stop sequence on SIGTERM; what is left is then taken over by other processes or the next start."`
 	ReadHeaderTimeout    time.Duration `default:"${read_header_timeout}" env:"REVDESK_READ_HEADER_TIMEOUT" help:"Time limit for a client to send a request's headers."`
@@ -83,6 +87,12 @@ func (c *ServeCmd) Run() error {
 			return fmt.Errorf("--allow-cidr %q: %w", s, err)
 		}
 		cidrs = append(cidrs, p)
+	}
+	if err := dashboard.CheckFrameAncestors(c.PortalFrameAncestors); err != nil {
+		return err
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("--public-url %q: want the server's base URL, such as https://webhooks.example.com", c.PublicURL)
 	}
 	if c.Dev {
 		c.AllowHTTP, c.AllowPrivateNetworks = true, true
@@ -107,12 +117,13 @@ func (c *ServeCmd) Run() error {
 		MaxInFlight:          c.MaxInFlight,
 		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
+		PublicURL:            c.PublicURL,
 		ShutdownTimeout:      c.ShutdownTimeout,
 		ReadHeaderTimeout:    c.ReadHeaderTimeout,
 		ReadTimeout:          c.ReadTimeout,
 		IdleTimeout:          c.IdleTimeout,
 		MaxHeaderBytes:       c.MaxHeaderBytes,
-		Extra:                dashboard.Routes(),
+		Extra:                dashboard.Routes(dashboard.Options{FrameAncestors: c.PortalFrameAncestors}),
 	}, log)
 }
 

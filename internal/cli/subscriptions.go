@@ -24,6 +24,7 @@ type SubscriptionsCmd struct {
 	Disable      SubscriptionDisableCmd     `cmd:"" help:"Disable a subscription."`
 	RetryFailed  SubscriptionRetryFailedCmd `cmd:"" name:"retry-failed" help:"Send again every failed delivery of a subscription since a time."`
 	Check        SubscriptionCheckCmd       `cmd:"" help:"Have the server check the subscription's receiver with genuine and forged deliveries (see check-receiver)."`
+	Test         SubscriptionTestCmd        `cmd:"" help:"Send a test event to this subscription only (marked X-revdesk-Test: true)."`
 }
 
 // subscriptionColumns are the columns of subscription tables.

@@ -36,8 +36,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("sub-url")),
 	)
-	if key := eval[string](t, ctx, `sessionStorage.getItem("revdesk.apiKey")`); key != apiKey {
-		t.Fatalf("API key in sessionStorage = %q", key)
+	// The key was traded for a session token: the browser keeps only that.
+	stored := eval[string](t, ctx, `JSON.stringify({...sessionStorage})`)
+	if strings.Contains(stored, apiKey) || !strings.Contains(stored, `\"token\":\"rdp_`) {
+		t.Fatalf("sessionStorage holds %s: want a session token and not the API key", stored)
 	}
 	checkLabels(t, ctx)
 

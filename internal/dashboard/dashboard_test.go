@@ -22,7 +22,7 @@ func get(t *testing.T, h http.Handler, path string, header ...string) *httptest.
 }
 
 func TestHandlerServesFilesWithHeaders(t *testing.T) {
-	h := dashboard.Handler()
+	h := dashboard.Handler(dashboard.Options{})
 	for path, wantType := range map[string]string{
 		"/":                                  "text/html; charset=utf-8",
 		"/static/app.css":                    "text/css; charset=utf-8",
@@ -62,7 +62,7 @@ func TestHandlerServesFilesWithHeaders(t *testing.T) {
 // The page loads nothing from elsewhere and runs no inline script, which
 // the 'self'-only policy would block anyway.
 func TestIndexUsesOnlyLocalAssets(t *testing.T) {
-	body := get(t, dashboard.Handler(), "/").Body.String()
+	body := get(t, dashboard.Handler(dashboard.Options{}), "/").Body.String()
 	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(body, -1) {
 		if !strings.HasPrefix(m[1], "/static/") {
 			t.Errorf("index.html references %q, outside /static/", m[1])
@@ -81,12 +81,53 @@ func TestRoutesMountBesideTheAPI(t *testing.T) {
 	for _, p := range []string{"/api/", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"} {
 		mux.Handle(p, api)
 	}
-	for p, h := range dashboard.Routes() {
+	for p, h := range dashboard.Routes(dashboard.Options{}) {
 		mux.Handle(p, h)
 	}
-	for path, want := range map[string]int{"/": 200, "/static/app.css": 200, "/api/v1/events": http.StatusTeapot, "/healthz": http.StatusTeapot, "/favicon.ico": 404} {
+	for path, want := range map[string]int{"/": 200, "/portal": 200, "/static/app.css": 200, "/api/v1/events": http.StatusTeapot, "/healthz": http.StatusTeapot, "/favicon.ico": 404} {
 		if rec := get(t, mux, path); rec.Code != want {
 			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
+		}
+	}
+}
+
+// Framing: the operator dashboard never, the portal only by the configured
+// ancestors, and with none configured not at all.
+func TestFraming(t *testing.T) {
+	t.Parallel()
+	embeddable := dashboard.Handler(dashboard.Options{FrameAncestors: []string{"https://app.example.com", "'self'"}})
+	closed := dashboard.Handler(dashboard.Options{})
+	for _, tc := range []struct {
+		name      string
+		h         http.Handler
+		path      string
+		ancestors string
+		xfo       string
+	}{
+		{"operator page, portal embeddable", embeddable, "/", "'none'", "DENY"},
+		{"portal page, embeddable", embeddable, "/portal", "https://app.example.com 'self'", ""},
+		{"portal page, no ancestors configured", closed, "/portal", "'none'", "DENY"},
+		{"operator page", closed, "/", "'none'", "DENY"},
+	} {
+		rec := get(t, tc.h, tc.path)
+		csp := rec.Header().Get("Content-Security-Policy")
+		if rec.Code != http.StatusOK || !strings.HasSuffix(csp, "; frame-ancestors "+tc.ancestors) {
+			t.Errorf("%s: %d, CSP %q, want frame-ancestors %s", tc.name, rec.Code, csp, tc.ancestors)
+		}
+		if got := rec.Header().Get("X-Frame-Options"); got != tc.xfo {
+			t.Errorf("%s: X-Frame-Options %q, want %q", tc.name, got, tc.xfo)
+		}
+	}
+}
+
+func TestCheckFrameAncestors(t *testing.T) {
+	t.Parallel()
+	for src, ok := range map[string]bool{
+		"https://app.example.com": true, "https://*.example.com": true, "http://localhost:3000": true, "'self'": true, "https:": true,
+		"'none'": false, "https://a.com; script-src *": false, "https://a.com b.com": false, "": false, "'unsafe-inline'": false,
+	} {
+		if err := dashboard.CheckFrameAncestors([]string{src}); (err == nil) != ok {
+			t.Errorf("CheckFrameAncestors(%q) = %v, want ok=%v", src, err, ok)
 		}
 	}
 }

@@ -36,6 +36,16 @@ func chromiumPath(t *testing.T) string {
 // startServer builds the real binary and runs `revdesk serve` on a free
 // port with a fresh SQLite database; it returns the base URL.
 func startServer(t *testing.T, apiKey string) string {
+	return startServerWith(t, apiKey).base
+}
+
+// running is a started server: its URL, binary and database.
+type running struct {
+	base, bin, db string
+}
+
+// startServerWith is startServer with extra serve flags.
+func startServerWith(t *testing.T, apiKey string, args ...string) running {
 	dir := t.TempDir()
 	bin, err := testserver.Build(dir)
 	if err != nil {
@@ -45,7 +55,8 @@ func startServer(t *testing.T, apiKey string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, err := testserver.Start(bin, addr, []string{"serve", "--addr", addr, "--db", "sqlite:" + filepath.Join(dir, "x.db"), "--dev", "--retry-schedule", "200ms"},
+	db := "sqlite:" + filepath.Join(dir, "x.db")
+	proc, err := testserver.Start(bin, addr, append([]string{"serve", "--addr", addr, "--db", db, "--dev", "--retry-schedule", "200ms"}, args...),
 		append(os.Environ(), "REVDESK_API_KEY="+apiKey))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +67,7 @@ func startServer(t *testing.T, apiKey string) string {
 			t.Logf("server log:\n%s", proc.Logs)
 		}
 	})
-	return proc.Base
+	return running{base: proc.Base, bin: bin, db: db}
 }
 
 // receiver is a webhook endpoint that fails the first delivery with a 500

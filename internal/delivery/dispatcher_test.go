@@ -155,7 +155,7 @@ func setup(t *testing.T, cfg Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test"})
+	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func (w tLogWriter) Write(p []byte) (int, error) {
 // subscribe makes an active sms_sent subscription to url.
 func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 	t.Helper()
-	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent"})
+	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 func (f *fixture) ingest(t *testing.T, n int, leaseUntil time.Time) []store.Job {
 	t.Helper()
 	et, _ := catalog.Lookup("sms_sent")
-	p := store.IngestParams{WorkspaceID: f.ws}
+	p := store.IngestParams{WorkspaceID: f.ws, Now: time.Now()}
 	for range n {
 		id := ids.New(ids.Event)
 		p.Events = append(p.Events, store.NewEvent{ID: id, EventType: "sms_sent", OccurredAt: time.Now(), Data: et.Example})

@@ -31,6 +31,8 @@ const (
 	HeaderEventID        = "X-revdesk-Event-Id"
 	HeaderDeliveryID     = "X-revdesk-Delivery-Id"
 	HeaderSubscriptionID = "X-revdesk-Subscription-Id"
+	// HeaderTest marks a delivery of "send test event".
+	HeaderTest = "X-revdesk-Test"
 )
 
 // Error classes recorded on attempts, besides netguard's network classes.
@@ -98,6 +100,9 @@ func newRequest(ctx context.Context, job *store.Job, target *url.URL, userAgent 
 	setHeader(h, HeaderEventID, ev.ID)
 	setHeader(h, HeaderDeliveryID, job.Delivery.ID)
 	setHeader(h, HeaderSubscriptionID, sub.ID)
+	if job.Event.Test {
+		setHeader(h, HeaderTest, "true")
+	}
 
 	secrets := activeSecrets(sub, now)
 	if et.Signed {

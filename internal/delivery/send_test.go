@@ -89,11 +89,14 @@ func TestRequest(t *testing.T) {
 		wantSig string
 		// wantStd lists the secrets of the Standard Webhooks signatures; nil: no headers.
 		wantStd []string
+		test    bool // a "send test event" delivery, marked X-revdesk-Test
 	}{
 		{name: "flat unsigned", eventType: "sms_sent", wantSig: "-"},
 		{name: "flat with standard webhooks", eventType: "call_completed", wantSig: "-", wantStd: []string{"s3cret"},
 			edit: func(s *store.Subscription) { s.StandardWebhooks = true }},
 		{name: "enveloped signed", eventType: "contact_created", wantSig: "s3cret"},
+		{name: "test event, signed as usual and marked", eventType: "number_purchased", wantSig: "s3cret", test: true},
+		{name: "test event of a flat type", eventType: "sms_delivered", wantSig: "-", test: true},
 		{name: "enveloped without secret", eventType: "new_appointment", wantSig: "",
 			edit: func(s *store.Subscription) { s.SigningSecret = "" }},
 		{name: "rotation overlap signs with previous", eventType: "number_purchased", wantSig: "old",
@@ -119,6 +122,7 @@ func TestRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			job := testJob(t, tt.eventType)
+			job.Event.Test = tt.test
 			if tt.edit != nil {
 				tt.edit(job.Subscription)
 			}
@@ -162,6 +166,9 @@ func TestRequest(t *testing.T) {
 				if got := req.Header[name]; len(got) != 1 || got[0] != want {
 					t.Errorf("header %s = %q, want [%q]", name, got, want)
 				}
+			}
+			if got, want := req.Header[HeaderTest], tt.test; (len(got) == 1 && got[0] == "true") != want || len(got) > 1 {
+				t.Errorf("header %s = %q on a test=%v delivery", HeaderTest, got, want)
 			}
 			if got := req.Header.Get("Content-Type"); got != "application/json" {
 				t.Errorf("Content-Type = %q", got)

@@ -101,7 +101,7 @@ func (s *Service) Ingest(ctx context.Context, workspaceID, idempotencyKey string
 		return nil, false, fmt.Errorf("%w: a batch holds 1 to %d events, got %d", ErrBatchSize, MaxBatch, len(inputs))
 	}
 	now := time.Now().UTC()
-	p := store.IngestParams{WorkspaceID: workspaceID, IdempotencyKey: idempotencyKey}
+	p := store.IngestParams{WorkspaceID: workspaceID, IdempotencyKey: idempotencyKey, Now: now}
 	for i, in := range inputs {
 		evs, err := prepare(in, now)
 		if err != nil {
@@ -113,13 +113,46 @@ func (s *Service) Ingest(ctx context.Context, workspaceID, idempotencyKey string
 		p.Events = append(p.Events, evs...)
 		p.ResponseIDs = append(p.ResponseIDs, evs[0].ID)
 	}
+	res, err := s.submit(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	return res.ResponseIDs, res.Replayed, nil
+}
+
+// Test stores a test event for one subscription, of its type and scope,
+// with data checked against the catalog, and returns the event's id and
+// its one delivery's id ("" when the subscription is not active: the
+// delivery is then recorded as skipped). No other subscription gets it, and
+// no disposition is derived.
+func (s *Service) Test(ctx context.Context, sub store.Subscription, data []byte) (eventID, deliveryID string, err error) {
+	compact, err := validData(sub.EventType, data)
+	if err != nil {
+		return "", "", err
+	}
+	now := time.Now().UTC()
+	ev := store.NewEvent{ID: ids.New(ids.Event), EventType: sub.EventType, WorkflowID: sub.WorkflowID,
+		CampaignID: sub.CampaignID, OccurredAt: now, Data: compact, TestSubscriptionID: sub.ID}
+	res, err := s.submit(ctx, store.IngestParams{WorkspaceID: sub.WorkspaceID, Events: []store.NewEvent{ev},
+		ResponseIDs: []string{ev.ID}, Now: now})
+	if err != nil {
+		return "", "", err
+	}
+	if len(res.Jobs) > 0 {
+		deliveryID = res.Jobs[0].Delivery.ID
+	}
+	return ev.ID, deliveryID, nil
+}
+
+// submit queues one request for the next group commit and waits for it.
+func (s *Service) submit(ctx context.Context, p store.IngestParams) (store.IngestResult, error) {
 	req := &request{params: p, done: make(chan outcome, 1)}
 	select {
 	case s.queue <- req:
 	case <-ctx.Done():
-		return nil, false, ctx.Err()
+		return store.IngestResult{}, ctx.Err()
 	case <-s.stopped:
-		return nil, false, ErrStopped
+		return store.IngestResult{}, ErrStopped
 	}
 	// Once queued the request is committed or failed by Run, whatever the
 	// caller does, so wait for the answer rather than ctx, or for Run to
@@ -136,10 +169,7 @@ func (s *Service) Ingest(ctx context.Context, workspaceID, idempotencyKey string
 			o.err = ErrStopped
 		}
 	}
-	if o.err != nil {
-		return nil, false, o.err
-	}
-	return o.res.ResponseIDs, o.res.Replayed, nil
+	return o.res, o.err
 }
 
 // prepare validates one input and returns its event, followed by the
@@ -152,17 +182,9 @@ func prepare(in Input, now time.Time) ([]store.NewEvent, error) {
 	if et.Derived {
 		return nil, fmt.Errorf("%w: %s is derived from call_completed and cannot be sent directly; send the call_completed record instead", ErrDerivedType, in.EventType)
 	}
-	if len(in.Data) == 0 {
-		return nil, &catalog.ValidationError{Field: "data", Message: "data is required"}
-	}
-	if err := catalog.Validate(in.EventType, in.Data); err != nil {
+	data, err := validData(in.EventType, in.Data)
+	if err != nil {
 		return nil, err
-	}
-	// Only insignificant whitespace goes: key order, number spelling and
-	// escapes stay as received.
-	var data bytes.Buffer
-	if err := json.Compact(&data, in.Data); err != nil {
-		return nil, &catalog.ValidationError{Field: "data", Message: err.Error()}
 	}
 	occurred := in.OccurredAt
 	if occurred.IsZero() {
@@ -174,7 +196,7 @@ func prepare(in Input, now time.Time) ([]store.NewEvent, error) {
 		WorkflowID: in.WorkflowID,
 		CampaignID: in.CampaignID,
 		OccurredAt: occurred.UTC(),
-		Data:       data.Bytes(),
+		Data:       data,
 	}
 	out := []store.NewEvent{ev}
 	if in.EventType == "call_completed" {
@@ -191,6 +213,23 @@ func prepare(in Input, now time.Time) ([]store.NewEvent, error) {
 		}
 	}
 	return out, nil
+}
+
+// validData checks data against the catalog's schema of eventType and
+// returns it compacted: only insignificant whitespace goes; key order,
+// number spelling and escapes stay as received.
+func validData(eventType string, data []byte) ([]byte, error) {
+	if len(data) == 0 {
+		return nil, &catalog.ValidationError{Field: "data", Message: "data is required"}
+	}
+	if err := catalog.Validate(eventType, data); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, data); err != nil {
+		return nil, &catalog.ValidationError{Field: "data", Message: err.Error()}
+	}
+	return out.Bytes(), nil
 }
 
 // maxGroupEvents bounds one group commit, and so how far a handoff to the

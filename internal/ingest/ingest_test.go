@@ -114,7 +114,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test"})
+	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func (f *fixture) run(t *testing.T) {
 
 func (f *fixture) subscribe(t *testing.T, eventType string) store.Subscription {
 	t.Helper()
-	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://a.example.com/" + eventType, EventType: eventType})
+	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://a.example.com/" + eventType, EventType: eventType, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,6 +578,41 @@ func TestIngestCanceledBeforeQueued(t *testing.T) {
 	}
 	if n := len(f.st.callSizes()); n != 0 {
 		t.Errorf("store called %d times", n)
+	}
+}
+
+// TestTestEventOfEveryType: the catalog's example of every type, disposition
+// types included, makes a valid test event that reaches only the
+// subscription it names, of that type and scope.
+func TestTestEventOfEveryType(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.run(t)
+	var number store.Subscription
+	for _, et := range catalog.All() {
+		sub := f.subscribe(t, et.Name)
+		if et.Name == "number_purchased" {
+			number = sub
+		}
+		sibling, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://b.example.com/", EventType: et.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventID, deliveryID, err := f.svc.Test(t.Context(), sub, et.Example)
+		if err != nil || deliveryID == "" {
+			t.Errorf("%s: Test = %q, %q, %v", et.Name, eventID, deliveryID, err)
+			continue
+		}
+		ev, err := f.st.GetEvent(t.Context(), f.ws, eventID)
+		if err != nil || !ev.Test || ev.EventType != et.Name {
+			t.Errorf("%s: stored event %+v, %v", et.Name, ev, err)
+		}
+		if ds, err := f.st.ListDeliveries(t.Context(), store.ListDeliveriesParams{WorkspaceID: f.ws, SubscriptionID: sibling.ID}); err != nil || len(ds) != 0 {
+			t.Errorf("%s: the sibling subscription got %d deliveries (%v)", et.Name, len(ds), err)
+		}
+	}
+	if _, _, err := f.svc.Test(t.Context(), number, []byte(`{"id":1}`)); !errors.Is(err, catalog.ErrInvalidData) {
+		t.Errorf("Test with invalid data: %v, want ErrInvalidData", err)
 	}
 }
 

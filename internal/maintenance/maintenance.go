@@ -16,7 +16,7 @@ const DefaultInterval = time.Minute
 
 // Store is what maintenance needs of the store.
 type Store interface {
-	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	TryLead(ctx context.Context, p store.LeadParams) (bool, error)
 	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
 	Prune(ctx context.Context, before time.Time) (int, error)
 }
@@ -59,7 +59,7 @@ func (m *Maintainer) Run(ctx context.Context) error {
 
 // RunOnce does one round if this process leads.
 func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.Duration) error {
-	lead, err := m.Store.TryLead(ctx, "maintenance", m.Owner, now.Add(2*interval))
+	lead, err := m.Store.TryLead(ctx, store.LeadParams{Name: "maintenance", Owner: m.Owner, Now: now, Until: now.Add(2 * interval)})
 	if err != nil || !lead {
 		return err
 	}

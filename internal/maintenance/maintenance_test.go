@@ -35,10 +35,10 @@ type fakeStore struct {
 	prunes   []time.Time
 }
 
-func (f *fakeStore) TryLead(_ context.Context, name, owner string, until time.Time) (bool, error) {
+func (f *fakeStore) TryLead(_ context.Context, p store.LeadParams) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.leads = append(f.leads, fmt.Sprintf("%s %s %s", name, owner, until.Format(time.RFC3339)))
+	f.leads = append(f.leads, fmt.Sprintf("%s %s %s", p.Name, p.Owner, p.Until.Format(time.RFC3339)))
 	return f.lead, f.leadErr
 }
 

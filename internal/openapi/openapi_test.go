@@ -136,13 +136,13 @@ func newAPI(t *testing.T) (*api.Server, string) {
 	go func() { defer close(done); _ = in.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; st.Close() })
 
-	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "openapi"})
+	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "openapi", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := apikey.New()
 	id, hash := apikey.Hash(key)
-	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	extra := map[string]http.Handler{"GET /openapi.json": Handler(), "GET /metrics": metrics.New(st).Handler()}
@@ -198,8 +198,13 @@ func TestOperationsComplete(t *testing.T) {
 			if _, ok := responses["401"]; !ok {
 				t.Errorf("%s: needs a key but documents no 401", op)
 			}
-			if _, open := o["security"]; open {
-				t.Errorf("%s: /api routes use the document's bearer security", op)
+			if _, ok := responses["403"]; !ok {
+				t.Errorf("%s: needs a scope but documents no 403", op)
+			}
+			// The scope each operation names is the one the server enforces.
+			want := []any{map[string]any{"bearerAuth": []any{api.RouteScope(op)}}}
+			if api.RouteScope(op) == "" || !reflect.DeepEqual(o["security"], want) {
+				t.Errorf("%s: security %v, want %v (the route's scope)", op, o["security"], want)
 			}
 		} else if sec, ok := o["security"].([]any); !ok || len(sec) != 0 {
 			t.Errorf("%s: answers without a key, so security must be []", op)
@@ -356,6 +361,7 @@ type request struct {
 	body    any               // marshalled unless []byte
 	header  map[string]string // extra headers
 	noKey   bool
+	key     string // a credential other than the harness's key
 	want    int
 	ctype   string // Content-Type of the body; default application/json
 	resHead func(http.Header)
@@ -388,7 +394,7 @@ func (h *harness) do(r request) map[string]any {
 		req.Header.Set("Content-Type", cmp.Or(r.ctype, "application/json"))
 	}
 	if !r.noKey {
-		req.Header.Set("Authorization", "Bearer "+h.key)
+		req.Header.Set("Authorization", "Bearer "+cmp.Or(r.key, h.key))
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
@@ -581,6 +587,29 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	newKey := h.do(request{op: keys, want: http.StatusCreated})
 	h.do(request{op: "DELETE /api/v1/api_keys/{id}", id: newKey["id"].(string), want: http.StatusNoContent})
 	h.do(request{op: "DELETE /api/v1/api_keys/{id}", id: "key_0000000000000000", want: http.StatusNotFound})
+
+	testOp := "POST /api/v1/webhook_subscriptions/{id}/test"
+	for _, name := range h.exampleNames(testOp) {
+		h.do(request{op: testOp, id: subs["scoped"], body: h.example(testOp, name), want: http.StatusAccepted})
+	}
+	h.do(request{op: testOp, id: subs["documented"], body: map[string]any{"data": map[string]any{"id": "x"}}, want: http.StatusBadRequest})
+	h.do(request{op: testOp, id: "whk_unknown", want: http.StatusNotFound})
+	reader := h.do(request{op: keys, body: map[string]any{"scopes": []string{"read"}}, want: http.StatusCreated})
+	h.do(request{op: ingestOp, key: reader["api_key"].(string), body: h.example(ingestOp, "number_purchased"), want: http.StatusForbidden})
+	h.do(request{op: keys, body: map[string]any{"scopes": []string{"reed"}}, want: http.StatusBadRequest})
+
+	sessions := "POST /api/v1/portal_sessions"
+	var session map[string]any
+	for _, name := range h.exampleNames(sessions) {
+		session = h.do(request{op: sessions, body: h.example(sessions, name), want: http.StatusCreated})
+	}
+	h.do(request{op: sessions, body: map[string]any{"expires_in": 86401}, want: http.StatusBadRequest})
+	token := session["token"].(string)
+	h.do(request{op: "GET /api/v1/portal_sessions/current", key: token, want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/portal_sessions/current", want: http.StatusNotFound})
+	h.do(request{op: "DELETE /api/v1/portal_sessions/{id}", id: session["id"].(string), want: http.StatusNoContent})
+	h.do(request{op: "DELETE /api/v1/portal_sessions/{id}", id: "pts_0000000000000000", want: http.StatusNotFound})
+	h.do(request{op: "GET /api/v1/portal_sessions/current", key: token, want: http.StatusUnauthorized})
 
 	h.do(request{op: deleteSub, id: subs["documented"], want: http.StatusNoContent})
 	h.do(request{op: deleteSub, id: subs["documented"], want: http.StatusNotFound})

@@ -59,6 +59,7 @@ type Config struct {
 	MaxInFlight          int
 	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
+	PublicURL            string // base of portal links; "" uses the request's host
 	// ShutdownTimeout bounds the whole stop sequence (HTTP, ingest,
 	// dispatcher, handing work back); what is left then is left to the
 	// leases, or to this owner's record running out.
@@ -119,13 +120,13 @@ func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
 
 // CreateWorkspace makes a workspace with a fresh API key.
 func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Workspace, string, error) {
-	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name})
+	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name, Now: time.Now()})
 	if err != nil {
 		return store.Workspace{}, "", err
 	}
 	key := apikey.New()
 	id, hash := apikey.Hash(key)
-	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()}); err != nil {
 		return store.Workspace{}, "", err
 	}
 	return ws, key, nil
@@ -135,7 +136,7 @@ func CreateWorkspace(ctx context.Context, st store.Store, name string) (store.Wo
 // empty database creates that workspace and prints a fresh key once.
 func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger) error {
 	if key != "" {
-		ws, err := st.EnsureWorkspace(ctx, DefaultWorkspace)
+		ws, err := st.EnsureWorkspace(ctx, store.CreateWorkspaceParams{Name: DefaultWorkspace, Now: time.Now()})
 		if err != nil {
 			return err
 		}
@@ -149,7 +150,7 @@ func bootstrap(ctx context.Context, st store.Store, key string, log *slog.Logger
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash})
+		_, err = st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()})
 		if errors.Is(err, store.ErrConflict) {
 			return nil // another process registered it first
 		}
@@ -282,6 +283,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		MaxIngestBody: cfg.MaxIngestBody,
 		RateLimit:     cfg.RateLimit,
 		UserAgent:     userAgent,
+		PublicURL:     cfg.PublicURL,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.

@@ -21,6 +21,16 @@ func Receives(sub *Subscription, eventType, workflowID, campaignID string) bool 
 		(sub.CampaignID == "" || sub.CampaignID == campaignID)
 }
 
+// Routes reports whether an ingested event goes to sub: a test event only to
+// the subscription it names (whatever its scope: the event carries its
+// type), any other as Receives says.
+func Routes(sub *Subscription, e *NewEvent) bool {
+	if e.TestSubscriptionID != "" {
+		return sub.ID == e.TestSubscriptionID
+	}
+	return Receives(sub, e.EventType, e.WorkflowID, e.CampaignID)
+}
+
 // NewDeliveryStatus is the status of a delivery created for sub: pending
 // when it is active, else skipped, so a disabled subscription's log shows
 // what it missed.
@@ -132,6 +142,15 @@ func (f CompletionFold) Apply(cur SubscriptionState) (next SubscriptionState, di
 // failingBefore.
 func FailingTooLong(cur SubscriptionState, failingBefore time.Time) bool {
 	return cur.Status == SubscriptionActive && cur.FailingSince != nil && cur.FailingSince.Before(failingBefore)
+}
+
+// CheckNow rejects the zero time: drivers stamp what callers give them and
+// never read the clock themselves.
+func CheckNow(now time.Time) error {
+	if now.IsZero() {
+		return ErrNoTime
+	}
+	return nil
 }
 
 // ValidateSubscriptionStatus accepts the statuses a subscription can be set

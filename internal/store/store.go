@@ -18,9 +18,14 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database could not be reached or refused the work.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrLeaseLost: a completion named a delivery no longer leased to the caller.
-	ErrLeaseLost = errors.New("lease lost")
+	// ErrNoTime: a method that stamps times was called without one.
+	ErrNoTime = errors.New("the time (Now) is required")
 )
+
+// The clock: drivers never read it. Every method that stamps a time takes
+// it from its caller (a Now field, or a now argument), so tests can run on a
+// fixed clock and every engine stamps the same times; a zero time is an
+// error (CheckNow).
 
 // ConflictError names the existing row a create collided with.
 type ConflictError struct {
@@ -54,8 +59,26 @@ type APIKey struct {
 	ID          string // the public part of the key, "rdk_…"
 	WorkspaceID string
 	Hash        []byte // SHA-256 of the whole key
+	Scopes      []string
 	CreatedAt   time.Time
 	RevokedAt   *time.Time
+}
+
+// PortalSession is a short-lived credential for a workspace's customer
+// portal (or the operator dashboard), stored hashed like a key.
+type PortalSession struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte // SHA-256 of the whole token
+	Scopes      []string
+	// EventTypes, when not empty, limits the session to subscriptions,
+	// events and deliveries of these types.
+	EventTypes []string
+	BrandColor string
+	BrandName  string
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
 }
 
 type Subscription struct {
@@ -91,7 +114,10 @@ type Event struct {
 	OccurredAt    time.Time
 	Data          []byte // the data JSON exactly as received
 	SourceEventID string // for derived (disposition) events, the call_completed event
-	CreatedAt     time.Time
+	// Test marks an event sent by "send test event": it went to one
+	// subscription only and is left out of the event log.
+	Test      bool
+	CreatedAt time.Time
 }
 
 type Delivery struct {
@@ -144,6 +170,10 @@ type NewEvent struct {
 	OccurredAt    time.Time
 	Data          []byte
 	SourceEventID string
+	// TestSubscriptionID, when set, makes this a test event: it is routed
+	// to that subscription only (whatever its scope; the event carries its
+	// type) and stored with Event.Test set.
+	TestSubscriptionID string
 }
 
 // IngestParams is one ingest request: events stored together, each routed to
@@ -162,6 +192,8 @@ type IngestParams struct {
 	// without claiming them first.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Now stamps the request's rows; its deliveries are due then.
+	Now time.Time
 }
 
 type IngestResult struct {
@@ -172,12 +204,27 @@ type IngestResult struct {
 
 type CreateWorkspaceParams struct {
 	Name string
+	Now  time.Time
 }
 
 type CreateAPIKeyParams struct {
 	ID          string
 	WorkspaceID string
 	Hash        []byte
+	Scopes      []string
+	Now         time.Time
+}
+
+type CreatePortalSessionParams struct {
+	ID          string
+	WorkspaceID string
+	Hash        []byte
+	Scopes      []string
+	EventTypes  []string
+	BrandColor  string
+	BrandName   string
+	ExpiresAt   time.Time
+	Now         time.Time
 }
 
 type CreateSubscriptionParams struct {
@@ -190,6 +237,7 @@ type CreateSubscriptionParams struct {
 	StandardWebhooks bool
 	RateLimit        float64
 	Ordered          bool
+	Now              time.Time
 }
 
 // UpdateSubscriptionParams changes the fields that are set (non-nil) and
@@ -204,6 +252,7 @@ type UpdateSubscriptionParams struct {
 	RateLimit        *float64 // 0 clears the limit
 	Ordered          *bool
 	StandardWebhooks *bool
+	Now              time.Time
 }
 
 // Apply sets on sub the fields p changes.
@@ -225,9 +274,12 @@ func set[T any](dst *T, v *T) {
 type ListSubscriptionsParams struct {
 	WorkspaceID string
 	EventType   string // "" for all
-	Status      string // "" for all
-	After       string // id cursor
-	Limit       int
+	// EventTypes, when not empty, keeps only subscriptions of these types
+	// (a portal session's limit), besides EventType.
+	EventTypes []string
+	Status     string // "" for all
+	After      string // id cursor
+	Limit      int
 }
 
 type SetSubscriptionStatusParams struct {
@@ -235,6 +287,7 @@ type SetSubscriptionStatusParams struct {
 	ID          string
 	Status      string
 	Reason      string
+	Now         time.Time
 }
 
 type RotateSecretParams struct {
@@ -243,6 +296,7 @@ type RotateSecretParams struct {
 	NewSecret   string
 	// PreviousUntil keeps the old secret signing until then; nil drops it now.
 	PreviousUntil *time.Time
+	Now           time.Time
 }
 
 // Lists are in id (creation) order, oldest first, or newest first with
@@ -250,6 +304,7 @@ type RotateSecretParams struct {
 type ListEventsParams struct {
 	WorkspaceID string
 	EventType   string
+	EventTypes  []string // as in ListSubscriptionsParams
 	After       string
 	Limit       int
 	Newest      bool
@@ -259,6 +314,7 @@ type ListDeliveriesParams struct {
 	WorkspaceID    string
 	SubscriptionID string
 	EventID        string
+	EventTypes     []string // as in ListSubscriptionsParams
 	Status         string
 	After          string
 	Limit          int
@@ -313,6 +369,14 @@ type DisabledSubscription struct {
 	At             time.Time
 }
 
+// LeadParams asks for the named leadership for Owner, at Now, until Until.
+type LeadParams struct {
+	Name  string
+	Owner string
+	Now   time.Time
+	Until time.Time
+}
+
 type RetryFailedParams struct {
 	WorkspaceID    string
 	SubscriptionID string
@@ -325,15 +389,23 @@ type RetryFailedParams struct {
 type Store interface {
 	CreateWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	GetWorkspace(ctx context.Context, id string) (Workspace, error)
-	// EnsureWorkspace returns the workspace with that name, creating it if missing.
-	EnsureWorkspace(ctx context.Context, name string) (Workspace, error)
+	// EnsureWorkspace returns the workspace named p.Name, creating it if missing.
+	EnsureWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	CountWorkspaces(ctx context.Context) (int, error)
 
 	CreateAPIKey(ctx context.Context, p CreateAPIKeyParams) (APIKey, error)
 	// GetAPIKey finds a key by its public id, revoked or not.
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
+	RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error
+
+	// CreatePortalSession stores a session; a repeated id is a
+	// *ConflictError.
+	CreatePortalSession(ctx context.Context, p CreatePortalSessionParams) (PortalSession, error)
+	// GetPortalSession finds a session by id, expired or revoked or not.
+	GetPortalSession(ctx context.Context, id string) (PortalSession, error)
+	// RevokePortalSession keeps the first revocation time when called again.
+	RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// CreateSubscription fails with a *ConflictError when an active
 	// subscription with the same url, type and scope exists.
@@ -348,7 +420,7 @@ type Store interface {
 	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
 	// DeleteSubscription hides the subscription; its pending deliveries are
 	// skipped and no new ones are created.
-	DeleteSubscription(ctx context.Context, workspaceID, id string) error
+	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// Ingest stores each request's events and deliveries. All requests are
 	// committed in one transaction; results are in request order. Matching
@@ -357,6 +429,7 @@ type Store interface {
 	// Jobs), so nothing is lost silently; deleted ones get nothing.
 	Ingest(ctx context.Context, reqs []IngestParams) ([]IngestResult, error)
 	GetEvent(ctx context.Context, workspaceID, id string) (Event, error)
+	// ListEvents leaves test events out.
 	ListEvents(ctx context.Context, p ListEventsParams) ([]Event, error)
 
 	GetDelivery(ctx context.Context, workspaceID, id string) (Delivery, []Attempt, error)
@@ -379,6 +452,7 @@ type Store interface {
 	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
+	// Like a claim, it leaves updated_at alone: no outcome changed.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
@@ -388,11 +462,13 @@ type Store interface {
 	// before p.FailingBefore and returns them.
 	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
 	// Prune deletes final deliveries (with attempts) and events with no
-	// pending delivery, older than before; it returns the rows deleted.
+	// pending delivery, older than before, and portal sessions expired
+	// before it; it returns the rows deleted.
 	Prune(ctx context.Context, before time.Time) (int, error)
-	// TryLead takes or renews the named leadership for owner until the given
-	// time; it reports whether owner leads.
-	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	// TryLead takes or renews the named leadership for p.Owner until
+	// p.Until, when it is free, expired at p.Now, or p.Owner's already; it
+	// reports whether p.Owner leads.
+	TryLead(ctx context.Context, p LeadParams) (bool, error)
 	Workers
 
 	Ping(ctx context.Context) error

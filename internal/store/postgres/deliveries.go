@@ -67,8 +67,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
 		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
+		  AND (cardinality($7::text[]) = 0 OR event_type = ANY($7::text[]))
 		ORDER BY id `+dir+` LIMIT $6`,
-		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit))
+		p.WorkspaceID, p.SubscriptionID, p.EventID, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanDelivery)
 }
 
@@ -78,7 +79,10 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // before the delivery when there is one, so they cannot deadlock. A keyed
 // delivery made pending again is parked, and its key settled.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
-	t := now()
+	if err := store.CheckNow(at); err != nil {
+		return store.Delivery{}, err
+	}
+	t := timestamp(at)
 	var d store.Delivery
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -118,6 +122,9 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at ti
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var found bool
 	var n int
 	// Keyed deliveries come back parked, then their keys are settled.
@@ -135,7 +142,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			)
 			SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d),
 				(SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM d WHERE order_key IS NOT NULL)`,
-			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n, &keys)
+			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, timestamp(p.Now)).Scan(&found, &n, &keys)
 		if err != nil {
 			return err
 		}
@@ -168,6 +175,9 @@ var claimSQL = `WITH due AS (
 // rows others are not claiming (SKIP LOCKED), lease them, and return them
 // joined to their event and subscription.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -299,6 +309,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(p.Completions) == 0 {
 		return nil, nil
 	}
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	args, err := completeArgs(p.Completions, t)
 	if err != nil {
@@ -401,6 +414,9 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(ids) == 0 {
 		return nil
 	}
@@ -428,6 +444,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	rows, err := s.pool.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
 			updated_at = $3
@@ -473,6 +492,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			RETURNING 1
 		)
 		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
+		{`WITH p AS (
+			DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)
+			RETURNING 1
+		)
+		SELECT count(*), 0 FROM p`, []any{before, pruneChunk}},
 	}
 	total := 0
 	for _, step := range steps {
@@ -490,12 +514,15 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	return total, nil
 }
 
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var led bool
 	err := s.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
 		WHERE leases.owner = excluded.owner OR leases.until <= $4
-		RETURNING true`, name, owner, until, now()).Scan(&led)
+		RETURNING true`, p.Name, p.Owner, p.Until, p.Now).Scan(&led)
 	if err = translate(err); errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

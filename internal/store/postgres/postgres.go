@@ -186,12 +186,6 @@ func unavailable(err error) bool {
 		pgconn.SafeToRetry(err)
 }
 
-// now is the store's clock for the times it stamps, at the precision
-// timestamptz keeps, so values returned equal values read back later.
-func now() time.Time {
-	return time.Now().UTC().Truncate(time.Microsecond)
-}
-
 // timestamp is t at the precision timestamptz keeps, so values returned
 // equal values read back later.
 func timestamp(t time.Time) time.Time {
@@ -204,6 +198,15 @@ func limitArg(n int) *int {
 		return nil
 	}
 	return &n
+}
+
+// list sends a list parameter as a text[] that is never NULL: nil would be
+// NULL, which fails a NOT NULL column and makes cardinality() NULL.
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 // cleanText makes a string storable in a text column, which rejects NUL and

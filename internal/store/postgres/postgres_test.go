@@ -171,12 +171,12 @@ func TestMissingSchema(t *testing.T) {
 func setup(t testing.TB, s *Store, subs int) store.Workspace {
 	t.Helper()
 	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: randomName("ws")})
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: randomName("ws")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range subs {
-		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws.ID,
+		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(), WorkspaceID: ws.ID,
 			WebhookURL: fmt.Sprintf("https://example.com/hook/%d", i), EventType: "call_completed"}); err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func setup(t testing.TB, s *Store, subs int) store.Workspace {
 }
 
 func ingestRequest(ws store.Workspace, events int) store.IngestParams {
-	req := store.IngestParams{WorkspaceID: ws.ID}
+	req := store.IngestParams{WorkspaceID: ws.ID, Now: time.Now()}
 	for range events {
 		id := ids.New(ids.Event)
 		req.Events = append(req.Events, store.NewEvent{ID: id, EventType: "call_completed",
@@ -396,7 +396,7 @@ func TestUnavailable(t *testing.T) {
 	ops := map[string]func(ctx context.Context) error{
 		"ping": s.Ping,
 		"create workspace": func(ctx context.Context) error {
-			_, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: randomName("ws")})
+			_, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: randomName("ws")})
 			return err
 		},
 		"ingest": func(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,9 +42,12 @@ func scanSubscription(r pgx.Row) (store.Subscription, error) {
 const conflictRetries = 3
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	t := now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	t := timestamp(p.Now)
 	sub := store.Subscription{
-		ID:               ids.New(ids.Subscription),
+		ID:               ids.NewAt(ids.Subscription, p.Now),
 		WorkspaceID:      p.WorkspaceID,
 		WebhookURL:       p.WebhookURL,
 		EventType:        p.EventType,
@@ -104,7 +108,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = $1 AND deleted_at IS NULL
 		  AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3) AND id > $4
-		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit))
+		  AND (cardinality($6::text[]) = 0 OR event_type = ANY($6::text[]))
+		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanSubscription)
 }
 
@@ -112,6 +117,9 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 // updatable column back. A collision with an identical active subscription
 // is caught by the unique index and named afterwards.
 func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -121,7 +129,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 			return err
 		}
 		p.Apply(&sub)
-		sub.UpdatedAt = now()
+		sub.UpdatedAt = timestamp(p.Now)
 		_, err = tx.Exec(ctx, `UPDATE subscriptions SET webhook_url = $2, workflow_id = $3, campaign_id = $4,
 				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8
 			WHERE id = $1`, sub.ID, sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered,
@@ -143,7 +151,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 // enabling, so a re-enabled subscription gets its full grace period. Enabling
 // next to an identical active subscription is a *store.ConflictError.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
@@ -152,7 +160,7 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 			failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, timestamp(p.Now)))
 	if err = translate(err); errors.Is(err, store.ErrConflict) {
 		existing, getErr := s.GetSubscription(ctx, p.WorkspaceID, p.ID)
 		if getErr != nil {
@@ -166,13 +174,16 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
 			previous_secret = CASE WHEN $4::timestamptz IS NULL THEN '' ELSE signing_secret END,
 			previous_until = $4,
 			signing_secret = $3,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, timestamp(p.Now)))
 	return sub, translate(err)
 }
 
@@ -180,9 +191,12 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // history still reference it. Pending deliveries nobody holds become skipped
 // now; one under a live lease is left to its holder, and if the holder dies
 // the next claim returns it with Job.Deleted set.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
+	t := timestamp(now)
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		t := now()
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET deleted_at = $3, updated_at = $3
 			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, workspaceID, id, t)
 		if err != nil {

@@ -102,8 +102,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
 		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
+		AND (?7 = '' OR event_type IN (SELECT value FROM json_each(?7)))
 		ORDER BY id `+dir+` LIMIT ?6`,
-		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit)))
+		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes)))
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
@@ -111,6 +112,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // being sent already and is returned as is). A keyed one made pending again
 // is parked and goes when its key has no head; a parked one stays parked.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
+	if err := store.CheckNow(now); err != nil {
+		return store.Delivery{}, err
+	}
 	var d store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -119,7 +123,7 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now t
 			due_at = CASE WHEN order_key IS NULL OR (status = 'pending' AND due_at IS NOT NULL) THEN ?1 END
 			WHERE id = ?3 AND workspace_id = ?4
 			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
-			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
+			RETURNING `+deliveryColumns, ns(now), ns(now), id, workspaceID))
 		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
@@ -134,6 +138,9 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now t
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
@@ -144,7 +151,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
 			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
 			RETURNING order_key`,
-			ns(p.Now), ns(time.Now()), p.SubscriptionID, ns(p.Since))
+			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since))
 		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
@@ -157,6 +164,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 // ClaimDeliveries leases due deliveries with one UPDATE … RETURNING (see
 // claimStmt).
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -242,7 +252,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	if err := store.ValidateCompletions(cs); err != nil {
+	if err := errors.Join(store.ValidateCompletions(cs), store.CheckNow(p.Now)); err != nil {
 		return nil, err
 	}
 	now := p.Now
@@ -470,17 +480,20 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,
 // due at dueAt.
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(idList) == 0 {
 		return nil
 	}
-	args := []any{ns(dueAt), ns(time.Now()), owner}
+	args := []any{ns(dueAt), owner}
 	for _, id := range idList {
 		args = append(args, id)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
-			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
-			WHERE lease_owner = ?3 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
+			next_attempt_at = ?1, due_at = ?1
+			WHERE lease_owner = ?2 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
 		return err
 	})
 }
@@ -499,6 +512,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	now := p.Now
 	at := fromNS(ns(now))
 	var disabled []store.DisabledSubscription
@@ -551,6 +567,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ?3)`},
 		{`DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
 			FROM idempotency_keys WHERE created_at < ?2 LIMIT ?3)`},
+		{`DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < ?2 LIMIT ?3)`},
 	}
 	for _, step := range steps {
 		for {
@@ -581,13 +598,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 
 // TryLead takes the named leadership when it is free or expired, or renews
 // it for its owner.
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var leads bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leaders (name, owner, lease_until) VALUES (?1, ?2, ?3)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
 			WHERE leaders.owner = excluded.owner OR leaders.lease_until <= ?4`,
-			name, owner, ns(until), ns(time.Now()))
+			p.Name, p.Owner, ns(p.Until), ns(p.Now))
 		if err != nil {
 			return err
 		}

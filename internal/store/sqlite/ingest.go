@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/revdesk/webhooks/internal/ids"
 	"github.com/revdesk/webhooks/internal/store"
@@ -18,10 +17,15 @@ import (
 // SELECT. A request repeating an earlier one's idempotency key within the
 // call replays it (store.BatchReplays); only the first looks the key up.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	for i := range reqs {
+		if err := store.CheckNow(reqs[i].Now); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]store.IngestResult, len(reqs))
 	replays := store.BatchReplays(reqs)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
+		in := ingester{s: s, ctx: ctx, tx: tx, routes: map[routeKey][]*store.Subscription{}}
 		for i, req := range reqs {
 			if j := replays[i]; j >= 0 {
 				results[i] = store.IngestResult{ResponseIDs: results[j].ResponseIDs, Replayed: true}
@@ -52,7 +56,6 @@ type ingester struct {
 	s          *Store
 	ctx        context.Context
 	tx         *sql.Tx
-	now        time.Time
 	routes     map[routeKey][]*store.Subscription
 	events     []any
 	deliveries []any
@@ -69,7 +72,7 @@ func (in *ingester) flush() error {
 // The number of values per row appended to ingester.events and
 // ingester.deliveries (see Store.init for the columns).
 const (
-	eventInsertCols    = 9
+	eventInsertCols    = 10
 	deliveryInsertCols = 13
 )
 
@@ -90,12 +93,12 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			return store.IngestResult{}, err
 		}
 		if _, err := in.tx.ExecContext(in.ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids,
-			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(in.now)); err != nil {
+			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(req.Now)); err != nil {
 			return store.IngestResult{}, err
 		}
 	}
 
-	now := ns(in.now)
+	now := ns(req.Now)
 	created := fromNS(now)
 	var owner, leaseUntil any
 	due := now
@@ -108,8 +111,9 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 	var nowV, dueV, wsV any = now, due, req.WorkspaceID
 	res := store.IngestResult{ResponseIDs: req.ResponseIDs}
 	for i, e := range req.Events {
+		test := e.TestSubscriptionID != ""
 		in.events = append(in.events, e.ID, wsV, e.EventType, e.WorkflowID,
-			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, nowV)
+			e.CampaignID, ns(e.OccurredAt), e.Data, e.SourceEventID, test, nowV)
 		subs, err := in.subscriptions(req.WorkspaceID, e.EventType)
 		if err != nil {
 			return res, err
@@ -123,14 +127,14 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 		event := &store.Event{
 			ID: e.ID, WorkspaceID: req.WorkspaceID, EventType: e.EventType, WorkflowID: e.WorkflowID,
 			CampaignID: e.CampaignID, OccurredAt: fromNS(ns(e.OccurredAt)), Data: e.Data,
-			SourceEventID: e.SourceEventID, CreatedAt: created,
+			SourceEventID: e.SourceEventID, Test: test, CreatedAt: created,
 		}
 		var eventIDV, typeV any = e.ID, e.EventType
 		for _, sub := range subs {
-			if !store.Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) {
+			if !store.Routes(sub, &e) {
 				continue
 			}
-			id := ids.NewAt(ids.Delivery, in.now)
+			id := ids.NewAt(ids.Delivery, req.Now)
 			if store.NewDeliveryStatus(sub) == store.DeliverySkipped {
 				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
 					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV, nil)
@@ -189,13 +193,13 @@ func (in *ingester) subscriptions(workspaceID, eventType string) ([]*store.Subsc
 }
 
 const eventColumns = `id, workspace_id, event_type, workflow_id, campaign_id, occurred_at, data,
-	source_event_id, created_at`
+	source_event_id, test, created_at`
 
 func scanEvent(row scanner) (store.Event, error) {
 	var e store.Event
 	var occurred, created int64
 	err := row.Scan(&e.ID, &e.WorkspaceID, &e.EventType, &e.WorkflowID, &e.CampaignID, &occurred, &e.Data,
-		&e.SourceEventID, &created)
+		&e.SourceEventID, &e.Test, &created)
 	if err != nil {
 		return e, translate(err)
 	}
@@ -212,7 +216,8 @@ func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]sto
 	cmp, dir := pageOrder(p.Newest)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR event_type = ?3)
-		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit))
+		AND (?5 = '' OR event_type IN (SELECT value FROM json_each(?5))) AND NOT test
+		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -125,7 +126,7 @@ func (s *Store) init(ctx context.Context) error {
 		query func(rows int) string
 	}{
 		{&s.insertEvents, insertQuery(`INSERT INTO events (id, workspace_id, event_type, workflow_id,
-			campaign_id, occurred_at, data, source_event_id, created_at)`, eventInsertCols)},
+			campaign_id, occurred_at, data, source_event_id, test, created_at)`, eventInsertCols)},
 		{&s.insertDeliveries, insertQuery(`INSERT INTO deliveries (id, workspace_id, event_id,
 			subscription_id, event_type, status, next_attempt_at, due_at, lease_owner, lease_until, created_at,
 			updated_at, order_key)`, deliveryInsertCols)},
@@ -225,6 +226,21 @@ func fromNullNS(n sql.NullInt64) *time.Time {
 	t := fromNS(n.Int64)
 	return &t
 }
+
+// typeList is a list filter as a JSON array for json_each, or "" for none.
+func typeList(types []string) string {
+	if len(types) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(types) // a []string always marshals
+	return string(b)
+}
+
+// Scope and event type lists are stored space-separated: neither holds a
+// space.
+func joinList(l []string) string { return strings.Join(l, " ") }
+
+func splitList(s string) []string { return strings.Fields(s) }
 
 // limitOrAll turns a list limit into SQL: zero or less means no limit.
 func limitOrAll(n int) int {

@@ -59,7 +59,10 @@ func activeTwin(ctx context.Context, tx *sql.Tx, sub store.Subscription) error {
 }
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	now := time.Now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	now := p.Now
 	at := fromNS(ns(now))
 	sub := store.Subscription{
 		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
@@ -94,7 +97,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2
 		AND (?3 = '' OR event_type = ?3) AND (?4 = '' OR status = ?4)
-		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit))
+		AND (?6 = '' OR event_type IN (SELECT value FROM json_each(?6)))
+		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -113,6 +117,9 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 // UpdateSubscription applies p to the current row and writes every
 // updatable column back, after the identical-twin check for an active one.
 func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -125,7 +132,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 				return err
 			}
 		}
-		now := time.Now()
+		now := p.Now
 		sub.UpdatedAt = fromNS(ns(now))
 		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET webhook_url = ?, workflow_id = ?,
 			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, updated_at = ? WHERE id = ?`,
@@ -143,7 +150,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 // fresh failure streak, and is a *store.ConflictError when an identical
 // subscription became active meanwhile.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	var sub store.Subscription
@@ -157,10 +164,10 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'active', disabled_reason = '',
-				failing_since = NULL, updated_at = ? WHERE id = ?`, ns(time.Now()), p.ID)
+				failing_since = NULL, updated_at = ? WHERE id = ?`, ns(p.Now), p.ID)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-				updated_at = ? WHERE id = ?`, p.Reason, ns(time.Now()), p.ID)
+				updated_at = ? WHERE id = ?`, p.Reason, ns(p.Now), p.ID)
 		}
 		if err != nil {
 			return err
@@ -172,6 +179,9 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// With an overlap the current secret becomes the previous one;
@@ -180,7 +190,7 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 			previous_secret = CASE WHEN ?1 IS NULL THEN '' ELSE signing_secret END,
 			previous_until = ?1, signing_secret = ?2, updated_at = ?3
 			WHERE id = ?4 AND workspace_id = ?5 AND deleted_at IS NULL`,
-			nsPtr(p.PreviousUntil), p.NewSecret, ns(time.Now()), p.ID, p.WorkspaceID)
+			nsPtr(p.PreviousUntil), p.NewSecret, ns(p.Now), p.ID, p.WorkspaceID)
 		if err := expectOne(res, err); err != nil {
 			return err
 		}
@@ -193,8 +203,11 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // DeleteSubscription hides the subscription and skips its pending deliveries
 // that nobody holds; leased ones are skipped by their holder, which sees
 // Job.Deleted when it next claims them.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
-	now := ns(time.Now())
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, at time.Time) error {
+	if err := store.CheckNow(at); err != nil {
+		return err
+	}
+	now := ns(at)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET deleted_at = ?, updated_at = ?
 			WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`, now, now, id, workspaceID)

@@ -1,9 +1,12 @@
-// The dashboard shell: sign-in, navigation and status messages.
+// The dashboard's entry: the customer portal at /portal, otherwise the
+// operator dashboard, which signs in with an API key and trades it at once
+// for a session token, so the key is never kept in the browser.
 import { html, render, useState, useEffect, useCallback, api, session, setUnauthorizedHandler } from './lib.js';
-import { Subscriptions } from './subscriptions.js';
-import { Events } from './events.js';
-import { Live, useMetrics } from './live.js';
-import { Endpoints } from './endpoints.js';
+import { Shell } from './shell.js';
+import { PortalApp, takeToken } from './portal.js';
+
+// The operator's session lasts a working day; signing out revokes it.
+const OPERATOR_SESSION_SECONDS = 12 * 3600;
 
 function SignIn({ onSignedIn, reason }) {
   const [key, setKey] = useState('');
@@ -14,12 +17,14 @@ function SignIn({ onSignedIn, reason }) {
     setBusy(true);
     setError('');
     try {
-      // Any authenticated call proves the key; the catalog is needed next anyway.
-      const catalog = await api('GET', '/event_types', undefined, key.trim());
-      session.set(key.trim());
-      onSignedIn(catalog.data);
+      const s = await api('POST', '/portal_sessions', { expires_in: OPERATOR_SESSION_SECONDS }, key.trim());
+      session.set({ token: s.token, id: s.id });
+      setKey('');
+      onSignedIn((await api('GET', '/event_types')).data);
     } catch (err) {
-      setError(err.status === 401 ? 'That API key was not accepted.' : err.message);
+      session.clear();
+      setError(err.status === 401 ? 'That API key was not accepted.'
+        : err.status === 403 ? 'That API key lacks the subscriptions:write scope the dashboard needs.' : err.message);
       setBusy(false);
     }
   };
@@ -28,7 +33,7 @@ function SignIn({ onSignedIn, reason }) {
       <div class="brand brand-lg"><span class="logo" aria-hidden="true"></span>RevDesk Webhooks</div>
       <h1>Sign in</h1>
       <p id="signin-help" class="muted">Use an API key of your workspace (<code>rdk_…</code>).
-        It is kept in this browser tab only and sent to this server's API.</p>
+        It is exchanged at once for a session of 12 hours; the key itself is not kept in the browser.</p>
       <label for="api-key">API key</label>
       <input id="api-key" name="api-key" type="password" autocomplete="off" required
         value=${key} onInput=${(e) => setKey(e.target.value)} />
@@ -38,58 +43,32 @@ function SignIn({ onSignedIn, reason }) {
   </main>`;
 }
 
-const PAGES = [
-  ['subscriptions', 'Subscriptions'],
-  ['events', 'Event log'],
-  ['live', 'Live'],
-  ['endpoints', 'Endpoints'],
-];
-
 function App() {
   const [catalog, setCatalog] = useState(null);
   const [signedOutReason, setSignedOutReason] = useState('');
-  const [page, setPage] = useState('subscriptions');
-  // focus asks the event log to open one event's deliveries.
-  const [focus, setFocus] = useState(null);
-  const [status, setStatus] = useState({ text: '', error: false });
-  const metrics = useMetrics(catalog !== null);
-
   const signOut = useCallback((reason = '') => {
     session.clear();
     setCatalog(null);
     setSignedOutReason(reason);
   }, []);
-  useEffect(() => setUnauthorizedHandler(() => signOut('Your API key is no longer accepted; sign in again.')), []);
+  useEffect(() => setUnauthorizedHandler(() => signOut('Your session ended or was revoked; sign in again.')), []);
   useEffect(() => {
-    // A reload keeps the tab's session: check the stored key again.
-    if (session.get()) api('GET', '/event_types').then((c) => setCatalog(c.data), () => session.clear());
+    // A reload keeps the tab's session: check the stored token again.
+    if (session.token()) api('GET', '/event_types').then((c) => setCatalog(c.data), () => session.clear());
   }, []);
-
-  const notify = useCallback((text, error = false) => setStatus({ text, error }), []);
-  const go = (p, f = null) => { setPage(p); setFocus(f); setStatus({ text: '', error: false }); };
-
-  if (!catalog) return html`<${SignIn} reason=${signedOutReason} onSignedIn=${(c) => { setCatalog(c); setPage('subscriptions'); }} />`;
-  return html`
-    <a class="skip" href="#main">Skip to content</a>
-    <header class="topbar">
-      <div class="brand"><span class="logo" aria-hidden="true"></span>RevDesk Webhooks</div>
-      <nav aria-label="Sections">
-        ${PAGES.map(([id, label]) => html`<button type="button" class="nav" aria-current=${page === id ? 'page' : undefined}
-          onClick=${() => go(id)}>${label}</button>`)}
-      </nav>
-      <button type="button" class="signout" onClick=${() => signOut('You signed out.')}>Sign out</button>
-    </header>
-    <div class="status-bar">
-      <div role="status" aria-live="polite" class=${status.text && !status.error ? 'status ok' : 'status'}>${!status.error && status.text}</div>
-      <div role="alert" class=${status.error ? 'status error' : 'status'}>${status.error && status.text}</div>
-    </div>
-    <main id="main" tabindex="-1">
-      ${page === 'subscriptions' && html`<${Subscriptions} catalog=${catalog} notify=${notify}
-        showEvent=${(f) => go('events', f)} />`}
-      ${page === 'events' && html`<${Events} catalog=${catalog} notify=${notify} focus=${focus} />`}
-      ${page === 'live' && html`<${Live} metrics=${metrics} />`}
-      ${page === 'endpoints' && html`<${Endpoints} notify=${notify} />`}
-    </main>`;
+  const end = async () => {
+    const { id } = session.get() || {};
+    try { if (id) await api('DELETE', `/portal_sessions/${id}`); } catch { /* signing out anyway */ }
+    signOut('You signed out.');
+  };
+  if (!catalog) return html`<${SignIn} reason=${signedOutReason} onSignedIn=${setCatalog} />`;
+  return html`<${Shell} catalog=${catalog} brand="RevDesk Webhooks" pages=${['subscriptions', 'events', 'live', 'endpoints']} onSignOut=${end} />`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+if (location.pathname === '/portal') {
+  document.body.classList.add('portal');
+  takeToken();
+  render(html`<${PortalApp} />`, document.getElementById('app'));
+} else {
+  render(html`<${App} />`, document.getElementById('app'));
+}

@@ -21,7 +21,7 @@ function Attempts({ attempts }) {
   </table>`;
 }
 
-function DeliveryDetail({ id, notify, onBack }) {
+function DeliveryDetail({ id, notify, onBack, readOnly }) {
   const [d, setD] = useState(null);
   const [busy, setBusy] = useState(false);
   const heading = useRef();
@@ -50,7 +50,7 @@ function DeliveryDetail({ id, notify, onBack }) {
         <div><dt>Attempts</dt><dd>${d.attempt_count}</dd></div>
         <div><dt>Next attempt</dt><dd>${fmtTime(d.next_attempt_at)}</dd></div>
       </dl>
-      <div class="actions"><button type="button" class="primary" disabled=${busy} onClick=${retry}>Retry now</button></div>
+      ${!readOnly && html`<div class="actions"><button type="button" class="primary" disabled=${busy} onClick=${retry}>Retry now</button></div>`}
       <h3>Attempts</h3>
       <${Attempts} attempts=${d.attempts} />`}
   </section>`;
@@ -84,7 +84,7 @@ function EventItem({ ev, expanded, toggle, notify, open }) {
   return html`<li class="card event" data-id=${ev.id}>
     <div class="event-head">
       <div>
-        <code class="type">${ev.event_type}</code>
+        <code class="type">${ev.event_type}</code>${ev.test && html` <span class="badge badge-test">test</span>`}
         <span class="muted"> ${fmtTime(ev.occurred_at)}</span>
         <div class="small"><code>${ev.id}</code> · scope ${scopeText(ev)}
           ${ev.source_event_id && html` · derived from <code>${ev.source_event_id}</code>`}</div>
@@ -100,7 +100,7 @@ function EventItem({ ev, expanded, toggle, notify, open }) {
   </li>`;
 }
 
-export function Events({ catalog, notify, focus }) {
+export function Events({ catalog, notify, focus, readOnly }) {
   const [type, setType] = useState(focus ? focus.type : '');
   const [events, setEvents] = useState(null);
   const [next, setNext] = useState(null);
@@ -125,7 +125,7 @@ export function Events({ catalog, notify, focus }) {
     toggle=${() => toggle(ev.id)} notify=${notify} open=${setDelivery} />`;
   const rest = events && events.filter((ev) => !pinned || ev.id !== pinned.id);
 
-  if (delivery) return html`<h1 class="sr-only">Event log</h1><${DeliveryDetail} id=${delivery} notify=${notify} onBack=${() => setDelivery(null)} />`;
+  if (delivery) return html`<h1 class="sr-only">Event log</h1><${DeliveryDetail} id=${delivery} notify=${notify} readOnly=${readOnly} onBack=${() => setDelivery(null)} />`;
   return html`<h1>Event log</h1>
     <div class="toolbar">
       <div class="field inline">

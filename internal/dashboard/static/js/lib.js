@@ -6,14 +6,19 @@ export const { useState, useEffect, useRef, useCallback } = window.preactHooks;
 export const html = window.htm.bind(h);
 export { render };
 
-const KEY = 'revdesk.apiKey';
+// The portal (/portal) and the operator dashboard keep their sessions apart,
+// so a customer's link opened in a tab never becomes the operator's session.
+const KEY = location.pathname === '/portal' ? 'revdesk.portal' : 'revdesk.session';
 
-// The API key lives in sessionStorage only: it ends with the tab and never
-// appears in a URL.
+// The browser holds a portal session token ({token, id}), never an API key:
+// the operator's key is traded for one at sign-in, and the portal's arrives
+// in the URL fragment. It lives in sessionStorage only: it ends with the tab
+// and never appears in a URL sent to the server.
 export const session = {
-  get: () => sessionStorage.getItem(KEY),
-  set: (key) => sessionStorage.setItem(KEY, key),
+  get: () => JSON.parse(sessionStorage.getItem(KEY) || 'null'),
+  set: (s) => sessionStorage.setItem(KEY, JSON.stringify(s)),
   clear: () => sessionStorage.removeItem(KEY),
+  token: () => (session.get() || {}).token,
 };
 
 // ApiError carries the API's {"error":{"code","message","field"}} body.
@@ -27,12 +32,14 @@ export class ApiError extends Error {
   }
 }
 
-// onUnauthorized is set by the app so a revoked key signs the user out.
+// onUnauthorized is set by the app so a revoked or expired session signs the
+// user out.
 let onUnauthorized = () => {};
 export function setUnauthorizedHandler(f) { onUnauthorized = f; }
 
-// api calls the JSON API with the session's key; path is relative to /api/v1.
-export async function api(method, path, body, key = session.get()) {
+// api calls the JSON API with the session's token (or the given
+// credential); path is relative to /api/v1.
+export async function api(method, path, body, key = session.token()) {
   const headers = { Authorization: `Bearer ${key}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(`/api/v1${path}`, {

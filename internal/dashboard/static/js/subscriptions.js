@@ -1,29 +1,8 @@
 // Subscriptions: create, list, edit, enable/disable, rotate secret, delete,
-// bulk recovery of failed deliveries, test events and receiver checks.
+// bulk recovery of failed deliveries, test events (sent to one subscription
+// only) and receiver checks. readOnly shows the list without any of the
+// write controls.
 import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
-
-// testEvent builds an ingestible event that reaches sub. Disposition types
-// (call_busy …) are never ingested directly: they are derived from a
-// call_completed, and their catalog example is a call record that produces
-// them, so that record is sent as a call_completed.
-function testEvent(sub, catalog) {
-  const type = catalog.find((t) => t.name === sub.event_type);
-  const ev = { event_type: type.derived ? 'call_completed' : type.name, data: type.example };
-  if (sub.workflow_id) ev.workflow_id = sub.workflow_id;
-  if (sub.campaign_id) ev.campaign_id = sub.campaign_id;
-  return ev;
-}
-
-// sendTest ingests the test event and returns the id of the event that the
-// subscription receives (the derived one for disposition types).
-async function sendTest(sub, catalog) {
-  const ev = testEvent(sub, catalog);
-  const { id } = await api('POST', '/events', ev);
-  if (ev.event_type === sub.event_type) return id;
-  const derived = await api('GET', `/events${query({ event_type: sub.event_type, limit: '100' })}`);
-  const match = derived.data.find((e) => e.source_event_id === id);
-  return match ? match.id : id;
-}
 
 // unsigned: the subscription's deliveries carry no signature at all (a call
 // or SMS type without Standard Webhooks), so a secret would mean nothing.
@@ -208,7 +187,7 @@ function SecretNotice({ secret, onDismiss }) {
   </section>`;
 }
 
-function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret, showEvent }) {
+function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted, onSecret, showEvent }) {
   const [confirm, setConfirm] = useState(null);
   const [editing, setEditing] = useState(false);
   const [since, setSince] = useState('24');
@@ -243,9 +222,9 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
     notify(`${r.retried} failed ${r.retried === 1 ? 'delivery' : 'deliveries'} of ${sub.id} queued again.`);
   });
   const test = act(async () => {
-    const id = await sendTest(sub, catalog);
-    setSent(id);
-    notify(`Test ${sub.event_type} event ${id} sent to ${sub.id}.`);
+    const r = await api('POST', `/webhook_subscriptions/${sub.id}/test`);
+    setSent(r.event_id);
+    notify(`Test ${sub.event_type} event ${r.event_id} sent to ${sub.id} only.`);
   });
   const check = act(async () => {
     setChecking(true);
@@ -272,14 +251,14 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
     ${plain && html`<p class="hint">${sub.event_type} is delivered unsigned: the receiver cannot tell these deliveries
       from forged ones. To authenticate them, subscribe with Standard Webhooks, which signs every event type
       (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
-    <div class="actions">
+    ${!readOnly && html`<div class="actions">
       <button type="button" class="primary" disabled=${busy || sub.status !== 'active'} onClick=${test}>Send test event</button>
       <button type="button" disabled=${busy} aria-expanded=${editing} onClick=${() => setEditing(!editing)}>Edit</button>
       <button type="button" disabled=${busy} onClick=${toggle}>${sub.status === 'active' ? 'Disable' : 'Enable'}</button>
       <button type="button" disabled=${busy} onClick=${check}>${checking ? 'Checking…' : 'Check receiver'}</button>
       ${!plain && html`<button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>`}
       <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
-    </div>
+    </div>`}
     ${report && html`<${CheckReport} report=${report} onClose=${() => setReport(null)} />`}
     ${editing && html`<${EditForm} sub=${sub} notify=${notify} onCancel=${() => setEditing(false)}
       onSaved=${(s) => { setEditing(false); onChanged(s); }} />`}
@@ -290,17 +269,17 @@ function SubscriptionCard({ sub, catalog, notify, onChanged, onDeleted, onSecret
     ${confirm === 'rotate' && html`<${Confirm} text="Rotate the signing secret? With overlap, the old secret keeps signing for 24 hours; rotate immediately if it leaked."
       actions=${[{ label: 'Rotate with overlap', run: rotate('overlap') }, { label: 'Rotate immediately', danger: true, run: rotate('immediate') }]}
       onCancel=${() => setConfirm(null)} />`}
-    <div class="recover">
+    ${!readOnly && html`<div class="recover">
       <label for=${`${idp}-since`}>Retry failed deliveries from the</label>
       <select id=${`${idp}-since`} value=${since} onChange=${(e) => setSince(e.target.value)}>
         ${SINCE.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
       </select>
       <button type="button" disabled=${busy} onClick=${retryFailed}>Retry failed</button>
-    </div>
+    </div>`}
   </li>`;
 }
 
-export function Subscriptions({ catalog, notify, showEvent }) {
+export function Subscriptions({ catalog, notify, showEvent, readOnly }) {
   const [subs, setSubs] = useState(null);
   const [next, setNext] = useState(null);
   const [secret, setSecret] = useState(null);
@@ -318,12 +297,12 @@ export function Subscriptions({ catalog, notify, showEvent }) {
     if (s.signing_secret) setSecret({ id: s.id, value: s.signing_secret, unsigned: unsigned(s, catalog) });
   };
   return html`<h1>Subscriptions</h1>
-    <${CreateForm} catalog=${catalog} notify=${notify} onCreated=${created} />
+    ${!readOnly && html`<${CreateForm} catalog=${catalog} notify=${notify} onCreated=${created} />`}
     ${secret && html`<${SecretNotice} secret=${secret} onDismiss=${() => setSecret(null)} />`}
     <h2>Your subscriptions</h2>
     ${subs === null ? html`<p class="muted">Loading…</p>`
-      : subs.length === 0 ? html`<p class="empty">No subscriptions yet. Create one above.</p>`
-      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog}
+      : subs.length === 0 ? html`<p class="empty">No subscriptions yet.${!readOnly && ' Create one above.'}</p>`
+      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog} readOnly=${readOnly}
           notify=${notify} onChanged=${replace} onSecret=${setSecret} showEvent=${showEvent}
           onDeleted=${(id) => setSubs((cur) => cur.filter((x) => x.id !== id))} />`)}</ul>`}
     ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`;
