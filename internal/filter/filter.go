@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/interpreter"
 )
 
 // Limits of an expression. MaxLen bounds what is stored and parsed; the
@@ -110,7 +111,7 @@ func (f *Filter) Match(d *Data) bool {
 type Data struct {
 	raw  []byte
 	once sync.Once
-	act  map[string]any
+	act  interpreter.Activation
 	ok   bool
 }
 
@@ -118,13 +119,16 @@ type Data struct {
 // needs it.
 func NewData(raw []byte) *Data { return &Data{raw: raw} }
 
-func (d *Data) activation() (map[string]any, bool) {
+// activation converts the data to CEL values once: handing CEL the Go map
+// instead would convert it again in every evaluation.
+func (d *Data) activation() (interpreter.Activation, bool) {
 	d.once.Do(func() {
 		var v any
 		if err := json.Unmarshal(d.raw, &v); err != nil {
 			return
 		}
-		d.act, d.ok = map[string]any{"data": v}, true
+		act, err := interpreter.NewActivation(map[string]any{"data": types.DefaultTypeAdapter.NativeToValue(v)})
+		d.act, d.ok = act, err == nil
 	})
 	return d.act, d.ok
 }
