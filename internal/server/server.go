@@ -266,7 +266,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 			return nil, fmt.Errorf("registering this process: %w", err)
 		}
 	}
-	s.disp = delivery.New(st, client, dcfg)
+	// Subscriptions with a client certificate get a transport of their own.
+	s.disp = delivery.New(st, delivery.NewClientCerts(client), dcfg)
 	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
