@@ -72,6 +72,7 @@ type ServeCmd struct {
 	ReadTimeout          time.Duration `default:"${read_timeout}" env:"REVDESK_READ_TIMEOUT" help:"Time limit for a client to send a whole request, body included."`
 	IdleTimeout          time.Duration `default:"${idle_timeout}" env:"REVDESK_IDLE_TIMEOUT" help:"How long a kept-alive connection may wait for its next request."`
 	MaxHeaderBytes       int           `default:"${max_header_bytes}" env:"REVDESK_MAX_HEADER_BYTES" help:"Largest request line and headers in bytes (431 beyond)."`
+	EgressProxy          string        `env:"REVDESK_EGRESS_PROXY" placeholder:"URL" help:"Send every delivery through this HTTP CONNECT proxy (http://[user:password@]host:port); destinations are still resolved and checked here."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -93,6 +94,12 @@ func (c *ServeCmd) Run() error {
 	}
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--public-url %q: want the server's base URL, such as https://webhooks.example.com", c.PublicURL)
+	}
+	var egress *url.URL
+	if c.EgressProxy != "" {
+		if egress, err = url.Parse(c.EgressProxy); err != nil || egress.Scheme != "http" || egress.Port() == "" {
+			return fmt.Errorf("--egress-proxy: want http://host:port (an HTTP CONNECT proxy)")
+		}
 	}
 	if c.Dev {
 		c.AllowHTTP, c.AllowPrivateNetworks = true, true
@@ -123,6 +130,7 @@ func (c *ServeCmd) Run() error {
 		ReadTimeout:          c.ReadTimeout,
 		IdleTimeout:          c.IdleTimeout,
 		MaxHeaderBytes:       c.MaxHeaderBytes,
+		EgressProxy:          egress,
 		Extra:                dashboard.Routes(dashboard.Options{FrameAncestors: c.PortalFrameAncestors}),
 	}, log)
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -73,6 +74,9 @@ type Config struct {
 	// (multi-process databases): a killed process's deliveries are taken
 	// over about this long after it died.
 	LivenessTTL time.Duration
+	// EgressProxy, when set, is the HTTP CONNECT proxy every delivery goes
+	// through (netguard.NewProxiedTransport).
+	EgressProxy *url.URL
 	// Extra routes mounted beside the API (dashboard, OpenAPI).
 	Extra map[string]http.Handler
 }
@@ -235,6 +239,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	if cfg.EgressProxy != nil {
+		if client, err = netguard.NewProxiedTransport(policy, cfg.DeliveryTimeout, cfg.EgressProxy); err != nil {
+			return nil, err
+		}
+	}
 	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
 	// One kept connection per request an endpoint may have in flight, or
 	// connections past the idle cap would be redialled after every request.
