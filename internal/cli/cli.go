@@ -72,6 +72,8 @@ type ServeCmd struct {
 	ReadTimeout          time.Duration `default:"${read_timeout}" env:"REVDESK_READ_TIMEOUT" help:"Time limit for a client to send a whole request, body included."`
 	IdleTimeout          time.Duration `default:"${idle_timeout}" env:"REVDESK_IDLE_TIMEOUT" help:"How long a kept-alive connection may wait for its next request."`
 	MaxHeaderBytes       int           `default:"${max_header_bytes}" env:"REVDESK_MAX_HEADER_BYTES" help:"Largest request line and headers in bytes (431 beyond)."`
+	SecretsKey           []string      `env:"REVDESK_SECRETS_KEY" placeholder:"BASE64" help:"Key sealing subscription secrets at rest (32 bytes, base64: openssl rand -base64 32); repeat for rotation: the first seals, the others only open. Required on PostgreSQL unless --secrets-key-file."`
+	SecretsKeyFile       string        `env:"REVDESK_SECRETS_KEY_FILE" placeholder:"FILE" help:"File of base64 keys, one a line, the first sealing; default on SQLite: DB.secrets-key beside the database, created on first start."`
 	EgressProxy          string        `env:"REVDESK_EGRESS_PROXY" placeholder:"URL" help:"Send every delivery through this HTTP CONNECT proxy (http://[user:password@]host:port); destinations are still resolved and checked here."`
 }
 
@@ -131,6 +133,8 @@ func (c *ServeCmd) Run() error {
 		IdleTimeout:          c.IdleTimeout,
 		MaxHeaderBytes:       c.MaxHeaderBytes,
 		EgressProxy:          egress,
+		SecretsKeys:          c.SecretsKey,
+		SecretsKeyFile:       c.SecretsKeyFile,
 		Extra:                dashboard.Routes(dashboard.Options{FrameAncestors: c.PortalFrameAncestors}),
 	}, log)
 }

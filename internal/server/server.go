@@ -74,6 +74,10 @@ type Config struct {
 	// (multi-process databases): a killed process's deliveries are taken
 	// over about this long after it died.
 	LivenessTTL time.Duration
+	// SecretsKeys (base64; the first seals) or SecretsKeyFile seal
+	// subscription secrets at rest (see sealSecrets).
+	SecretsKeys    []string
+	SecretsKeyFile string
 	// EgressProxy, when set, is the HTTP CONNECT proxy every delivery goes
 	// through (netguard.NewProxiedTransport).
 	EgressProxy *url.URL
@@ -237,6 +241,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 
+	// Optional interfaces are looked up before the secrets wrapper hides them.
+	s.waker, _ = st.(store.Waker)
+	if st, err = sealSecrets(ctx, cfg, st, log); err != nil {
+		return nil, err
+	}
+
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
 	if cfg.EgressProxy != nil {
@@ -250,7 +260,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
-	s.waker, _ = st.(store.Waker)
 	s.pacer = ratelimit.New()
 	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -87,6 +88,18 @@ func (c OptionsColumn) Scan(v any) error {
 	}
 	c.Sub.Headers, c.Sub.Filter, c.Sub.ClientCert, c.Sub.ClientKey = o.Headers, o.Filter, o.ClientCert, o.ClientKey
 	return nil
+}
+
+// SecretsRewriter is implemented by stores whose subscription secrets can
+// be re-sealed in bulk (package secrets: clear secrets of an older
+// database, or a key rotation).
+type SecretsRewriter interface {
+	// AllSubscriptions returns every subscription, deleted ones too, with
+	// the fields as stored.
+	AllSubscriptions(ctx context.Context) ([]Subscription, error)
+	// RewriteSecrets writes the signing secrets, previous secrets and
+	// options (headers, client key) of the given subscriptions, by id.
+	RewriteSecrets(ctx context.Context, subs []Subscription) error
 }
 
 func text(v any) (string, error) {

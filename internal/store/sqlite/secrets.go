@@ -1,0 +1,40 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/revdesk/webhooks/internal/store"
+)
+
+// AllSubscriptions implements store.SecretsRewriter.
+func (s *Store) AllSubscriptions(ctx context.Context) ([]store.Subscription, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions ORDER BY id`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var subs []store.Subscription
+	for rows.Next() {
+		sub, _, err := scanSubscription(rows)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	return subs, translate(rows.Err())
+}
+
+// RewriteSecrets implements store.SecretsRewriter, in one transaction.
+func (s *Store) RewriteSecrets(ctx context.Context, subs []store.Subscription) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := range subs {
+			sub := &subs[i]
+			if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET signing_secret = ?, previous_secret = ?,
+				options = ? WHERE id = ?`, sub.SigningSecret, sub.PreviousSecret, store.OptionsColumn{Sub: sub}, sub.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
