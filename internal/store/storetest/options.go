@@ -91,3 +91,40 @@ func testOptions(t *testing.T, s store.Store) {
 		t.Fatalf("after PATCH: %+v", got)
 	}
 }
+
+// testSecretsRewriter: every subscription (deleted too) is listed with its
+// stored fields, and a rewrite changes exactly the secret fields.
+func testSecretsRewriter(t *testing.T, s store.Store) {
+	rw, ok := s.(store.SecretsRewriter)
+	if !ok {
+		t.Skip("not a store.SecretsRewriter")
+	}
+	ctx := t.Context()
+	ws := newWorkspace(t, s)
+	a := newSub(t, s, ws, "https://r.example/a", "new_call", func(p *store.CreateSubscriptionParams) {
+		p.SigningSecret, p.Filter = "s1", "has(data.id)"
+		p.Headers = []store.Header{{Name: "X-T", Value: "v1", Secret: true}}
+	})
+	gone := newSub(t, s, ws, "https://r.example/gone", "new_call")
+	if err := s.DeleteSubscription(ctx, ws, gone.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	all := must[[]store.Subscription](t)(rw.AllSubscriptions(ctx))
+	found := map[string]store.Subscription{}
+	for _, sub := range all {
+		found[sub.ID] = sub
+	}
+	if _, ok := found[gone.ID]; !ok || found[a.ID].SigningSecret != "s1" {
+		t.Fatalf("AllSubscriptions misses the deleted one or the secret: %+v", found)
+	}
+	sub := found[a.ID]
+	sub.SigningSecret, sub.PreviousSecret, sub.Headers[0].Value, sub.ClientKey = "s2", "p2", "v2", "k2"
+	if err := rw.RewriteSecrets(ctx, []store.Subscription{sub}); err != nil {
+		t.Fatal(err)
+	}
+	got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, a.ID))
+	if got.SigningSecret != "s2" || got.PreviousSecret != "p2" || got.Headers[0].Value != "v2" || got.ClientKey != "k2" ||
+		got.Filter != "has(data.id)" || got.WebhookURL != a.WebhookURL {
+		t.Fatalf("after rewrite: %+v", got)
+	}
+}

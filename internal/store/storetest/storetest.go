@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IngestTestEvent", testIngestTestEvent},
 		{"ListEventTypes", testListEventTypes},
 		{"Options", testOptions},
+		{"SecretsRewriter", testSecretsRewriter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
