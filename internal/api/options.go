@@ -119,7 +119,10 @@ func clientCert(in clientCertInput, now time.Time) error {
 // optionsView adds the options to a subscription's view.
 func optionsView(v map[string]any, sub store.Subscription) {
 	if sub.EventType == store.MultiType {
-		v["event_type"] = nil
+		// No one type to show: event_type is left out rather than null,
+		// so a client of the documented field never reads a type that
+		// is not one.
+		delete(v, "event_type")
 		v["event_types"] = sub.EventTypes
 	} else {
 		v["event_types"] = []string{sub.EventType}

@@ -80,7 +80,7 @@ func TestOptionsInput(t *testing.T) {
 			}
 		}
 		v := got.object(t)
-		if v["event_type"] != nil || len(v["event_types"].([]any)) != 2 || v["filter"] != `data.status == "delivered"` {
+		if _, ok := v["event_type"]; ok || len(v["event_types"].([]any)) != 2 || v["filter"] != `data.status == "delivered"` {
 			t.Fatalf("view %s", got.body)
 		}
 		hs := v["headers"].(map[string]any)
