@@ -179,6 +179,10 @@ type Event struct {
 	// EventID, DeliveryID and SubscriptionID are filled by Handler from the
 	// request headers. Deduplicate on DeliveryID (see Deduplicator).
 	EventID, DeliveryID, SubscriptionID string
+	// Test is set by Handler on a delivery of "send test event": signed
+	// like any other, with example or chosen data, sent to this
+	// subscription alone.
+	Test bool
 	// Authenticated is set by Handler: a signature was verified. It is false
 	// for call and SMS deliveries without Standard Webhooks (unsigned by the
 	// documentation) and for an allowed no-secret-provided.

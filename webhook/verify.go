@@ -33,6 +33,9 @@ const (
 	HeaderEventID        = "X-revdesk-Event-Id"
 	HeaderDeliveryID     = "X-revdesk-Delivery-Id"
 	HeaderSubscriptionID = "X-revdesk-Subscription-Id"
+	// HeaderTest is "true" on deliveries of "send test event" (POST
+	// /api/v1/webhook_subscriptions/{id}/test), absent otherwise.
+	HeaderTest = "X-revdesk-Test"
 )
 
 // Standard Webhooks headers, sent when the subscription was created with

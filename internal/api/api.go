@@ -147,6 +147,9 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		s.mux.Handle(pattern, s.wrap(s.authenticate(need, h)))
 		s.patterns = append(s.patterns, pattern)
 	}
+	if len(routeScopes) != len(authed) {
+		panic("api: routeScopes names a route that is not served")
+	}
 	sort.Strings(s.patterns)
 	for pattern, h := range extra {
 		s.mux.Handle(pattern, h)

@@ -23,6 +23,7 @@ import (
 	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/dashboard"
 	"github.com/revdesk/webhooks/internal/delivery"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/server"
 )
@@ -62,7 +63,7 @@ type ServeCmd struct {
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
 	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
-	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
+	MaxPerEndpoint       int           `default:"${max_per_endpoint}" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
 	PublicURL            string        `env:"REVDESK_PUBLIC_URL" help:"Base URL of portal links (e.g. https://webhooks.example.com); default: the host each request came to."`
@@ -179,6 +180,7 @@ var defaults = kong.Vars{
 	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"max_per_endpoint":     strconv.Itoa(limiter.DefaultMax),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
 	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
 	"read_timeout":         server.DefaultReadTimeout.String(),

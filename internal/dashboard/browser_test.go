@@ -152,6 +152,17 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	manageSubscription(t, ctx, text(t, ctx, `[data-testid=secret]`))
 
+	// Signing out revokes the session token, not just forgets it.
+	token := eval[string](t, ctx, `JSON.parse(sessionStorage.getItem("revdesk.session")).token`)
+	step(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS("button.signout")),
+		chromedp.WaitVisible(chromedp.ID("api-key")),
+	)
+	if left := eval[int](t, ctx, `sessionStorage.length`); left != 0 {
+		t.Errorf("sessionStorage holds %d items after signing out", left)
+	}
+	call(t, base, token, "GET", "/api/v1/event_types", "", http.StatusUnauthorized)
+
 	var unexpected []string
 	for _, p := range problems() {
 		// The browser logs the 401 of the wrong key tried on purpose.

@@ -186,6 +186,11 @@ func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 // waits on the database: what does not fit is handed back by the release
 // loop.
 func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
+	d.enqueue(jobs, leaseUntil)
+}
+
+// enqueue is Enqueue; it returns how many jobs were taken (not handed back).
+func (d *Dispatcher) enqueue(jobs []store.Job, leaseUntil time.Time) int {
 	var overflow []string
 	var paused map[time.Time][]string // by the end of their endpoint's pause
 	now := time.Now()
@@ -226,12 +231,15 @@ func (d *Dispatcher) Enqueue(jobs []store.Job, leaseUntil time.Time) {
 		// later, so they neither wait out a lease nor crowd other endpoints.
 		d.queueRelease(releaseReq{ids: overflow, dueAt: time.Now().Add(time.Second)})
 	}
+	return len(jobs) - len(overflow)
 }
 
 // process sends one delivery and decides its outcome. It reports false when
-// the lease ran too short to send safely: the delivery is then left for
-// whoever claims it after the lease ends. The sample is what the attempt
-// says of the endpoint, nil when no request reached it.
+// it did not send: the lease ran too short to send safely (the delivery is
+// left for whoever claims it after the lease ends), this process is no
+// longer counted as alive (it is handed back), or the drain's deadline cut
+// the request short. The sample is what the attempt says of the endpoint,
+// nil when no request reached it.
 func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool) {
 	job := &q.job
 	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
@@ -243,7 +251,15 @@ func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool)
 	// Another process may take the delivery over once the lease ends, or
 	// at any moment once this one is no longer counted as alive: send only
 	// if the attempt can finish before either.
-	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second || (d.cfg.Liveness != nil && !d.cfg.Liveness.Alive()) {
+	if time.Until(q.leaseUntil) < d.cfg.Timeout+time.Second {
+		return c, nil, false
+	}
+	if d.cfg.Liveness != nil && !d.cfg.Liveness.Alive() {
+		// Renewals are failing (the database is slow or away): hand it back
+		// for when it answers again rather than hold it to the lease's end.
+		d.mu.Lock()
+		d.queueRelease(releaseReq{ids: []string{job.Delivery.ID}, dueAt: time.Now()})
+		d.mu.Unlock()
 		return c, nil, false
 	}
 	r := attempt(d.abortCtx, d.client, job, q.url, d.cfg.UserAgent, d.cfg.Timeout)

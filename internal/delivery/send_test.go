@@ -167,6 +167,7 @@ func TestRequest(t *testing.T) {
 					t.Errorf("header %s = %q, want [%q]", name, got, want)
 				}
 			}
+			//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 			if got, want := req.Header[HeaderTest], tt.test; (len(got) == 1 && got[0] == "true") != want || len(got) > 1 {
 				t.Errorf("header %s = %q on a test=%v delivery", HeaderTest, got, want)
 			}
@@ -177,6 +178,7 @@ func TestRequest(t *testing.T) {
 				t.Errorf("User-Agent = %q", got)
 			}
 
+			//lint:ignore SA1008 the documented spelling is set in the map as is (setHeader)
 			sig, hasSig := req.Header[signing.HeaderSignature256]
 			switch {
 			case tt.wantSig == "-":
@@ -228,9 +230,11 @@ func TestRequestUnknownType(t *testing.T) {
 	}
 }
 
-// forbiddenErr is what netguard's dialer reports for a refused address.
 var errConnRefused = syscall.ECONNREFUSED
 
+// forbiddenErr is what netguard's dialer reports for a refused address.
+//
+//lint:ignore ST1012 dispatcher_test.go uses this name; rename both together (issue 12 hand-over)
 var forbiddenErr = fmt.Errorf("dial tcp 10.0.0.1:443: %w", netguard.ErrForbiddenAddress)
 
 func TestAttemptClassification(t *testing.T) {

@@ -189,14 +189,33 @@ func (s *server) start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.proc, s.base = proc, proc.Base
+	s.proc = proc
+	// A restart keeps the address, so base is written once: load goroutines
+	// read it while the test restarts the server.
+	if s.base == "" {
+		s.base = proc.Base
+	}
 }
 
 // kill ends the process with SIGKILL: a crash, no shutdown code runs.
-func (s *server) kill() { s.proc.Kill() }
+func (s *server) kill() {
+	s.proc.Kill()
+	s.checkRaces()
+}
 
 // stop ends the process gracefully.
-func (s *server) stop() { s.proc.Stop() }
+func (s *server) stop() {
+	s.proc.Stop()
+	s.checkRaces()
+}
+
+// checkRaces fails the test if the race detector found a race in the
+// process just ended (under go test -race only).
+func (s *server) checkRaces() {
+	if s.proc.Raced() {
+		s.t.Errorf("the server had a data race:\n%s", s.logs())
+	}
+}
 
 func (s *server) logs() string { return s.proc.Logs.String() }
 

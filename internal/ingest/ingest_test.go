@@ -594,7 +594,7 @@ func TestTestEventOfEveryType(t *testing.T) {
 		if et.Name == "number_purchased" {
 			number = sub
 		}
-		sibling, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://b.example.com/", EventType: et.Name})
+		sibling, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://b.example.com/", EventType: et.Name, Now: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,11 +30,14 @@ import (
 	"time"
 )
 
+// DefaultMax is the default ceiling of an endpoint's limit.
+const DefaultMax = 1000
+
 // Config tunes the endpoints made from it. Zero values take the defaults
 // noted.
 type Config struct {
 	Initial int // limit of an endpoint never seen before; default 8
-	Max     int // ceiling of the limit (--max-per-endpoint); default 1000
+	Max     int // ceiling of the limit (--max-per-endpoint); default DefaultMax
 	// Latency near the baseline is at most Tolerance×baseline+Slack: the
 	// slack keeps the scheduling jitter of sub-millisecond receivers from
 	// reading as queueing. Defaults 2 and 5 ms.
@@ -57,7 +60,7 @@ func (c Config) WithDefaults() Config {
 		c.Initial = 8
 	}
 	if c.Max <= 0 {
-		c.Max = 1000
+		c.Max = DefaultMax
 	}
 	c.Initial = min(c.Initial, c.Max)
 	if c.Tolerance < 1 {

@@ -398,6 +398,7 @@ func (c *checker) reencoded() []probe {
 func (c *checker) resign(req *http.Request, body []byte, at time.Time) {
 	setBody(req, body)
 	secrets := c.secrets(at)
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	if _, ok := req.Header[signing.HeaderSignature256]; ok {
 		req.Header[signing.HeaderSignature256] = []string{signing.DocumentedHeader(secrets[len(secrets)-1], body)}
 	}
@@ -452,6 +453,7 @@ func (c *checker) send(ctx context.Context, p probe, deliveryID string) (Request
 	if p.kind != KindGenuine {
 		req.Header[HeaderCheck] = []string{p.kind}
 	}
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	out := Request{Name: p.name, Kind: p.kind, Description: p.description, DeliveryID: strings.Join(req.Header[delivery.HeaderDeliveryID], ",")}
 	resp, err := c.transport.RoundTrip(req)
 	if err != nil {
