@@ -1,7 +1,6 @@
 package netguard
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -12,69 +11,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
-// connectProxy is a real HTTP CONNECT proxy on loopback that records the
-// target of every CONNECT it is asked for.
-type connectProxy struct {
-	ln      net.Listener
-	mu      sync.Mutex
-	targets []string
-	auth    []string
-}
-
-func startProxy(t *testing.T) *connectProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &connectProxy{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-	return p
-}
-
-func (p *connectProxy) serve(c net.Conn) {
-	defer c.Close()
-	req, err := http.ReadRequest(bufio.NewReader(c))
-	if err != nil || req.Method != http.MethodConnect {
-		return
-	}
-	p.mu.Lock()
-	p.targets = append(p.targets, req.Host)
-	p.auth = append(p.auth, req.Header.Get("Proxy-Authorization"))
-	p.mu.Unlock()
-	up, err := net.Dial("tcp", req.Host)
-	if err != nil {
-		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
-		return
-	}
-	defer up.Close()
-	io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-	go io.Copy(up, c)
-	io.Copy(c, up)
-}
-
-func (p *connectProxy) seen() ([]string, []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.targets...), append([]string(nil), p.auth...)
-}
-
-func (p *connectProxy) url(user string) *url.URL {
-	u := &url.URL{Scheme: "http", Host: p.ln.Addr().String()}
+func proxyURL(p *testutil.ConnectProxy, user string) *url.URL {
+	u := &url.URL{Scheme: "http", Host: p.Addr}
 	if user != "" {
 		u.User = url.UserPassword(user, "pw")
 	}
@@ -131,12 +75,12 @@ func TestEgressProxy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			proxy := startProxy(t)
-			tr := proxied(t, open, proxy.url(""), srv, answers)
+			proxy := testutil.StartConnectProxy(t, nil)
+			tr := proxied(t, open, proxyURL(proxy, ""), srv, answers)
 			defer tr.CloseIdleConnections()
 			req, _ := http.NewRequest("POST", tc.url, strings.NewReader("{}"))
 			resp, err := tr.RoundTrip(req)
-			targets, _ := proxy.seen()
+			targets, _ := proxy.Seen()
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("RoundTrip = %v, want %v", err, tc.wantErr)
@@ -158,8 +102,8 @@ func TestEgressProxy(t *testing.T) {
 
 	t.Run("hostname still verified", func(t *testing.T) {
 		t.Parallel()
-		proxy := startProxy(t)
-		tr := proxied(t, open, proxy.url(""), srv, map[string][]string{"other.test": {"127.0.0.1"}})
+		proxy := testutil.StartConnectProxy(t, nil)
+		tr := proxied(t, open, proxyURL(proxy, ""), srv, map[string][]string{"other.test": {"127.0.0.1"}})
 		req, _ := http.NewRequest("POST", target("other.test"), strings.NewReader("{}"))
 		_, err := tr.RoundTrip(req)
 		if ErrorClass(err) != ClassTLS {
@@ -168,8 +112,8 @@ func TestEgressProxy(t *testing.T) {
 	})
 	t.Run("proxy refusing", func(t *testing.T) {
 		t.Parallel()
-		proxy := startProxy(t)
-		tr := proxied(t, open, proxy.url(""), srv, answers)
+		proxy := testutil.StartConnectProxy(t, nil)
+		tr := proxied(t, open, proxyURL(proxy, ""), srv, answers)
 		req, _ := http.NewRequest("POST", "https://127.0.0.1:1/", strings.NewReader("{}"))
 		if _, err := tr.RoundTrip(req); !errors.Is(err, ErrProxy) || !strings.Contains(err.Error(), "502") {
 			t.Fatalf("RoundTrip = %v, want the proxy's refusal", err)
@@ -191,8 +135,8 @@ func TestEgressProxyAuth(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
-	proxy := startProxy(t)
-	tr, err := NewProxiedTransport(Policy{AllowPrivate: true}, 5*time.Second, proxy.url("egress"))
+	proxy := testutil.StartConnectProxy(t, nil)
+	tr, err := NewProxiedTransport(Policy{AllowPrivate: true}, 5*time.Second, proxyURL(proxy, "egress"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +147,7 @@ func TestEgressProxyAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if _, auth := proxy.seen(); len(auth) != 1 || auth[0] != "Basic ZWdyZXNzOnB3" {
+	if _, auth := proxy.Seen(); len(auth) != 1 || auth[0] != "Basic ZWdyZXNzOnB3" {
 		t.Fatalf("Proxy-Authorization %q", auth)
 	}
 }

@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/revdesk/webhooks/internal/testutil"
+)
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+const smsOf = `{"id":"msg_%d","phone_number":"+15557654321","from_number":"+15551234567","direction":"outbound",
+	"status":%q,"contact_token":"c","provider_id":"p","error_message":null,"channel":"sms","created_at":"2026-06-30T19:30:00.000Z"}`
+
+// deliveriesOf lists the deliveries of a subscription.
+func deliveriesOf(t *testing.T, srv *server, sub string) []any {
+	t.Helper()
+	return srv.do("GET", "/api/v1/deliveries?subscription_id="+sub, "").json(t)["data"].([]any)
+}
+
+// TestDeliveryOptions: one subscription for several types gets each with
+// its own shape and signature and its custom headers (which cannot
+// replace ours); a filter routes exactly; no secret is in the database
+// file, sealed under the key file created beside it.
+func TestDeliveryOptions(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule", "")
+	multi, created := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/multi") + `","event_types":["sms_sent","number_purchased"],
+		"headers":{"X-Team":"blue","X-Receiver-Token":{"value":"tok-must-not-leak-1234","secret":true}}}`)
+	secret := created["signing_secret"].(string)
+	filtered, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/filtered") + `","event_type":"sms_sent",
+		"filter":"data.status == \"delivered\" && data.id.startsWith(\"msg_\")"}`)
+
+	// Refused overrides of ours, with a 400 naming the header.
+	for _, h := range []string{"X-revdesk-Signature-256", "webhook-id", "Host", "Content-Length", "Transfer-Encoding"} {
+		r := e.srv.do("POST", "/api/v1/webhook_subscriptions", `{"webhook_url":"`+e.rcv.url("/bad")+`","event_type":"sms_sent","headers":{`+quote(h)+`:"x"}}`)
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), h) {
+			t.Errorf("header %s: %d %s", h, r.Status, r.Body)
+		}
+	}
+
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + fmt.Sprintf(smsOf, 1, "sent") + `}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + fmt.Sprintf(smsOf, 2, "delivered") + `}`)
+	number := e.srv.ingest(`{"event_type":"number_purchased","data":{"id":4821,"phone_number":"+15551234567","area_code":"555","status":"ACTIVE","organization_id":"o"}}`)
+
+	got := e.rcv.waitFor("/multi", 3, 15*time.Second)
+	types := map[string]int{}
+	for _, d := range got {
+		typ := d.Header.Get("X-revdesk-Event-Type")
+		types[typ]++
+		if d.Header.Get("X-Team") != "blue" || d.Header.Get("X-Receiver-Token") != "tok-must-not-leak-1234" {
+			t.Errorf("custom headers missing: %v", d.Header)
+		}
+		if d.Header.Get("X-revdesk-Subscription-Id") != multi {
+			t.Errorf("subscription header %q", d.Header.Get("X-revdesk-Subscription-Id"))
+		}
+		sig := d.Header.Get("X-revdesk-Signature-256")
+		switch typ {
+		case "sms_sent": // flat and unsigned, as its family is
+			if sig != "" || !bytes.HasPrefix(d.Body, []byte(`{"id":"msg_`)) {
+				t.Errorf("sms_sent delivered signed or enveloped: %q %s", sig, d.Body)
+			}
+		case "number_purchased": // enveloped and signed with the one secret
+			if sig != sign(secret, d.Body) || !bytes.HasPrefix(d.Body, []byte(`{"triggerEvent":"number.purchased"`)) {
+				t.Errorf("number_purchased: signature %q, body %s", sig, d.Body)
+			}
+			if d.Header.Get("X-revdesk-Event-Id") != number {
+				t.Errorf("event id %q, want %s", d.Header.Get("X-revdesk-Event-Id"), number)
+			}
+		}
+	}
+	if types["sms_sent"] != 2 || types["number_purchased"] != 1 {
+		t.Fatalf("the multi-type subscription got %v", types)
+	}
+	// Routing decided at ingest (before each 202): the filtered one has
+	// exactly the matching event's delivery.
+	if n := len(deliveriesOf(t, e.srv, filtered)); n != 1 {
+		t.Fatalf("the filtered subscription has %d deliveries, want 1", n)
+	}
+	if d := e.rcv.waitFor("/filtered", 1, 15*time.Second)[0]; !bytes.Contains(d.Body, []byte(`"delivered"`)) {
+		t.Fatalf("the filter let through %s", d.Body)
+	}
+
+	// At rest: the key file beside the database, and no secret in the
+	// database file or its WAL.
+	path := strings.TrimPrefix(e.db, "sqlite:")
+	st, err := os.Stat(path + ".secrets-key")
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v (mode %v)", err, st.Mode().Perm())
+	}
+	e.srv.stop() // its last writes are in the files now
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, s := range []string{secret, "tok-must-not-leak-1234"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %q in clear", filepath.Base(f), s)
+			}
+		}
+	}
+}
+
+// TestMutualTLS: a receiver requiring a client certificate accepts the
+// subscription that carries ours and refuses the one without.
+func TestMutualTLS(t *testing.T) {
+	t.Parallel()
+	ca := testutil.NewCA(t)
+	rcv := &receiver{t: t, notify: make(chan struct{}, 1), counts: map[string]int{}}
+	rcv.Server = httptest.NewUnstartedServer(http.HandlerFunc(rcv.serve))
+	rcv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool}
+	rcv.StartTLS()
+	t.Cleanup(rcv.Close)
+	srv := startServer(t, "rdk_mtls_key", sqliteDB(t), rcv.caFile(t), "--allow-private-networks", "--retry-schedule", "")
+	cert, key := ca.ClientCert(t, "revdesk-e2e", time.Now().Add(time.Hour))
+	with, v := srv.subscribe(`{"webhook_url":"` + rcv.url("/mtls") + `","event_type":"sms_sent",
+		"client_certificate":{"certificate":` + quote(cert) + `,"private_key":` + quote(key) + `}}`)
+	if c := v["client_certificate"].(map[string]any); c["subject"] != "CN=revdesk-e2e" {
+		t.Fatalf("client_certificate shown as %v", c)
+	}
+	without, _ := srv.subscribe(`{"webhook_url":"` + rcv.url("/plain") + `","event_type":"sms_sent"}`)
+	srv.ingest(`{"event_type":"sms_sent","data":` + fmt.Sprintf(smsOf, 1, "sent") + `}`)
+
+	if d := rcv.waitFor("/mtls", 1, 15*time.Second)[0]; d.Header.Get("X-revdesk-Subscription-Id") != with {
+		t.Fatalf("delivery of %s", d.Header.Get("X-revdesk-Subscription-Id"))
+	}
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
+		ds := deliveriesOf(t, srv, without)
+		if len(ds) != 1 {
+			return false, fmt.Sprintf("%d deliveries", len(ds))
+		}
+		d := ds[0].(map[string]any)
+		return d["status"] == "failed", fmt.Sprintf("status %v, last error %v", d["status"], d["last_error"])
+	})
+	if n := len(rcv.at("/plain")); n != 0 {
+		t.Fatalf("the receiver accepted %d requests without a client certificate", n)
+	}
+}
+
+// TestEgressProxyDeliveries: with --egress-proxy every delivery goes
+// through a real CONNECT proxy, which is asked for checked addresses only;
+// a name resolving to loopback is still refused, before the proxy hears
+// of it.
+func TestEgressProxyDeliveries(t *testing.T) {
+	t.Parallel()
+	// The receiver stands for a public host: its certificate names a
+	// public address, and the proxy (the network beyond it) tunnels that
+	// address to the receiver on loopback. No packet leaves the machine.
+	const public = "93.184.216.34"
+	ca := testutil.NewCA(t)
+	rcv := &receiver{t: t, notify: make(chan struct{}, 1), counts: map[string]int{}}
+	rcv.Server = httptest.NewUnstartedServer(http.HandlerFunc(rcv.serve))
+	rcv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(t, net.ParseIP(public))}}
+	rcv.StartTLS()
+	t.Cleanup(rcv.Close)
+	proxy := testutil.StartConnectProxy(t, map[string]string{public + ":443": rcv.Listener.Addr().String()})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// No --allow-private-networks: the guard is fully on.
+	srv := startServer(t, "rdk_proxy_key", sqliteDB(t), caFile, "--retry-schedule", "", "--egress-proxy", "http://"+proxy.Addr)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addrs, err := net.LookupHost(host); err != nil || len(addrs) == 0 || !net.ParseIP(addrs[0]).IsLoopback() {
+		t.Skipf("this machine's name %q does not resolve to loopback (%v %v)", host, addrs, err)
+	}
+	ok, _ := srv.subscribe(`{"webhook_url":"https://` + public + `/hooks","event_type":"sms_sent"}`)
+	refused, _ := srv.subscribe(`{"webhook_url":"https://` + host + `:` + fmt.Sprint(rcv.Listener.Addr().(*net.TCPAddr).Port) + `/hooks","event_type":"sms_sent"}`)
+	for i := range 3 {
+		srv.ingest(`{"event_type":"sms_sent","data":` + fmt.Sprintf(smsOf, i, "sent") + `}`)
+	}
+	rcv.waitFor("/hooks", 3, 15*time.Second)
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
+		ds := deliveriesOf(t, srv, refused)
+		failed := 0
+		for _, d := range ds {
+			if d.(map[string]any)["status"] == "failed" {
+				failed++
+			}
+		}
+		return failed == 3, fmt.Sprintf("%d of %d deliveries to the loopback name failed", failed, len(ds))
+	})
+	targets, _ := proxy.Seen()
+	if len(targets) == 0 {
+		t.Fatal("the proxy saw no CONNECT")
+	}
+	for _, tg := range targets {
+		if tg != public+":443" {
+			t.Errorf("the proxy was asked for %q: only the checked public address may be", tg)
+		}
+	}
+	for _, d := range rcv.at("/hooks") {
+		if d.Header.Get("X-revdesk-Subscription-Id") != ok {
+			t.Errorf("a delivery of %s reached the receiver", d.Header.Get("X-revdesk-Subscription-Id"))
+		}
+	}
+	first := deliveriesOf(t, srv, refused)[0].(map[string]any)["id"].(string)
+	if a := srv.do("GET", "/api/v1/deliveries/"+first, "").json(t); !strings.Contains(string(mustJSON(a)), "forbidden_address") {
+		t.Errorf("the refused delivery does not say forbidden_address: %v", a)
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
