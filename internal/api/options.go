@@ -198,3 +198,16 @@ func (o *optionsPatch) apply(ctx context.Context, p *store.UpdateSubscriptionPar
 	}
 	return nil
 }
+
+// sampleType is the event type a test send or a receiver check of sub
+// uses: its one type, else the first it lists (the catalog's first for
+// ["*"]).
+func sampleType(sub store.Subscription) string {
+	switch {
+	case sub.EventType != store.MultiType:
+		return sub.EventType
+	case sub.EventTypes[0] != store.AllTypes:
+		return sub.EventTypes[0]
+	}
+	return catalog.All()[0].Name
+}

@@ -96,6 +96,10 @@ func TestOptionsInput(t *testing.T) {
 				t.Fatalf("list of %s: %d, want %d", typ, n, want)
 			}
 		}
+		// A test send of a multi-type subscription uses its first type.
+		if r := f.request(t, "POST", "/api/v1/webhook_subscriptions/"+id+"/test", ""); r.status != http.StatusAccepted {
+			t.Fatalf("test send: %d %s", r.status, r.body)
+		}
 		// PATCH clears options with null and checks what it sets.
 		f.request(t, "PATCH", "/api/v1/webhook_subscriptions/"+id, `{"filter":"nope("}`).wantError(t, http.StatusBadRequest, "invalid_filter")
 		up := f.request(t, "PATCH", "/api/v1/webhook_subscriptions/"+id, `{"headers":null,"filter":null,"client_certificate":null,"event_types":["*"]}`).object(t)
