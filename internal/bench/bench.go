@@ -43,6 +43,9 @@ type Options struct {
 	Backlog       bool    // receivers down during ingest; measures draining a backlog
 	Shape         Shape   // how the receivers behave
 	Progress      io.Writer
+	// Ordered makes the subscriptions ordered; every event is about a
+	// resource of its own (a distinct data id), so keys never wait.
+	Ordered bool
 }
 
 // Result is what a run measured.
@@ -122,7 +125,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	c := &client{base: base, key: key, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}}
 	for _, u := range sk.urls {
-		if err := c.post(ctx, "/api/v1/webhook_subscriptions", fmt.Sprintf(`{"webhook_url":%q,"event_type":"sms_sent","signing_secret":""}`, u), nil); err != nil {
+		if err := c.post(ctx, "/api/v1/webhook_subscriptions", fmt.Sprintf(`{"webhook_url":%q,"event_type":"sms_sent","signing_secret":"","ordered":%t}`, u, o.Ordered), nil); err != nil {
 			return nil, fmt.Errorf("creating subscription: %w", err)
 		}
 	}

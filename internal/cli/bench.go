@@ -27,6 +27,7 @@ type BenchCmd struct {
 	Batch             int           `default:"100" help:"Events per ingest request."`
 	Concurrency       int           `default:"8" help:"Ingest requests in flight."`
 	Rate              float64       `help:"Events per second; 0 for as fast as possible."`
+	Ordered           bool          `help:"Make the subscriptions ordered (every event about a resource of its own)."`
 	Backlog           bool          `help:"Keep receivers down during ingest, then measure draining the backlog."`
 	JSON              bool          `name:"json" help:"Print the result as JSON."`
 	CPUProfile        string        `help:"Write a CPU profile of this process (server included when in-process) to FILE."`
@@ -50,7 +51,8 @@ func (c *BenchCmd) Run() error {
 	res, err := bench.Run(ctx, bench.Options{
 		Server: c.Server, APIKey: c.APIKey, DB: c.DB, Subscriptions: c.Subscriptions, Events: c.Events,
 		Batch: c.Batch, Concurrency: c.Concurrency, Rate: c.Rate, Backlog: c.Backlog, Progress: os.Stderr,
-		Shape: bench.Shape{Receivers: c.Receivers, Latency: c.ReceiverLatency, ShedAbove: c.ShedAbove, RateLimit: c.ReceiverRateLimit},
+		Shape:   bench.Shape{Receivers: c.Receivers, Latency: c.ReceiverLatency, ShedAbove: c.ShedAbove, RateLimit: c.ReceiverRateLimit},
+		Ordered: c.Ordered,
 	})
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ type ServeCmd struct {
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
-	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
+	MaxInFlight          int           `default:"${max_in_flight}" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
 	MaxPerEndpoint       int           `default:"${max_per_endpoint}" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
@@ -181,6 +181,7 @@ var defaults = kong.Vars{
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
 	"max_per_endpoint":     strconv.Itoa(limiter.DefaultMax),
+	"max_in_flight":        strconv.Itoa(delivery.DefaultMaxInFlight),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
 	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
 	"read_timeout":         server.DefaultReadTimeout.String(),

@@ -191,6 +191,7 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
 		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
 		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		screenshot(t, "edit-subscription"),
 		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
 	)
 	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&

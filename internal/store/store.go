@@ -263,8 +263,9 @@ type CreateSubscriptionParams struct {
 }
 
 // UpdateSubscriptionParams changes the fields that are set (non-nil) and
-// keeps the others. A new updatable field goes here, in Apply, and in the
-// drivers' list of updated columns (updatableColumns).
+// keeps the others. A new updatable field goes here, in Apply, in the SET
+// list of each driver's UpdateSubscription, and as a member of the PATCH
+// handler (api/subscription_update.go).
 type UpdateSubscriptionParams struct {
 	WorkspaceID      string
 	ID               string

@@ -306,6 +306,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 		ref := &events[i]
 		req := reqs[ref.req]
 		t := ref.event.CreatedAt
+		resource := store.NewResource(ref.event.Data)
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
 			e := &ref.event
 			if !store.Routes(sub, ref.new) {
@@ -319,7 +320,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams,
 			at := store.JobRef{Req: -1, Job: -1}
 			if d.Status == store.DeliveryPending {
 				d.NextAttemptAt = &t
-				d.OrderKey = store.OrderKey(sub, e.Data)
+				d.OrderKey = resource.OrderKey(sub)
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil
 				}

@@ -218,8 +218,18 @@ func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, 
 			return store.ErrNotFound
 		}
 		// Keys whose head is skipped here hand over to their next delivery
-		// (of another ordered subscription to the same URL).
+		// (of another ordered subscription to the same URL). Their locks
+		// come first, as in every writer of a key: a completion holding one
+		// may be waiting for a queue row this statement would lock.
 		var keys []string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT q.order_key), '{}')
+			FROM delivery_queue q JOIN deliveries d ON d.id = q.delivery_id
+			WHERE d.subscription_id = $1 AND d.status = 'pending' AND q.order_key IS NOT NULL`, id).Scan(&keys); err != nil {
+			return err
+		}
+		if err := lockKeys(ctx, tx, keys); err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `WITH q AS (
 				DELETE FROM delivery_queue q USING deliveries d
 				WHERE d.subscription_id = $1 AND d.status = 'pending' AND q.delivery_id = d.id

@@ -130,6 +130,7 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			SourceEventID: e.SourceEventID, Test: test, CreatedAt: created,
 		}
 		var eventIDV, typeV any = e.ID, e.EventType
+		resource := store.NewResource(e.Data)
 		for _, sub := range subs {
 			if !store.Routes(sub, &e) {
 				continue
@@ -141,7 +142,7 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 				continue
 			}
 			var keyV any
-			key := store.OrderKey(sub, e.Data)
+			key := resource.OrderKey(sub)
 			if key != "" {
 				keyV = key
 				in.keyed = append(in.keyed, keyed{key: key, values: len(in.deliveries), req: reqIndex, job: len(res.Jobs)})

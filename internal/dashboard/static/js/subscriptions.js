@@ -195,11 +195,11 @@ function EditForm({ sub, onSaved, onCancel, notify }) {
           aria-invalid=${invalid('rate_limit')} />
       </div>
       <div class="field">
-        <label><input type="checkbox" checked=${f.ordered} onChange=${set('ordered')} /> Ordered per resource</label>
+        <label><input type="checkbox" class="check-box" checked=${f.ordered} onChange=${set('ordered')} /> Ordered per resource</label>
         <p class="hint">Events about one call, message or number go one at a time, in order.</p>
       </div>
       <div class="field">
-        <label><input type="checkbox" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
+        <label><input type="checkbox" class="check-box" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
           aria-invalid=${invalid('signing_secret')} /> Standard Webhooks headers</label>
       </div>
     </div>
