@@ -47,7 +47,6 @@ func CheckHeaders(hs []store.Header) error {
 	size, seen := 0, map[string]bool{}
 	for _, h := range hs {
 		canon := http.CanonicalHeaderKey(h.Name)
-		lower := strings.ToLower(h.Name)
 		switch {
 		case !httpguts.ValidHeaderFieldName(h.Name):
 			return fmt.Errorf("%w: %q is not a valid header name", ErrInvalidOption, h.Name)
@@ -55,7 +54,7 @@ func CheckHeaders(hs []store.Header) error {
 			return fmt.Errorf("%w: the value of %s holds a character a header cannot carry", ErrInvalidOption, h.Name)
 		case reservedHeaders[canon]:
 			return fmt.Errorf("%w: %s is set by the sender or the connection and cannot be overridden", ErrInvalidOption, h.Name)
-		case strings.HasPrefix(lower, "x-revdesk-") || strings.HasPrefix(lower, "webhook-"):
+		case ours(h.Name):
 			return fmt.Errorf("%w: %s is one of the delivery's own headers (X-revdesk-*, webhook-*) and cannot be overridden", ErrInvalidOption, h.Name)
 		case seen[canon]:
 			return fmt.Errorf("%w: %s is given twice", ErrInvalidOption, h.Name)
@@ -69,12 +68,23 @@ func CheckHeaders(hs []store.Header) error {
 	return nil
 }
 
+// ours reports whether a header name is one of a delivery's own.
+func ours(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "x-revdesk-") || strings.HasPrefix(lower, "webhook-")
+}
+
 // setCustomHeaders adds a subscription's headers, before the documented
-// ones are set (so even a header stored by an older, laxer server cannot
-// replace them).
+// ones are set. Those CheckHeaders refuses are skipped: a row stored by an
+// older, laxer server must not send a second X-Revdesk-… spelling beside
+// ours (which keep their documented spelling as map keys).
 func setCustomHeaders(h http.Header, hs []store.Header) {
 	for _, c := range hs {
-		h[http.CanonicalHeaderKey(c.Name)] = []string{c.Value}
+		canon := http.CanonicalHeaderKey(c.Name)
+		if reservedHeaders[canon] || ours(c.Name) {
+			continue
+		}
+		h[canon] = []string{c.Value}
 	}
 }
 
