@@ -11,14 +11,17 @@ import (
 // encryption) and re-seals those sealed with another key than the first
 // (a rotation), and returns how many subscriptions it rewrote. It fails,
 // changing nothing, when a secret is sealed with a key the keyring lacks.
-// The server runs it at every start; run again it finds nothing to do.
+// The server runs it at every start; run again it finds nothing to do. A
+// subscription changed meanwhile by another process (PostgreSQL) keeps
+// that change: the rewrite only lands on the row as it was read.
 func Migrate(ctx context.Context, st store.SecretsRewriter, k *Keyring) (int, error) {
 	subs, err := st.AllSubscriptions(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var changed []store.Subscription
+	var changed []store.SecretRewrite
 	for _, sub := range subs {
+		old := sub
 		dirty := false
 		reseal := func(v *string) error {
 			if k.Current(*v) {
@@ -45,7 +48,7 @@ func Migrate(ctx context.Context, st store.SecretsRewriter, k *Keyring) (int, er
 			}
 		}
 		if dirty {
-			changed = append(changed, sub)
+			changed = append(changed, store.SecretRewrite{Old: old, New: sub})
 		}
 	}
 	if len(changed) == 0 {

@@ -97,10 +97,16 @@ type SecretsRewriter interface {
 	// AllSubscriptions returns every subscription, deleted ones too, with
 	// the fields as stored.
 	AllSubscriptions(ctx context.Context) ([]Subscription, error)
-	// RewriteSecrets writes the signing secrets, previous secrets and
-	// options (headers, client key) of the given subscriptions, by id.
-	RewriteSecrets(ctx context.Context, subs []Subscription) error
+	// RewriteSecrets writes each rewrite's New signing secret, previous
+	// secret and options (headers, client key) where the row still holds
+	// Old's: a row another process changed meanwhile (a rotation) is left
+	// as that process wrote it.
+	RewriteSecrets(ctx context.Context, rewrites []SecretRewrite) error
 }
+
+// SecretRewrite is one subscription's secret fields as read (Old) and as
+// they are to be written (New).
+type SecretRewrite struct{ Old, New Subscription }
 
 func text(v any) (string, error) {
 	switch v := v.(type) {

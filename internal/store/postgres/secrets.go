@@ -15,13 +15,15 @@ func (s *Store) AllSubscriptions(ctx context.Context) ([]store.Subscription, err
 }
 
 // RewriteSecrets implements store.SecretsRewriter, in one transaction.
-func (s *Store) RewriteSecrets(ctx context.Context, subs []store.Subscription) error {
+func (s *Store) RewriteSecrets(ctx context.Context, rewrites []store.SecretRewrite) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		for i := range subs {
-			sub := &subs[i]
-			b.Queue(`UPDATE subscriptions SET signing_secret = $2, previous_secret = $3, options = $4 WHERE id = $1`,
-				sub.ID, sub.SigningSecret, sub.PreviousSecret, store.OptionsColumn{Sub: sub})
+		for i := range rewrites {
+			was, now := &rewrites[i].Old, &rewrites[i].New
+			b.Queue(`UPDATE subscriptions SET signing_secret = $2, previous_secret = $3, options = $4
+				WHERE id = $1 AND signing_secret = $5 AND previous_secret = $6 AND options = $7`,
+				now.ID, now.SigningSecret, now.PreviousSecret, store.OptionsColumn{Sub: now},
+				was.SigningSecret, was.PreviousSecret, store.OptionsColumn{Sub: was})
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})

@@ -26,12 +26,14 @@ func (s *Store) AllSubscriptions(ctx context.Context) ([]store.Subscription, err
 }
 
 // RewriteSecrets implements store.SecretsRewriter, in one transaction.
-func (s *Store) RewriteSecrets(ctx context.Context, subs []store.Subscription) error {
+func (s *Store) RewriteSecrets(ctx context.Context, rewrites []store.SecretRewrite) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for i := range subs {
-			sub := &subs[i]
-			if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET signing_secret = ?, previous_secret = ?,
-				options = ? WHERE id = ?`, sub.SigningSecret, sub.PreviousSecret, store.OptionsColumn{Sub: sub}, sub.ID); err != nil {
+		for i := range rewrites {
+			was, now := &rewrites[i].Old, &rewrites[i].New
+			if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET signing_secret = ?, previous_secret = ?, options = ?
+				WHERE id = ? AND signing_secret = ? AND previous_secret = ? AND options = ?`,
+				now.SigningSecret, now.PreviousSecret, store.OptionsColumn{Sub: now}, now.ID,
+				was.SigningSecret, was.PreviousSecret, store.OptionsColumn{Sub: was}); err != nil {
 				return err
 			}
 		}

@@ -117,10 +117,22 @@ func testSecretsRewriter(t *testing.T, s store.Store) {
 	if _, ok := found[gone.ID]; !ok || found[a.ID].SigningSecret != "s1" {
 		t.Fatalf("AllSubscriptions misses the deleted one or the secret: %+v", found)
 	}
-	sub := found[a.ID]
-	sub.SigningSecret, sub.PreviousSecret, sub.Headers[0].Value, sub.ClientKey = "s2", "p2", "v2", "k2"
-	if err := rw.RewriteSecrets(ctx, []store.Subscription{sub}); err != nil {
+	was := found[a.ID]
+	sub := was
+	sub.Headers = []store.Header{{Name: "X-T", Value: "v2", Secret: true}}
+	sub.SigningSecret, sub.PreviousSecret, sub.ClientKey = "s2", "p2", "k2"
+	// A rewrite of a row changed since it was read is left out.
+	stale := was
+	stale.SigningSecret = "changed-meanwhile"
+	staleNew := found[gone.ID]
+	staleNew.SigningSecret = "must-not-land"
+	if err := rw.RewriteSecrets(ctx, []store.SecretRewrite{{Old: was, New: sub}, {Old: stale, New: staleNew}}); err != nil {
 		t.Fatal(err)
+	}
+	for _, s := range must[[]store.Subscription](t)(rw.AllSubscriptions(ctx)) {
+		if s.ID == gone.ID && s.SigningSecret == "must-not-land" {
+			t.Fatal("a rewrite landed on a row that had changed")
+		}
 	}
 	got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, a.ID))
 	if got.SigningSecret != "s2" || got.PreviousSecret != "p2" || got.Headers[0].Value != "v2" || got.ClientKey != "k2" ||
