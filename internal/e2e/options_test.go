@@ -2,18 +2,23 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/revdesk/webhooks/internal/store"
+	"github.com/revdesk/webhooks/internal/store/sqlite"
 	"github.com/revdesk/webhooks/internal/testutil"
 )
 
@@ -220,4 +225,86 @@ func TestEgressProxyDeliveries(t *testing.T) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestSecretsMigrationAndRotation: a database written before encryption
+// (its secret in clear) is sealed on the first start with a key; after a
+// key rotation (new key first, then the new key alone) the subscription
+// still signs with its original secret.
+func TestSecretsMigrationAndRotation(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t)
+	path := filepath.Join(t.TempDir(), "revdesk.db")
+	const secret = "whsec_c2VjcmV0LWZyb20tYmVmb3JlLWVuY3J5cHRpb24"
+	// Before encryption: the subscription's row holds the secret in clear.
+	old, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := old.EnsureWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "default", Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := old.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: ws.ID, Now: time.Now(),
+		WebhookURL: rcv.url("/old"), EventType: "number_purchased", SigningSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	stored := func() string {
+		st, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		got, err := st.GetSubscription(t.Context(), ws.ID, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.SigningSecret
+	}
+	k1, k2 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	event := `{"event_type":"number_purchased","data":{"id":1,"phone_number":"+15551234567","area_code":"555","status":"ACTIVE","organization_id":"o"}}`
+	srv := startServer(t, "rdk_migrate_key", "sqlite:"+path, rcv.caFile(t), "--allow-private-networks", "--secrets-key", k1)
+	for i, keys := range [][]string{{k1}, {k2, k1}, {k2}} {
+		if i > 0 {
+			srv.stop()
+			srv.args = []string{"--allow-private-networks"}
+			for _, k := range keys {
+				srv.args = append(srv.args, "--secrets-key", k)
+			}
+			srv.start()
+		}
+		srv.ingest(event)
+		d := rcv.waitFor("/old", i+1, 15*time.Second)[i]
+		if got := d.Header.Get("X-revdesk-Signature-256"); got != sign(secret, d.Body) {
+			t.Fatalf("start %d (keys %d): signature %q does not verify with the original secret", i+1, len(keys), got)
+		}
+		srv.stop() // the store is read while no server runs
+		if s := stored(); s == secret || !strings.HasPrefix(s, "rdk-enc:v1:") {
+			t.Fatalf("start %d: stored secret %q", i+1, s)
+		}
+		srv.start()
+	}
+	// The old key alone no longer opens what the rotation re-sealed: the
+	// server refuses to start rather than sign with garbage.
+	srv.stop()
+	res := run(t, binary, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+path, "--secrets-key", k1)
+	if res.err == nil || !strings.Contains(res.out, "not configured") {
+		t.Fatalf("start with the old key only: %v\n%s", res.err, res.out)
+	}
+}
+
+type runResult struct {
+	out string
+	err error
+}
+
+// run runs the binary to its end (a start that must fail).
+func run(t *testing.T, bin string, args ...string) runResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return runResult{string(out), err}
 }
