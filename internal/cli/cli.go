@@ -55,7 +55,7 @@ type ServeCmd struct {
 	AllowCIDR            []string      `name:"allow-cidr" env:"REVDESK_ALLOW_CIDR" help:"Open one otherwise forbidden address range (repeatable), e.g. 10.1.2.0/24."`
 	Dev                  bool          `env:"REVDESK_DEV" help:"Development mode: --allow-http, --allow-private-networks and readable logs."`
 	RetrySchedule        string        `default:"${retry_schedule}" env:"REVDESK_RETRY_SCHEDULE" help:"Delays before each retry, comma-separated; empty for no retries."`
-	DeliveryTimeout      time.Duration `default:"10s" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
+	DeliveryTimeout      time.Duration `default:"${delivery_timeout}" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
 	Lease                time.Duration `env:"REVDESK_LEASE" help:"How long a process holds claimed deliveries before another may take them over; 0 means 2×delivery-timeout+30s."`
 	MaxIngestBody        int64         `default:"${max_ingest_body}" aliases:"max-body" env:"REVDESK_MAX_INGEST_BODY,REVDESK_MAX_BODY" help:"Largest body of POST /api/v1/events in bytes (other requests: ${max_body} bytes). --max-body is its old name."`
 	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
@@ -180,6 +180,7 @@ var defaults = kong.Vars{
 	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"delivery_timeout":     delivery.DefaultTimeout.String(),
 	"max_per_endpoint":     strconv.Itoa(limiter.DefaultMax),
 	"max_in_flight":        strconv.Itoa(delivery.DefaultMaxInFlight),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),

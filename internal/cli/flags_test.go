@@ -44,6 +44,8 @@ func TestServeDefaults(t *testing.T) {
 		{"max-ingest-body", c.MaxIngestBody, int64(api.DefaultMaxIngestBody)},
 		{"maintenance-interval", c.MaintenanceInterval, maintenance.DefaultInterval},
 		{"max-per-endpoint", c.MaxPerEndpoint, limiter.DefaultMax},
+		{"max-in-flight", c.MaxInFlight, delivery.DefaultMaxInFlight},
+		{"delivery-timeout", c.DeliveryTimeout, delivery.DefaultTimeout},
 		{"shutdown-timeout", c.ShutdownTimeout, server.DefaultShutdownTimeout},
 		{"read-header-timeout", c.ReadHeaderTimeout, server.DefaultReadHeaderTimeout},
 		{"read-timeout", c.ReadTimeout, server.DefaultReadTimeout},

@@ -68,9 +68,12 @@ type Observer interface {
 	Attempted(subscriptionID string, a store.Attempt, status string)
 }
 
+// DefaultTimeout is the time limit of one attempt unless configured.
+const DefaultTimeout = 10 * time.Second
+
 func (c *Config) defaults() {
 	if c.Timeout <= 0 {
-		c.Timeout = 10 * time.Second
+		c.Timeout = DefaultTimeout
 	}
 	if c.Lease <= 0 {
 		c.Lease = 2*c.Timeout + 30*time.Second

@@ -314,7 +314,7 @@ func TestProcessOutcome(t *testing.T) {
 		{name: "Retry-After ignored on 500", doer: &fakeTransport{status: 500, header: http.Header{"Retry-After": {"3600"}}},
 			wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
 		{name: "410 fails and disables", doer: &fakeTransport{status: 410}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1, disable: true},
-		{name: "forbidden address fails at once", doer: &fakeTransport{err: forbiddenErr}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
+		{name: "forbidden address fails at once", doer: &fakeTransport{err: errForbidden}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
 		{name: "deleted subscription skipped", doer: &fakeTransport{status: 200}, edit: func(j *store.Job) { j.Deleted = true },
 			wantOK: true, wantStatus: store.DeliverySkipped},
 		{name: "disabled subscription skipped", doer: &fakeTransport{status: 200}, edit: func(j *store.Job) { j.Subscription.Status = store.SubscriptionDisabled },

@@ -232,10 +232,8 @@ func TestRequestUnknownType(t *testing.T) {
 
 var errConnRefused = syscall.ECONNREFUSED
 
-// forbiddenErr is what netguard's dialer reports for a refused address.
-//
-//lint:ignore ST1012 dispatcher_test.go uses this name; rename both together (issue 12 hand-over)
-var forbiddenErr = fmt.Errorf("dial tcp 10.0.0.1:443: %w", netguard.ErrForbiddenAddress)
+// errForbidden is what netguard's dialer reports for a refused address.
+var errForbidden = fmt.Errorf("dial tcp 10.0.0.1:443: %w", netguard.ErrForbiddenAddress)
 
 func TestAttemptClassification(t *testing.T) {
 	t.Parallel()
@@ -260,7 +258,7 @@ func TestAttemptClassification(t *testing.T) {
 		{name: "500", doer: &fakeTransport{status: 500, body: "boom"}, wantClass: ClassHTTPStatus, wantStatus: 500, wantCalls: 1},
 		{name: "connection refused", doer: &fakeTransport{err: fmt.Errorf("dial: %w", errConnRefused)},
 			wantClass: netguard.ClassConnectionRefused, wantNetwork: true, wantCalls: 1},
-		{name: "forbidden address", doer: &fakeTransport{err: forbiddenErr},
+		{name: "forbidden address", doer: &fakeTransport{err: errForbidden},
 			wantClass: netguard.ClassForbiddenAddress, wantForbidden: true, wantNetwork: true, wantCalls: 1},
 		{name: "unknown event type", doer: &fakeTransport{status: 200}, eventType: "nope",
 			wantClass: ClassBadRequest, wantForbidden: true, wantCalls: 0},

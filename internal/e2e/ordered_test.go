@@ -211,9 +211,10 @@ func TestOrderedDeliveryAcrossKill(t *testing.T) {
 	var load orderLoad
 	done := make(chan struct{})
 	go func() { defer close(done); load.run(t, func() []*server { return []*server{srv} }, 20, 12) }()
-	for load.count.Load() < 120 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, ingestTimeout, func() (bool, string) {
+		n := load.count.Load()
+		return n >= 120, fmt.Sprintf("%d of 120 events accepted before the kill", n)
+	})
 	srv.kill()
 	srv.start()
 	<-done
@@ -243,9 +244,10 @@ func TestOrderedDeliveryPostgresTwoProcesses(t *testing.T) {
 		defer close(done)
 		load.run(t, func() []*server { mu.Lock(); defer mu.Unlock(); return alive }, 20, 12)
 	}()
-	for load.count.Load() < 120 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, ingestTimeout, func() (bool, string) {
+		n := load.count.Load()
+		return n >= 120, fmt.Sprintf("%d of 120 events accepted before the kill", n)
+	})
 	servers[1].kill()
 	mu.Lock()
 	alive = servers[:1]
