@@ -29,7 +29,7 @@ type SubscriptionsCmd struct {
 
 // subscriptionColumns are the columns of subscription tables.
 var subscriptionColumns = []Column{
-	Col("id"), {Header: "EVENT_TYPE", Value: typesText}, Col("status"),
+	Col("id"), {Header: "EVENT TYPE", Value: typesText}, Col("status"),
 	{Header: "SIGNING", Value: signingText},
 	{Header: "SCOPE", Value: scopeText},
 	Col("webhook_url"),
