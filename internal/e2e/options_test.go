@@ -154,6 +154,12 @@ func TestMutualTLS(t *testing.T) {
 	if n := len(rcv.at("/plain")); n != 0 {
 		t.Fatalf("the receiver accepted %d requests without a client certificate", n)
 	}
+	// The receiver check presents the certificate too: its genuine
+	// delivery is the real one.
+	report := srv.do("POST", "/api/v1/webhook_subscriptions/"+with+"/check", "").json(t)
+	if first := report["requests"].([]any)[0].(map[string]any); first["status"] != float64(200) {
+		t.Fatalf("the check's genuine delivery: %v", first)
+	}
 }
 
 // TestEgressProxyDeliveries: with --egress-proxy every delivery goes

@@ -61,6 +61,12 @@ type Config struct {
 	UserAgent      string
 	// Timeout bounds each request (default 10 s).
 	Timeout time.Duration
+	// Headers, ClientCert and ClientKey are the subscription's delivery
+	// options (custom headers, mutual TLS), so that the genuine delivery
+	// is exactly what the receiver gets from RevDesk.
+	Headers    []store.Header
+	ClientCert string
+	ClientKey  string
 }
 
 // Report is what the check found.
@@ -144,7 +150,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	transport := netguard.NewTransport(cfg.Policy, cfg.Timeout)
+	// A subscription's client certificate gets a transport of its own, as
+	// in the dispatcher.
+	transport := delivery.NewClientCerts(netguard.NewTransport(cfg.Policy, cfg.Timeout))
 	defer transport.CloseIdleConnections()
 	now := time.Now()
 	c := &checker{
@@ -154,6 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			ID: cmp.Or(cfg.SubscriptionID, ids.New(ids.Subscription)), WebhookURL: cfg.URL, EventType: et.Name,
 			SigningSecret: cfg.Secret, PreviousSecret: cfg.PreviousSecret, PreviousUntil: cfg.PreviousUntil,
 			StandardWebhooks: cfg.StandardWebhooks,
+			Headers:          cfg.Headers, ClientCert: cfg.ClientCert, ClientKey: cfg.ClientKey,
 		},
 	}
 	return c.run(ctx)
