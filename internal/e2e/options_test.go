@@ -208,9 +208,15 @@ func TestEgressProxyDeliveries(t *testing.T) {
 		}
 		return failed == 3, fmt.Sprintf("%d of %d deliveries to the loopback name failed", failed, len(ds))
 	})
+	// The receiver check goes through the proxy too.
+	before, _ := proxy.Seen()
+	report := srv.do("POST", "/api/v1/webhook_subscriptions/"+ok+"/check", "").json(t)
+	if first := report["requests"].([]any)[0].(map[string]any); first["status"] != float64(200) {
+		t.Fatalf("the check's genuine delivery: %v", first)
+	}
 	targets, _ := proxy.Seen()
-	if len(targets) == 0 {
-		t.Fatal("the proxy saw no CONNECT")
+	if len(targets) <= len(before) {
+		t.Fatalf("the check did not go through the proxy (%d CONNECTs before, %d after)", len(before), len(targets))
 	}
 	for _, tg := range targets {
 		if tg != public+":443" {

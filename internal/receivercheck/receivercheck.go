@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -67,6 +68,8 @@ type Config struct {
 	Headers    []store.Header
 	ClientCert string
 	ClientKey  string
+	// Proxy, when set, is the egress proxy deliveries go through.
+	Proxy *url.URL
 }
 
 // Report is what the check found.
@@ -152,7 +155,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	// A subscription's client certificate gets a transport of its own, as
 	// in the dispatcher.
-	transport := delivery.NewClientCerts(netguard.NewTransport(cfg.Policy, cfg.Timeout))
+	base := netguard.NewTransport(cfg.Policy, cfg.Timeout)
+	if cfg.Proxy != nil {
+		var err error
+		if base, err = netguard.NewProxiedTransport(cfg.Policy, cfg.Timeout, cfg.Proxy); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+	}
+	transport := delivery.NewClientCerts(base)
 	defer transport.CloseIdleConnections()
 	now := time.Now()
 	c := &checker{

@@ -233,6 +233,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		RateLimit:     cfg.RateLimit,
 		UserAgent:     userAgent,
 		PublicURL:     cfg.PublicURL,
+		EgressProxy:   cfg.EgressProxy,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.
