@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ type Config struct {
 	UserAgent string
 	// PublicURL is the base of portal links; "" takes the request's host.
 	PublicURL string
+	// EgressProxy, when set, carries receiver checks as it carries
+	// deliveries (--egress-proxy).
+	EgressProxy *url.URL
 }
 
 // Deps are what the API drives.

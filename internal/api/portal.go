@@ -236,6 +236,7 @@ func (s *Server) testSubscription(w http.ResponseWriter, r *http.Request) error 
 	if sub.Status != store.SubscriptionActive {
 		return errorf(http.StatusConflict, "subscription_disabled", "the subscription is disabled; enable it to send a test event")
 	}
+	sub.EventType = sampleType(sub)
 	data := []byte(in.Data)
 	if len(data) == 0 {
 		et, _ := catalog.Lookup(sub.EventType) // a stored subscription's type is in the catalog

@@ -49,12 +49,16 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		RateLimit        patchField[float64] `json:"rate_limit"`
 		Ordered          patchField[bool]    `json:"ordered"`
 		StandardWebhooks patchField[bool]    `json:"standard_webhooks"`
+		optionsPatch
 	}
 	if err := jsonx.Decode(body, &in); err != nil {
 		return err
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
 	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id, Now: time.Now()}
+	if err := in.optionsPatch.apply(r.Context(), &p); err != nil {
+		return err
+	}
 	if f := in.WebhookURL; f.Set {
 		if f.Null || f.Value == "" {
 			return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "webhook_url cannot be empty", Field: "webhook_url"}

@@ -6,6 +6,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,11 +333,15 @@ func startEmbedded(ctx context.Context, db string, schedule []time.Duration) (ba
 	ln.Close()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	secretsKey := make([]byte, 32)
+	_, _ = rand.Read(secretsKey)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
 		done <- server.Run(runCtx, server.Config{
 			Addr: addr, DB: db, AllowHTTP: true, AllowPrivateNetworks: true, APIKey: benchKey,
 			RetrySchedule: schedule, DeliveryTimeout: 10 * time.Second,
+			// The run's database is its own: a key of its own seals it.
+			SecretsKeys: []string{base64.StdEncoding.EncodeToString(secretsKey)},
 		}, log)
 	}()
 	base = "http://" + addr

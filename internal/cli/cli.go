@@ -75,6 +75,9 @@ type ServeCmd struct {
 	ReadTimeout          time.Duration `default:"${read_timeout}" env:"REVDESK_READ_TIMEOUT" help:"Time limit for a client to send a whole request, body included."`
 	IdleTimeout          time.Duration `default:"${idle_timeout}" env:"REVDESK_IDLE_TIMEOUT" help:"How long a kept-alive connection may wait for its next request."`
 	MaxHeaderBytes       int           `default:"${max_header_bytes}" env:"REVDESK_MAX_HEADER_BYTES" help:"Largest request line and headers in bytes (431 beyond)."`
+	SecretsKey           []string      `env:"REVDESK_SECRETS_KEY" placeholder:"BASE64" help:"Key sealing subscription secrets at rest (32 bytes, base64: openssl rand -base64 32); repeat for rotation: the first seals, the others only open. Required on PostgreSQL unless --secrets-key-file."`
+	SecretsKeyFile       string        `env:"REVDESK_SECRETS_KEY_FILE" placeholder:"FILE" help:"File of base64 keys, one a line, the first sealing; default on SQLite: DB.secrets-key beside the database, created on first start."`
+	EgressProxy          string        `env:"REVDESK_EGRESS_PROXY" placeholder:"URL" help:"Send every delivery through this HTTP CONNECT proxy (http://[user:password@]host:port); destinations are still resolved and checked here."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -96,6 +99,12 @@ func (c *ServeCmd) Run() error {
 	}
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--public-url %q: want the server's base URL, such as https://webhooks.example.com", c.PublicURL)
+	}
+	var egress *url.URL
+	if c.EgressProxy != "" {
+		if egress, err = url.Parse(c.EgressProxy); err != nil || egress.Scheme != "http" || egress.Port() == "" {
+			return fmt.Errorf("--egress-proxy: want http://host:port (an HTTP CONNECT proxy)")
+		}
 	}
 	if c.Dev {
 		c.AllowHTTP, c.AllowPrivateNetworks = true, true
@@ -128,6 +137,9 @@ func (c *ServeCmd) Run() error {
 		ReadTimeout:          c.ReadTimeout,
 		IdleTimeout:          c.IdleTimeout,
 		MaxHeaderBytes:       c.MaxHeaderBytes,
+		EgressProxy:          egress,
+		SecretsKeys:          c.SecretsKey,
+		SecretsKeyFile:       c.SecretsKeyFile,
 		Extra:                dashboard.Routes(dashboard.Options{FrameAncestors: c.PortalFrameAncestors}),
 	}, log)
 }

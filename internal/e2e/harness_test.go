@@ -151,11 +151,18 @@ type server struct {
 	env  []string
 }
 
+// testSecretsKey seals the secrets of the PostgreSQL servers of the tests.
+const testSecretsKey = "cmV2ZGVzay1lMmUtdGVzdC1zZWNyZXRzLWtleS0zMmI="
+
 // startServer runs `revdesk serve` on the given database with args.
 func startServer(t *testing.T, key, db, caFile string, args ...string) *server {
 	t.Helper()
 	s := &server{t: t, key: key, db: db, args: args}
 	s.env = append(os.Environ(), "REVDESK_API_KEY="+key, "SSL_CERT_FILE="+caFile)
+	if strings.HasPrefix(db, "postgres") {
+		// PostgreSQL needs the secrets key every process shares.
+		s.env = append(s.env, "REVDESK_SECRETS_KEY="+testSecretsKey)
+	}
 	s.start()
 	t.Cleanup(func() {
 		s.stop()

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -70,6 +71,13 @@ type Config struct {
 	// (multi-process databases): a killed process's deliveries are taken
 	// over about this long after it died.
 	LivenessTTL time.Duration
+	// SecretsKeys (base64; the first seals) or SecretsKeyFile seal
+	// subscription secrets at rest (see sealSecrets).
+	SecretsKeys    []string
+	SecretsKeyFile string
+	// EgressProxy, when set, is the HTTP CONNECT proxy every delivery goes
+	// through (netguard.NewProxiedTransport).
+	EgressProxy *url.URL
 	// Extra routes mounted beside the API (dashboard, OpenAPI).
 	Extra map[string]http.Handler
 }
@@ -165,15 +173,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 
+	// Optional interfaces are looked up before the secrets wrapper hides them.
+	s.waker, _ = st.(store.Waker)
+	if st, err = sealSecrets(ctx, cfg, st, log); err != nil {
+		return nil, err
+	}
+
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: cfg.AllowCIDRs}
 	client := netguard.NewTransport(policy, cfg.DeliveryTimeout)
+	if cfg.EgressProxy != nil {
+		if client, err = netguard.NewProxiedTransport(policy, cfg.DeliveryTimeout, cfg.EgressProxy); err != nil {
+			return nil, err
+		}
+	}
 	limits := limiter.Config{Max: cfg.MaxPerEndpoint}.WithDefaults()
 	// One kept connection per request an endpoint may have in flight, or
 	// connections past the idle cap would be redialled after every request.
 	client.MaxIdleConnsPerHost = max(client.MaxIdleConnsPerHost, limits.Max)
 	userAgent := "RevDesk-Webhooks/" + Version
 	m := metrics.New(st)
-	s.waker, _ = st.(store.Waker)
 	s.pacer = ratelimit.New()
 	m.Register(s.pacer.Collector())
 	dcfg := delivery.Config{
@@ -198,7 +216,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 			return nil, fmt.Errorf("registering this process: %w", err)
 		}
 	}
-	s.disp = delivery.New(st, client, dcfg)
+	// Subscriptions with a client certificate get a transport of their own.
+	s.disp = delivery.New(st, delivery.NewClientCerts(client), dcfg)
 	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	retention := &metrics.Retention{}
@@ -219,6 +238,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		RateLimit:     cfg.RateLimit,
 		UserAgent:     userAgent,
 		PublicURL:     cfg.PublicURL,
+		EgressProxy:   cfg.EgressProxy,
 	})
 	s.http = &http.Server{
 		// Tracing: the server span wraps the request log too, so it covers it all.

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/filter"
 )
 
 // Sentinel errors. Drivers translate their own errors into these where they
@@ -97,7 +99,18 @@ type Subscription struct {
 	RateLimit float64
 	// Ordered deliveries about one resource to one URL go one at a time
 	// in acceptance order (see OrderKey).
-	Ordered        bool
+	Ordered bool
+	// EventTypes are a multi-type subscription's types (EventType is
+	// MultiType), or ["*"] for every type; nil for a single-type one.
+	EventTypes []string
+	// Headers are added to every delivery request (Header.Secret ones are
+	// sealed at rest); Filter is a CEL expression over data (package
+	// filter) that an event must pass; ClientCert and ClientKey (PEM; the
+	// key sealed at rest) are presented for mutual TLS.
+	Headers        []Header
+	Filter         string
+	ClientCert     string
+	ClientKey      string
 	Status         string
 	DisabledReason string
 	FailingSince   *time.Time // first failure of the current failure streak
@@ -174,6 +187,9 @@ type NewEvent struct {
 	// to that subscription only (whatever its scope; the event carries its
 	// type) and stored with Event.Test set.
 	TestSubscriptionID string
+
+	// filterData is Data decoded once for every filter routing looks at.
+	filterData *filter.Data
 }
 
 // IngestParams is one ingest request: events stored together, each routed to
@@ -237,7 +253,13 @@ type CreateSubscriptionParams struct {
 	StandardWebhooks bool
 	RateLimit        float64
 	Ordered          bool
-	Now              time.Time
+	// EventTypes, for a multi-type subscription (EventType MultiType).
+	EventTypes []string
+	Headers    []Header
+	Filter     string
+	ClientCert string
+	ClientKey  string
+	Now        time.Time
 }
 
 // UpdateSubscriptionParams changes the fields that are set (non-nil) and
@@ -253,7 +275,14 @@ type UpdateSubscriptionParams struct {
 	RateLimit        *float64 // 0 clears the limit
 	Ordered          *bool
 	StandardWebhooks *bool
-	Now              time.Time
+	// EventTypes makes the subscription a multi-type one with these types.
+	EventTypes *[]string
+	Headers    *[]Header // empty clears them
+	Filter     *string   // "" clears it
+	// ClientCert and ClientKey change together; "" removes the certificate.
+	ClientCert *string
+	ClientKey  *string
+	Now        time.Time
 }
 
 // Apply sets on sub the fields p changes.
@@ -264,6 +293,13 @@ func (p UpdateSubscriptionParams) Apply(sub *Subscription) {
 	set(&sub.RateLimit, p.RateLimit)
 	set(&sub.Ordered, p.Ordered)
 	set(&sub.StandardWebhooks, p.StandardWebhooks)
+	if p.EventTypes != nil {
+		sub.EventType, sub.EventTypes = MultiType, *p.EventTypes
+	}
+	set(&sub.Headers, p.Headers)
+	set(&sub.Filter, p.Filter)
+	set(&sub.ClientCert, p.ClientCert)
+	set(&sub.ClientKey, p.ClientKey)
 }
 
 func set[T any](dst *T, v *T) {

@@ -229,7 +229,8 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
 		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, cTest, cCreated)
 	b.Queue(`SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE (workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		WHERE ((workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		    OR (workspace_id = ANY($1::text[]) AND event_type = '*'))
 		  AND deleted_at IS NULL
 		ORDER BY id`, rWs, rType)
 	br := tx.SendBatch(ctx, b)
@@ -252,8 +253,18 @@ func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fre
 	}
 	subs := map[routeKey][]*store.Subscription{}
 	for i := range list {
-		k := routeKey{list[i].WorkspaceID, list[i].EventType}
-		subs[k] = append(subs[k], &list[i])
+		sub := &list[i]
+		if sub.EventType != store.MultiType {
+			k := routeKey{sub.WorkspaceID, sub.EventType}
+			subs[k] = append(subs[k], sub)
+			continue
+		}
+		// A multi-type subscription joins each of its types routed here.
+		for k := range routes {
+			if k.workspace == sub.WorkspaceID && sub.Covers(k.eventType) {
+				subs[k] = append(subs[k], sub)
+			}
+		}
 	}
 	return events, subs, br.Close()
 }

@@ -14,21 +14,23 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, rate_limit, ordered`
+	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options`
 
 // subscriptionColumnsOf is subscriptionColumns qualified with a table alias.
 func subscriptionColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.webhook_url, %[1]s.event_type,
 	%[1]s.workflow_id, %[1]s.campaign_id, %[1]s.signing_secret, %[1]s.previous_secret,
 	%[1]s.previous_until, %[1]s.standard_webhooks, %[1]s.status, %[1]s.disabled_reason,
-	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at, %[1]s.rate_limit, %[1]s.ordered`, alias)
+	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at, %[1]s.rate_limit, %[1]s.ordered,
+	%[1]s.event_types, %[1]s.options`, alias)
 }
 
 func subscriptionDest(sub *store.Subscription) []any {
 	return []any{&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID,
 		&sub.CampaignID, &sub.SigningSecret, &sub.PreviousSecret, &sub.PreviousUntil,
 		&sub.StandardWebhooks, &sub.Status, &sub.DisabledReason, &sub.FailingSince,
-		&sub.CreatedAt, &sub.UpdatedAt, &sub.RateLimit, &sub.Ordered}
+		&sub.CreatedAt, &sub.UpdatedAt, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
+		store.OptionsColumn{Sub: sub}}
 }
 
 func scanSubscription(r pgx.Row) (store.Subscription, error) {
@@ -57,6 +59,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		StandardWebhooks: p.StandardWebhooks,
 		RateLimit:        p.RateLimit,
 		Ordered:          p.Ordered,
+		EventTypes:       p.EventTypes,
+		Headers:          p.Headers,
+		Filter:           p.Filter,
+		ClientCert:       p.ClientCert,
+		ClientKey:        p.ClientKey,
 		Status:           store.SubscriptionActive,
 		CreatedAt:        t,
 		UpdatedAt:        t,
@@ -64,10 +71,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 	for range conflictRetries {
 		_, err := s.pool.Exec(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
 			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
-			rate_limit, ordered)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)`,
+			rate_limit, ordered, event_types, options)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
-			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t, sub.RateLimit, sub.Ordered)
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t, sub.RateLimit, sub.Ordered,
+			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub})
 		if err = translate(err); !errors.Is(err, store.ErrConflict) {
 			if err != nil {
 				return store.Subscription{}, err
@@ -107,7 +115,9 @@ func (s *Store) GetSubscription(ctx context.Context, workspaceID, id string) (st
 func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = $1 AND deleted_at IS NULL
-		  AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3) AND id > $4
+		  AND ($2 = '' OR event_type = $2 OR (event_type = '*'
+		    AND (strpos(event_types, ',*,') > 0 OR strpos(event_types, ',' || $2 || ',') > 0)))
+		  AND ($3 = '' OR status = $3) AND id > $4
 		  AND (cardinality($6::text[]) = 0 OR event_type = ANY($6::text[]))
 		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanSubscription)
@@ -131,9 +141,11 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 		p.Apply(&sub)
 		sub.UpdatedAt = timestamp(p.Now)
 		_, err = tx.Exec(ctx, `UPDATE subscriptions SET webhook_url = $2, workflow_id = $3, campaign_id = $4,
-				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8
+				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8, event_type = $9,
+				event_types = $10, options = $11
 			WHERE id = $1`, sub.ID, sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered,
-			sub.StandardWebhooks, sub.UpdatedAt)
+			sub.StandardWebhooks, sub.UpdatedAt, sub.EventType, store.TypesColumn(sub.EventTypes),
+			store.OptionsColumn{Sub: &sub})
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {

@@ -172,7 +172,7 @@ func (in *ingester) subscriptions(workspaceID, eventType string) ([]*store.Subsc
 		return subs, nil
 	}
 	rows, err := in.tx.QueryContext(in.ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE workspace_id = ? AND event_type = ? AND deleted_at IS NULL`,
+		WHERE workspace_id = ? AND event_type IN (?, '*') AND deleted_at IS NULL`,
 		workspaceID, eventType)
 	if err != nil {
 		return nil, err

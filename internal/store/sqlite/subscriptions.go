@@ -12,7 +12,7 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, rate_limit, ordered, deleted_at IS NOT NULL`
+	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,7 +23,8 @@ func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err er
 	var created, updated int64
 	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
 		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
-		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, &deleted)
+		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
+		store.OptionsColumn{Sub: &sub}, &deleted)
 	if err != nil {
 		return sub, false, translate(err)
 	}
@@ -68,7 +69,8 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
 		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
 		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
-		RateLimit: p.RateLimit, Ordered: p.Ordered,
+		RateLimit: p.RateLimit, Ordered: p.Ordered, EventTypes: p.EventTypes, Headers: p.Headers,
+		Filter: p.Filter, ClientCert: p.ClientCert, ClientKey: p.ClientKey,
 		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -77,10 +79,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
 			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
-			rate_limit, ordered)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			rate_limit, ordered, event_types, options)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
-			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now), sub.RateLimit, sub.Ordered)
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now), sub.RateLimit, sub.Ordered,
+			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub})
 		return err
 	})
 	if err != nil {
@@ -96,7 +99,9 @@ func (s *Store) GetSubscription(ctx context.Context, workspaceID, id string) (st
 func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2
-		AND (?3 = '' OR event_type = ?3) AND (?4 = '' OR status = ?4)
+		AND (?3 = '' OR event_type = ?3 OR (event_type = '*'
+			AND (instr(event_types, ',*,') > 0 OR instr(event_types, ',' || ?3 || ',') > 0)))
+		AND (?4 = '' OR status = ?4)
 		AND (?6 = '' OR event_type IN (SELECT value FROM json_each(?6)))
 		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
@@ -135,9 +140,10 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 		now := p.Now
 		sub.UpdatedAt = fromNS(ns(now))
 		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET webhook_url = ?, workflow_id = ?,
-			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, updated_at = ? WHERE id = ?`,
+			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, event_type = ?, event_types = ?,
+			options = ?, updated_at = ? WHERE id = ?`,
 			sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered, sub.StandardWebhooks,
-			ns(now), sub.ID)
+			sub.EventType, store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, ns(now), sub.ID)
 		return err
 	})
 	if err != nil {

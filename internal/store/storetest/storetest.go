@@ -74,6 +74,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PortalSessions", testPortalSessions},
 		{"IngestTestEvent", testIngestTestEvent},
 		{"ListEventTypes", testListEventTypes},
+		{"Options", testOptions},
+		{"SecretsRewriter", testSecretsRewriter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
