@@ -42,6 +42,7 @@ type Options struct {
 	Rate          float64 // events per second; 0 as fast as possible
 	Backlog       bool    // receivers down during ingest; measures draining a backlog
 	Shape         Shape   // how the receivers behave
+	History       int     // deliveries of history written before the run (history.go)
 	Progress      io.Writer
 	// Ordered makes the subscriptions ordered; every event is about a
 	// resource of its own (a distinct data id), so keys never wait.
@@ -77,9 +78,10 @@ type Result struct {
 	// load generator when in-process) per delivery over the measured
 	// phase: steadier than the rates on a shared machine, so it is what
 	// to compare when judging a change.
-	CPUMicrosPerDelivery float64 `json:"cpu_us_per_delivery"`
-	RawPostsPerSec       float64 `json:"raw_loopback_posts_per_sec"`
-	CeilingRatio         float64 `json:"ratio_to_loopback_ceiling"`
+	CPUMicrosPerDelivery float64        `json:"cpu_us_per_delivery"`
+	RawPostsPerSec       float64        `json:"raw_loopback_posts_per_sec"`
+	CeilingRatio         float64        `json:"ratio_to_loopback_ceiling"`
+	History              *HistoryResult `json:"history,omitempty"`
 }
 
 const benchKey = "rdk_bench_local_key"
@@ -116,7 +118,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if o.Backlog {
 			schedule = slices.Repeat([]time.Duration{2 * time.Second}, 10000)
 		}
-		base, res.Engine, stop, err = startEmbedded(ctx, o.DB, schedule)
+		db := o.DB
+		if o.History > 0 {
+			var cleanup func()
+			if db, res.History, cleanup, err = prepareHistory(ctx, o); err != nil {
+				return nil, err
+			}
+			defer cleanup()
+		}
+		base, res.Engine, stop, err = startEmbedded(ctx, db, schedule)
 		if err != nil {
 			return nil, err
 		}

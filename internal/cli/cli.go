@@ -62,6 +62,8 @@ type ServeCmd struct {
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
 	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
+	PartitionInterval    time.Duration `default:"${partition_interval}" env:"REVDESK_PARTITION_INTERVAL" help:"PostgreSQL: the time range of one history partition (events, deliveries, attempts); retention drops whole partitions."`
+	PartitionsAhead      time.Duration `default:"${partitions_ahead}" env:"REVDESK_PARTITIONS_AHEAD" help:"PostgreSQL: how far ahead of now history partitions are kept ready."`
 	MaxInFlight          int           `default:"${max_in_flight}" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
 	MaxPerEndpoint       int           `default:"${max_per_endpoint}" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
@@ -124,6 +126,8 @@ func (c *ServeCmd) Run() error {
 		DisableAfter:         c.DisableAfter,
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
+		PartitionInterval:    c.PartitionInterval,
+		PartitionsAhead:      c.PartitionsAhead,
 		MaxInFlight:          c.MaxInFlight,
 		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
@@ -181,6 +185,8 @@ var defaults = kong.Vars{
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
 	"delivery_timeout":     delivery.DefaultTimeout.String(),
+	"partition_interval":   maintenance.DefaultPartitionInterval.String(),
+	"partitions_ahead":     maintenance.DefaultPartitionsAhead.String(),
 	"max_per_endpoint":     strconv.Itoa(limiter.DefaultMax),
 	"max_in_flight":        strconv.Itoa(delivery.DefaultMaxInFlight),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),

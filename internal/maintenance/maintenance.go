@@ -3,6 +3,7 @@
 package maintenance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,8 +19,20 @@ const DefaultInterval = time.Minute
 type Store interface {
 	TryLead(ctx context.Context, p store.LeadParams) (bool, error)
 	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
-	Prune(ctx context.Context, before time.Time) (int, error)
+	Prune(ctx context.Context, before time.Time) (store.PruneResult, error)
 }
+
+// Reporter learns what each round of retention found (metrics).
+type Reporter interface {
+	Retention(store.PruneResult)
+}
+
+// DefaultPartitionInterval is the time range of one history partition, and
+// DefaultPartitionsAhead how far ahead of now partitions are kept ready.
+const (
+	DefaultPartitionInterval = 24 * time.Hour
+	DefaultPartitionsAhead   = 48 * time.Hour
+)
 
 // Maintainer disables subscriptions that keep failing and prunes old
 // deliveries and events. With many processes on one database only the one
@@ -30,7 +43,13 @@ type Maintainer struct {
 	Interval     time.Duration // default DefaultInterval
 	DisableAfter time.Duration // failing this long disables; 0 never
 	Retention    time.Duration // final deliveries older than this are pruned; 0 keeps all
-	Logger       *slog.Logger
+	// PartitionInterval and PartitionsAhead shape the history partitions
+	// of a store.Partitioned (defaults DefaultPartitionInterval,
+	// DefaultPartitionsAhead).
+	PartitionInterval time.Duration
+	PartitionsAhead   time.Duration
+	Reporter          Reporter // optional
+	Logger            *slog.Logger
 }
 
 // Run works every Interval until ctx ends.
@@ -74,9 +93,29 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 			m.Logger.Info("disabled failing subscriptions", "count", len(disabled))
 		}
 	}
+	// Partitions first: ingest must always find one for its rows.
+	if p, ok := m.Store.(store.Partitioned); ok {
+		interval := cmp.Or(m.PartitionInterval, DefaultPartitionInterval)
+		ahead := cmp.Or(m.PartitionsAhead, DefaultPartitionsAhead)
+		n, err := p.EnsurePartitions(ctx, store.PartitionParams{Now: now, Interval: interval, Ahead: ahead})
+		if err != nil {
+			return fmt.Errorf("creating history partitions: %w", err)
+		}
+		if n > 0 && m.Logger != nil {
+			m.Logger.Info("created history partitions", "count", n)
+		}
+	}
 	if m.Retention > 0 {
-		if _, err := m.Store.Prune(ctx, now.Add(-m.Retention)); err != nil {
+		res, err := m.Store.Prune(ctx, now.Add(-m.Retention))
+		if err != nil {
 			return fmt.Errorf("pruning: %w", err)
+		}
+		if m.Reporter != nil {
+			m.Reporter.Retention(res)
+		}
+		if res.Blocked > 0 && m.Logger != nil {
+			m.Logger.Warn("retention waits for pending deliveries", "blocked", res.Blocked,
+				"oldest_pending_created_at", res.OldestBlocked)
 		}
 	}
 	return nil

@@ -52,6 +52,8 @@ type Config struct {
 	DisableAfter         time.Duration
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
+	PartitionInterval    time.Duration // PostgreSQL history partitions; 0: maintenance's default
+	PartitionsAhead      time.Duration
 	MaxInFlight          int
 	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
@@ -218,8 +220,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	s.disp = delivery.New(st, delivery.NewClientCerts(client), dcfg)
 	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
+	retention := &metrics.Retention{}
+	m.Register(retention)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
-		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
+		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log,
+		PartitionInterval: cfg.PartitionInterval, PartitionsAhead: cfg.PartitionsAhead, Reporter: retention}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {

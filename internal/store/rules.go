@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/filter"
+	"github.com/revdesk/webhooks/internal/ids"
 )
 
 // The business rules of storage, as functions over plain values. Every
@@ -215,4 +216,12 @@ func LastPerDelivery(cs []Completion) []Completion {
 		}
 	}
 	return out
+}
+
+// SinceBound is the smallest delivery id created at or after since: the
+// store makes delivery ids at their creation time (internal/ids), so a
+// "created since" filter becomes a range of the indexes that end in id, and
+// on PostgreSQL leaves out the partitions before it.
+func SinceBound(since time.Time) string {
+	return ids.Floor(ids.Delivery, since)
 }

@@ -498,10 +498,14 @@ type Store interface {
 	// DisableFailingSubscriptions disables active subscriptions failing since
 	// before p.FailingBefore and returns them.
 	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
-	// Prune deletes final deliveries (with attempts) and events with no
-	// pending delivery, older than before, and portal sessions expired
-	// before it; it returns the rows deleted.
-	Prune(ctx context.Context, before time.Time) (int, error)
+	// Prune removes history created before the cutoff: final deliveries
+	// (with attempts), events no delivery needs any more, idempotency keys,
+	// and portal sessions expired before it. Pending work is never removed,
+	// nor what it needs (its event); stores that keep history in time-range
+	// partitions (Partitioned) remove only whole partitions, so a partition
+	// holding pending work waits, with everything in it. The result says
+	// what was removed and what waits.
+	Prune(ctx context.Context, before time.Time) (PruneResult, error)
 	// TryLead takes or renews the named leadership for p.Owner until
 	// p.Until, when it is free, expired at p.Now, or p.Owner's already; it
 	// reports whether p.Owner leads.
@@ -510,6 +514,70 @@ type Store interface {
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// PruneResult is what one Prune did, and what it had to leave.
+type PruneResult struct {
+	// Rows removed (for whole partitions, the planner's count of their rows).
+	Rows int
+	// Partitions of deliveries dropped, each with the attempts and events
+	// of its time range (Partitioned stores only).
+	Partitions int
+	// Blocked is what retention waits for: partitions older than the cutoff
+	// kept for their pending deliveries (Partitioned stores), or pending
+	// deliveries older than the cutoff (others).
+	Blocked int
+	// OldestBlocked is the creation time of the oldest pending delivery
+	// older than the cutoff; nil when none.
+	OldestBlocked *time.Time
+}
+
+// Partitioned is implemented by stores that keep history (events,
+// deliveries, attempts) in time-range partitions (PostgreSQL), which
+// maintenance creates ahead of time and Prune drops whole.
+type Partitioned interface {
+	// EnsurePartitions makes partitions of p.Interval cover history from
+	// the newest existing partition through p.Now + p.Ahead; it returns how
+	// many it created.
+	EnsurePartitions(ctx context.Context, p PartitionParams) (int, error)
+	// Partitions lists the deliveries' partitions, oldest first.
+	Partitions(ctx context.Context) ([]Partition, error)
+}
+
+// PartitionParams asks for partitions of Interval (aligned to multiples of
+// it since the Unix epoch) through Now + Ahead.
+type PartitionParams struct {
+	Now      time.Time
+	Interval time.Duration
+	Ahead    time.Duration
+}
+
+// Partition is one time range of history: rows created in [From, To). The
+// first one of a database converted from unpartitioned tables has no From.
+type Partition struct {
+	From *time.Time
+	To   time.Time
+}
+
+// HistoryWriter is implemented by stores that take history written as it
+// is, past ingest and delivery, as fast as the engine allows: revdesk bench
+// --history fills a database with it. Pending deliveries among it are
+// queued, due at their NextAttemptAt.
+type HistoryWriter interface {
+	WriteHistory(ctx context.Context, h History) error
+	// SettleHistory brings what the planner knows up to date after a fill,
+	// as the engine's own upkeep would in time.
+	SettleHistory(ctx context.Context) error
+	// Size is the bytes the database takes on disk.
+	Size(ctx context.Context) (int64, error)
+}
+
+// History is rows of the log: events, their deliveries and the deliveries'
+// attempts, each complete (ids, times, statuses).
+type History struct {
+	Events     []Event
+	Deliveries []Delivery
+	Attempts   []Attempt
 }
 
 // Workers records which processes are alive, so that the deliveries leased

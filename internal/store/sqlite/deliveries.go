@@ -99,12 +99,19 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
 	cmp, dir := pageOrder(p.Newest)
-	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
-		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
-		AND (?7 = '' OR event_type IN (SELECT value FROM json_each(?7)))
-		ORDER BY id `+dir+` LIMIT ?6`,
-		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes)))
+	f := &filters{}
+	f.add("workspace_id = ?", p.WorkspaceID) // always: a list never spans workspaces
+	f.eq("subscription_id", p.SubscriptionID)
+	f.eq("event_id", p.EventID)
+	f.eq("status", p.Status)
+	if p.After != "" {
+		f.add("id "+cmp+" ?", p.After)
+	}
+	if types := typeList(p.EventTypes); types != "" {
+		f.add("event_type IN (SELECT value FROM json_each(?))", types)
+	}
+	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries`+f.where()+`
+		ORDER BY id `+dir+` LIMIT ?`, append(f.args, limitOrAll(p.Limit))...))
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
@@ -149,9 +156,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 		// Keyed ones are parked, then each key without a head gets one.
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
 			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
-			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4 AND id >= ?5
 			RETURNING order_key`,
-			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since))
+			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since), store.SinceBound(p.Since))
 		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
@@ -547,8 +554,35 @@ const pruneChunk = 2000
 
 // Prune deletes, in chunks, final deliveries created before the cutoff with
 // their attempts, then events before it that no delivery refers to, then
-// idempotency keys before it.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
+// idempotency keys before it, then gives the freed pages back to the file
+// system (vacuum.go), and reports the pending deliveries it had to keep.
+func (s *Store) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
+	total, err := s.prune(ctx, before)
+	res := store.PruneResult{Rows: total}
+	if err != nil {
+		return res, err
+	}
+	if err := s.vacuum(ctx); err != nil {
+		return res, err
+	}
+	// Pending deliveries are in the partial due index, created_at beside
+	// due_at: counted from the index alone.
+	var n int
+	var oldest *int64
+	err = s.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM deliveries
+		WHERE status = 'pending' AND created_at < ?1`, ns(before)).Scan(&n, &oldest)
+	if err != nil {
+		return res, translate(err)
+	}
+	res.Blocked = n
+	if oldest != nil {
+		t := time.Unix(0, *oldest).UTC()
+		res.OldestBlocked = &t
+	}
+	return res, nil
+}
+
+func (s *Store) prune(ctx context.Context, before time.Time) (int, error) {
 	// Delivery ids start with their creation millisecond (internal/ids) and
 	// the store makes them, so an id bound turns the scan into a primary key
 	// range; created_at then cuts it exactly.

@@ -215,10 +215,17 @@ func (s *Store) GetEvent(ctx context.Context, workspaceID, id string) (store.Eve
 
 func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error) {
 	cmp, dir := pageOrder(p.Newest)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR event_type = ?3)
-		AND (?5 = '' OR event_type IN (SELECT value FROM json_each(?5))) AND NOT test
-		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit), typeList(p.EventTypes))
+	f := &filters{conds: []string{"NOT test"}}
+	f.add("workspace_id = ?", p.WorkspaceID) // always: a list never spans workspaces
+	f.eq("event_type", p.EventType)
+	if p.After != "" {
+		f.add("id "+cmp+" ?", p.After)
+	}
+	if types := typeList(p.EventTypes); types != "" {
+		f.add("event_type IN (SELECT value FROM json_each(?))", types)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events`+f.where()+`
+		ORDER BY id `+dir+` LIMIT ?`, append(f.args, limitOrAll(p.Limit))...)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -38,6 +38,9 @@ type Store struct {
 	w *sql.DB // the single writer
 	r *sql.DB // readers
 
+	// incremental: the file is in auto_vacuum=INCREMENTAL mode (vacuum.go).
+	incremental bool
+
 	claimStmt *sql.Stmt
 	// Multi-row statements, prepared once (see multiRow).
 	insertEvents, insertDeliveries, insertAttempts, complete multiRow
@@ -100,6 +103,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 func (s *Store) init(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
+		return err
+	}
+	// Before the migrations, so that a new file is incremental from its
+	// first table on.
+	if s.incremental, err = s.ensureIncremental(ctx); err != nil {
 		return err
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)

@@ -85,7 +85,7 @@ func testPortalSessions(t *testing.T, s store.Store) {
 	later := p
 	later.ID, later.ExpiresAt = "pts_"+ids.New(ids.APIKey), expires.Add(2*time.Hour)
 	must[store.PortalSession](t)(s.CreatePortalSession(ctx, later))
-	must[int](t)(s.Prune(ctx, expires.Add(time.Hour)))
+	must[store.PruneResult](t)(s.Prune(ctx, expires.Add(time.Hour)))
 	for id, kept := range map[string]bool{p.ID: false, plain.ID: false, later.ID: true} {
 		if _, err := s.GetPortalSession(ctx, id); (err == nil) != kept {
 			t.Errorf("after Prune, GetPortalSession(%s) = %v, want kept=%v", id, err, kept)

@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PendingStats", testPendingStats},
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
+		{"PruneWaitsForPending", testPruneWaitsForPending},
+		{"Partitions", testPartitions},
 		{"TryLead", testTryLead},
 		{"Clock", testClock},
 		{"NoTime", testNoTime},
@@ -1508,57 +1510,6 @@ func testDisableFailing(t *testing.T, s store.Store) {
 	}
 	if d := disableFailing(t, s, now.Add(-5*24*time.Hour), now, "again"); len(d) != 0 {
 		t.Errorf("second DisableFailingSubscriptions = %+v, want none", d)
-	}
-}
-
-func testPrune(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	ws := newWorkspace(t, s)
-	sub := newSub(t, s, ws, "https://example.com/a", "new_call")
-	finished, waiting, orphan := newEvent("new_call", "", ""), newEvent("new_call", "", ""), newEvent("sms_sent", "", "")
-	res := ingest(t, s, ws, finished, waiting, orphan)
-	ingestReq(t, s, store.IngestParams{WorkspaceID: ws, IdempotencyKey: "k"})
-	now := time.Now().Add(time.Second)
-	var done, pending string
-	for _, j := range claim(t, s, "o", now, 10) {
-		if j.Event.ID == finished.ID {
-			done = j.Delivery.ID
-			complete(t, s, store.Completion{DeliveryID: done, SubscriptionID: sub.ID, Owner: "o",
-				Attempt: attempt(now, 200, ""), Status: store.DeliverySucceeded})
-		} else {
-			pending = j.Delivery.ID
-		}
-	}
-	if done == "" || pending == "" || len(res.Jobs) != 2 {
-		t.Fatalf("setup: jobs %d, done %q, pending %q", len(res.Jobs), done, pending)
-	}
-
-	if n := must[int](t)(s.Prune(ctx, time.Now().Add(-time.Hour))); n != 0 {
-		t.Errorf("Prune before everything deleted %d rows", n)
-	}
-	if _, _, err := s.GetDelivery(ctx, ws, done); err != nil {
-		t.Errorf("young delivery pruned: %v", err)
-	}
-	// delivery + attempt, two events, one idempotency key at least
-	if n := must[int](t)(s.Prune(ctx, time.Now().Add(time.Hour))); n < 4 {
-		t.Errorf("Prune deleted %d rows, want at least 4", n)
-	}
-	_, _, err := s.GetDelivery(ctx, ws, done)
-	wantErr(t, "GetDelivery(pruned)", err, store.ErrNotFound)
-	for _, id := range []string{finished.ID, orphan.ID} {
-		_, err := s.GetEvent(ctx, ws, id)
-		wantErr(t, "GetEvent(pruned "+id+")", err, store.ErrNotFound)
-	}
-	if d, _ := getDelivery(t, s, ws, pending); d.Status != store.DeliveryPending {
-		t.Errorf("pending delivery after prune: %+v", d)
-	}
-	if _, err := s.GetEvent(ctx, ws, waiting.ID); err != nil {
-		t.Errorf("event with a pending delivery was pruned: %v", err)
-	}
-	// The pending delivery still carries its event when claimed.
-	jobs := claim(t, s, "p", now.Add(2*time.Minute), 10)
-	if len(jobs) != 1 || jobs[0].Event.ID != waiting.ID || len(jobs[0].Event.Data) == 0 {
-		t.Errorf("claim after prune = %+v", jobs)
 	}
 }
 
