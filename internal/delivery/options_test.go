@@ -40,7 +40,7 @@ func TestCustomHeadersNeverReplaceOurs(t *testing.T) {
 		}
 	}
 	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
-	if got := req.Header["X-revdesk-Event-Type"]; len(got) != 1 || got[0] != "number_purchased" {
+	if got := req.Header[HeaderEventType]; len(got) != 1 || got[0] != "number_purchased" {
 		t.Errorf("event type header %v", got)
 	}
 }
