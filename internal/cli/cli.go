@@ -60,7 +60,10 @@ type ServeCmd struct {
 	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
-	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
+	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention, automatic disabling, recovery probes and replays run."`
+	FailingAfter         int           `default:"5" env:"REVDESK_FAILING_AFTER" help:"Send subscription_failing after this many failed attempts in a row (once per streak); 0 never."`
+	RecoverySchedule     string        `default:"1m,2m,4m,8m,16m,32m,1h" env:"REVDESK_RECOVERY_SCHEDULE" help:"Delays between the probes of a subscription disabled for failing, comma-separated (the last repeats)."`
+	RecoveryReplay       bool          `default:"true" negatable:"" env:"REVDESK_RECOVERY_REPLAY" help:"Replay what a subscription missed while disabled when automatic recovery re-enables it."`
 	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
 	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
@@ -79,6 +82,16 @@ func (c *ServeCmd) Run() error {
 	schedule, err := delivery.ParseSchedule(c.RetrySchedule)
 	if err != nil {
 		return err
+	}
+	recovery, err := delivery.ParseSchedule(c.RecoverySchedule)
+	if err != nil {
+		return fmt.Errorf("--recovery-schedule: %w", err)
+	}
+	if len(recovery) == 0 {
+		return fmt.Errorf("--recovery-schedule: at least one delay is needed")
+	}
+	if c.FailingAfter < 0 {
+		return fmt.Errorf("--failing-after %d: want 0 (never) or more", c.FailingAfter)
 	}
 	var cidrs []netip.Prefix
 	for _, s := range c.AllowCIDR {
@@ -114,6 +127,9 @@ func (c *ServeCmd) Run() error {
 		DisableAfter:         c.DisableAfter,
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
+		FailingAfter:         c.FailingAfter,
+		RecoverySchedule:     recovery,
+		NoRecoveryReplay:     !c.RecoveryReplay,
 		MaxInFlight:          c.MaxInFlight,
 		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,

@@ -19,7 +19,12 @@ type Store interface {
 	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
 	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
 	Prune(ctx context.Context, before time.Time) (int, error)
+	StartProbes(ctx context.Context, p store.ProbeParams) (int, error)
+	AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error)
 }
+
+// ReplayPage is how many deliveries a replay makes per transaction.
+const ReplayPage = 500
 
 // Maintainer disables subscriptions that keep failing and prunes old
 // deliveries and events. With many processes on one database only the one
@@ -30,7 +35,10 @@ type Maintainer struct {
 	Interval     time.Duration // default DefaultInterval
 	DisableAfter time.Duration // failing this long disables; 0 never
 	Retention    time.Duration // final deliveries older than this are pruned; 0 keeps all
-	Logger       *slog.Logger
+	// RecoverySchedule is the delays between the probes of automatic
+	// recovery (default store.DefaultRecoverySchedule).
+	RecoverySchedule []time.Duration
+	Logger           *slog.Logger
 }
 
 // Run works every Interval until ctx ends.
@@ -66,12 +74,27 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
 		disabled, err := m.Store.DisableFailingSubscriptions(ctx, store.DisableFailingParams{
-			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now})
+			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now,
+			FirstProbeAt: now.Add(store.ProbeDelay(m.RecoverySchedule, 0))})
 		if err != nil {
 			return fmt.Errorf("disabling failing subscriptions: %w", err)
 		}
 		if len(disabled) > 0 && m.Logger != nil {
 			m.Logger.Info("disabled failing subscriptions", "count", len(disabled))
+		}
+	}
+	if _, err := m.Store.StartProbes(ctx, store.ProbeParams{Now: now, Schedule: m.RecoverySchedule}); err != nil {
+		return fmt.Errorf("probing disabled subscriptions: %w", err)
+	}
+	// A page per replay and round would take a year of history a long
+	// time: pages follow each other until none is left or a round is up.
+	for deadline := time.Now().Add(interval / 2); ; {
+		n, err := m.Store.AdvanceReplays(ctx, store.AdvanceReplaysParams{Now: now, Page: ReplayPage})
+		if err != nil {
+			return fmt.Errorf("advancing replays: %w", err)
+		}
+		if n == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if m.Retention > 0 {

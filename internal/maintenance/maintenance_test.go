@@ -29,6 +29,7 @@ type answers struct {
 type fakeStore struct {
 	mu sync.Mutex
 	answers
+	probes int
 
 	leads    []string // "name owner until"
 	disables []string // "before reason"
@@ -54,6 +55,17 @@ func (f *fakeStore) Prune(_ context.Context, before time.Time) (int, error) {
 	defer f.mu.Unlock()
 	f.prunes = append(f.prunes, before)
 	return 0, f.pruneErr
+}
+
+func (f *fakeStore) StartProbes(_ context.Context, p store.ProbeParams) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.probes++
+	return 0, nil
+}
+
+func (f *fakeStore) AdvanceReplays(context.Context, store.AdvanceReplaysParams) (int, error) {
+	return 0, nil
 }
 
 func (f *fakeStore) leadCount() int {

@@ -27,6 +27,7 @@ import (
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/opevents"
 	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/postgres"
@@ -56,6 +57,9 @@ type Config struct {
 	DisableAfter         time.Duration
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
+	FailingAfter         int             // streak that makes subscription_failing; 0 never
+	RecoverySchedule     []time.Duration // delays between recovery probes
+	NoRecoveryReplay     bool            // recovery does not replay what was missed
 	MaxInFlight          int
 	MaxPerEndpoint       int
 	APIKey               string // bootstrap key for the default workspace
@@ -219,6 +223,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
 	st := s.store
+	// Operational events are written with their facts, by the store.
+	st.OnFacts(opevents.Events)
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -255,6 +261,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
+
+		FailingAfter:     cfg.FailingAfter,
+		NoRecoveryReplay: cfg.NoRecoveryReplay,
 	}
 	if !isSingle {
 		// Several processes may share the database: each keeps a record
@@ -270,7 +279,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	m.WatchEndpoints(s.disp)
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
-		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log}
+		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, RecoverySchedule: cfg.RecoverySchedule,
+		Logger: log}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {

@@ -341,7 +341,7 @@ func testSubscriptionCRUD(t *testing.T, s store.Store) {
 	want := store.Subscription{
 		ID: sub.ID, WorkspaceID: ws, WebhookURL: "https://example.com/hook", EventType: "number_purchased",
 		WorkflowID: "wf_1", CampaignID: "cmp_1", SigningSecret: "whsec_abc", StandardWebhooks: true,
-		Status: store.SubscriptionActive,
+		Status: store.SubscriptionActive, AutoRecover: true,
 	}
 	got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
