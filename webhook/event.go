@@ -224,6 +224,9 @@ type Event struct {
 	// EventID, DeliveryID and SubscriptionID are filled by Handler from the
 	// request headers. Deduplicate on DeliveryID (see Deduplicator).
 	EventID, DeliveryID, SubscriptionID string
+	// SourceEventID is, on a derived disposition event, the call_completed
+	// event it came from ("" otherwise); Handler fills it.
+	SourceEventID string
 	// Authenticated is set by Handler: a signature was verified. It is false
 	// for call and SMS deliveries without Standard Webhooks (unsigned by the
 	// documentation) and for an allowed no-secret-provided.

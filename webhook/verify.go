@@ -33,6 +33,10 @@ const (
 	HeaderEventID        = "X-revdesk-Event-Id"
 	HeaderDeliveryID     = "X-revdesk-Delivery-Id"
 	HeaderSubscriptionID = "X-revdesk-Subscription-Id"
+	// HeaderSourceEventID is on deliveries of derived disposition events
+	// (call_no_answer, call_voicemail, call_busy, call_failed) only: the
+	// call_completed event they came from.
+	HeaderSourceEventID = "X-revdesk-Source-Event-Id"
 )
 
 // Standard Webhooks headers, sent when the subscription was created with
