@@ -156,5 +156,5 @@ func RecoveryReplay(sub *Subscription, now time.Time) CreateReplayParams {
 		since = *sub.RecoverSince
 	}
 	return CreateReplayParams{WorkspaceID: sub.WorkspaceID, SubscriptionID: sub.ID, Since: since,
-		Until: &now, Mode: ReplaySkipped, By: ByRecovery, Now: now}
+		Until: &now, Mode: ReplayMissed, By: ByRecovery, Now: now}
 }

@@ -6,8 +6,10 @@ import "time"
 // (DisabledFailing) with AutoRecover is probed with a real delivery it
 // missed, on a schedule of growing delays; the first success re-enables it
 // (CompletionFold.Apply) and, unless CompleteParams.NoRecoveryReplay, a
-// replay of what it missed (ReplaySkipped since RecoverSince) starts in the
-// same transaction.
+// replay of what it missed (ReplayMissed since RecoverSince: the deliveries
+// that failed in the streak or were skipped while it was disabled) starts
+// in the same transaction. The probe is the oldest of those, so the
+// receiver gets them in order.
 
 // ProbeParams starts the probes due at Now; Schedule is the delays between
 // probes (the last repeats).

@@ -10,9 +10,8 @@ var ErrNotActive = errors.New("subscription is not active")
 
 // Replay modes: which original deliveries of the window are sent again.
 const (
-	ReplayMissed  = "missed"  // skipped and failed ("all": false)
+	ReplayMissed  = "missed"  // skipped and failed ("all": false; automatic recovery)
 	ReplayAll     = "all"     // succeeded too
-	ReplaySkipped = "skipped" // what a disabled subscription missed (automatic recovery)
 )
 
 // ReplayStatuses are the delivery statuses a replay mode sends again.
@@ -20,8 +19,6 @@ func ReplayStatuses(mode string) []string {
 	switch mode {
 	case ReplayAll:
 		return []string{DeliverySkipped, DeliveryFailed, DeliverySucceeded}
-	case ReplaySkipped:
-		return []string{DeliverySkipped}
 	}
 	return []string{DeliverySkipped, DeliveryFailed}
 }

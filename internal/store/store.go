@@ -111,7 +111,8 @@ type Subscription struct {
 	// subscription is disabled ("" for none).
 	ProbeDeliveryID string
 	// RecoverSince is where what the disabling made it miss starts: the
-	// oldest delivery pending when it was disabled, or the disabling.
+	// oldest delivery pending, or failed in the streak, when it was
+	// disabled; else the disabling.
 	RecoverSince *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

@@ -540,15 +540,17 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree), with the disablings' facts in its
-// transaction. What each missed starts with its oldest pending delivery.
+// transaction. What each missed starts with its oldest delivery pending or
+// failed in the streak.
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
 	t := timestamp(p.Now)
 	var disabled []store.DisabledSubscription
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
 				updated_at = $3, disabled_kind = 'failing', next_probe_at = $4, probes = 0, probe_delivery_id = '',
-				recover_since = coalesce((SELECT min(d.created_at) FROM delivery_queue q
-					JOIN deliveries d ON d.id = q.delivery_id WHERE d.subscription_id = subscriptions.id), $3)
+				recover_since = coalesce((SELECT min(d.created_at) FROM deliveries d
+					WHERE d.subscription_id = subscriptions.id AND (d.status = 'pending'
+						OR (d.status = 'failed' AND d.updated_at >= subscriptions.failing_since))), $3)
 			WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1
 			RETURNING `+subscriptionColumns, p.FailingBefore, p.Reason, t, p.FirstProbeAt)
 		subs, err := rowsOf(rows, err, scanSubscription)

@@ -57,7 +57,7 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 				var key *string
 				if err := tx.QueryRow(ctx, `WITH d AS (
 						UPDATE deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2
-						WHERE id = $1 AND status = 'skipped' RETURNING *
+						WHERE id = $1 AND status IN ('skipped', 'failed') RETURNING *
 					), q AS (
 						INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
 						SELECT id, next_attempt_at, created_at, order_key, order_key IS NOT NULL FROM d
@@ -85,7 +85,8 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 	return started, err
 }
 
-// probeCandidate is the oldest delivery sub missed since RecoverSince, or
+// probeCandidate is the oldest delivery sub missed (skipped or failed) since
+// RecoverSince, or
 // "" when its probe is still pending or it missed nothing.
 func probeCandidate(ctx context.Context, tx dbtx, sub *store.Subscription) (string, error) {
 	if sub.ProbeDeliveryID != "" {
@@ -101,8 +102,8 @@ func probeCandidate(ctx context.Context, tx dbtx, sub *store.Subscription) (stri
 		since = *sub.RecoverSince
 	}
 	var id string
-	err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE subscription_id = $1 AND status = 'skipped'
-		AND created_at >= $2 ORDER BY id LIMIT 1`, sub.ID, since).Scan(&id)
+	err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE subscription_id = $1 AND status IN ('skipped', 'failed')
+		AND replay_id IS NULL AND created_at >= $2 ORDER BY id LIMIT 1`, sub.ID, since).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}

@@ -530,7 +530,7 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
 // (storetest checks the two agree). What each missed starts with its
-// oldest pending delivery (RecoverSince).
+// oldest delivery pending or failed in the streak (RecoverSince).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
 	now := p.Now
 	at := fromNS(ns(now))
@@ -539,7 +539,8 @@ func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.Disable
 		rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?1,
 			updated_at = ?2, disabled_kind = 'failing', next_probe_at = ?4, probes = 0, probe_delivery_id = '',
 			recover_since = coalesce((SELECT min(d.created_at) FROM deliveries d
-				WHERE d.subscription_id = subscriptions.id AND d.status = 'pending'), ?2)
+				WHERE d.subscription_id = subscriptions.id AND (d.status = 'pending'
+					OR (d.status = 'failed' AND d.updated_at >= subscriptions.failing_since))), ?2)
 			WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?3
 			RETURNING `+subscriptionColumns, p.Reason, ns(now), ns(p.FailingBefore), ns(p.FirstProbeAt))
 		if err != nil {

@@ -98,7 +98,8 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 	return started, err
 }
 
-// probeCandidate is the oldest delivery sub missed since RecoverSince, or
+// probeCandidate is the oldest delivery sub missed (skipped or failed) since
+// RecoverSince, or
 // "" when its probe is still pending or it missed nothing.
 func probeCandidate(ctx context.Context, tx *sql.Tx, sub *store.Subscription) (string, error) {
 	if sub.ProbeDeliveryID != "" {
@@ -116,8 +117,8 @@ func probeCandidate(ctx context.Context, tx *sql.Tx, sub *store.Subscription) (s
 		since = ns(*sub.RecoverSince)
 	}
 	var id string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE subscription_id = ? AND status = 'skipped'
-		AND created_at >= ? ORDER BY id LIMIT 1`, sub.ID, since).Scan(&id)
+	err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN ('skipped', 'failed')
+		AND replay_id IS NULL AND created_at >= ? ORDER BY id LIMIT 1`, sub.ID, since).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
