@@ -10,8 +10,8 @@ var ErrNotActive = errors.New("subscription is not active")
 
 // Replay modes: which original deliveries of the window are sent again.
 const (
-	ReplayMissed  = "missed"  // skipped and failed ("all": false; automatic recovery)
-	ReplayAll     = "all"     // succeeded too
+	ReplayMissed = "missed" // skipped and failed ("all": false; automatic recovery)
+	ReplayAll    = "all"    // succeeded too
 )
 
 // ReplayStatuses are the delivery statuses a replay mode sends again.
