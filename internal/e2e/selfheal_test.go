@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -160,5 +161,160 @@ func TestSelfHealing(t *testing.T) {
 	s = e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
 	if s["status"] != "active" || s["consecutive_failures"] != float64(0) {
 		t.Errorf("subscription after recovery: %v", s)
+	}
+}
+
+// opsAbout returns the operational events of type typ about sub.
+func opsAbout(t *testing.T, rcv *receiver, typ, sub string) []*webhook.Event {
+	t.Helper()
+	var out []*webhook.Event
+	for _, ev := range opsEvents(t, rcv) {
+		if ev.Type != typ {
+			continue
+		}
+		if h, err := ev.SubscriptionHealth(); err == nil && h.SubscriptionID == sub {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// 410 Gone disables for good: no probe is planned and none is sent.
+func TestGoneDoesNotRecover(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, selfhealArgs...)
+	subscribeOps(e)
+	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, _ int) int {
+		if path == "/gone" {
+			return http.StatusGone
+		}
+		return http.StatusOK
+	})
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/gone") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	waitOps(t, e.rcv, sub, webhook.EventSubscriptionDisabled)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`) // skipped
+	s := e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
+	if s["status"] != "disabled" || s["disabled_by"] != "gone" || s["next_probe_at"] != nil {
+		t.Fatalf("subscription after 410: %v", s)
+	}
+	// A recovering subscription is probed within --recovery-schedule plus
+	// --maintenance-interval (450 ms here); five times that without a
+	// request shows no probe is coming.
+	time.Sleep(2250 * time.Millisecond)
+	if n := len(e.rcv.at("/gone")); n != 1 {
+		t.Errorf("a subscription disabled by 410 got %d requests, want the 1 that was refused", n)
+	}
+	if got := opsAbout(t, e.rcv, webhook.EventSubscriptionEnabled, sub); len(got) != 0 {
+		t.Errorf("a subscription disabled by 410 was enabled again: %d events", len(got))
+	}
+}
+
+// Replay of a window: by default its skipped and failed deliveries, with
+// "all" the succeeded ones too; each event in order, with its original id
+// and body and a fresh delivery id; progress in GET /replays/{id}.
+func TestManualReplay(t *testing.T) {
+	t.Parallel()
+	e := setupContract(t, "--retry-schedule=", "--maintenance-interval", "150ms")
+	var failThird atomic.Bool
+	failThird.Store(true)
+	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, n int) int {
+		if path == "/r" && n == 3 && failThird.Load() {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/r") + `","event_type":"sms_sent"}`)
+	since := time.Now().UTC().Add(-time.Second).Format(time.RFC3339Nano)
+	var events []string
+	for i := range 3 { // succeeded, succeeded, failed: one at a time, so the third is the one refused
+		events = append(events, e.srv.ingest(`{"event_type":"sms_sent","data":`+smsRecord+`}`))
+		e.rcv.waitFor("/r", i+1, 10*time.Second)
+	}
+	e.srv.waitDelivery(t, sub, status("succeeded")) // the log is written
+	if r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/disable", ""); r.Status != 200 {
+		t.Fatalf("disable: %d %s", r.Status, r.Body)
+	}
+	events = append(events, e.srv.ingest(`{"event_type":"sms_sent","data":`+smsRecord+`}`)) // skipped
+	replayBody := `{"since":"` + since + `"}`
+	if r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/replay", replayBody); r.Status != http.StatusConflict {
+		t.Errorf("replay of a disabled subscription: %d %s, want 409", r.Status, r.Body)
+	}
+	if r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/enable", ""); r.Status != 200 {
+		t.Fatalf("enable: %d %s", r.Status, r.Body)
+	}
+	original := map[string]string{} // event id → the first delivery id that reached the receiver
+	for _, d := range e.rcv.at("/r") {
+		original[d.Header.Get(webhook.HeaderEventID)] = d.Header.Get(webhook.HeaderDeliveryID)
+	}
+
+	replay := func(body string, want []string) {
+		t.Helper()
+		before := len(e.rcv.at("/r"))
+		r := e.srv.do("POST", "/api/v1/webhook_subscriptions/"+sub+"/replay", body)
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("replay %s: %d %s", body, r.Status, r.Body)
+		}
+		id := r.json(t)["id"].(string)
+		got := e.rcv.waitFor("/r", before+len(want), 20*time.Second)[before:]
+		var gotEvents []string
+		for _, d := range got {
+			ev := d.Header.Get(webhook.HeaderEventID)
+			gotEvents = append(gotEvents, ev)
+			if dlv := d.Header.Get(webhook.HeaderDeliveryID); dlv == original[ev] {
+				t.Errorf("replay of %s reused delivery id %s", ev, dlv)
+			}
+			if string(d.Body) != smsRecord {
+				t.Errorf("replayed body %s, want the original %s", d.Body, smsRecord)
+			}
+		}
+		if !slices.Equal(gotEvents, want) {
+			t.Errorf("replay %s sent events\n%v\nwant in order\n%v", body, gotEvents, want)
+		}
+		testutil.Eventually(t, 10*time.Second, func() (bool, string) {
+			v := e.srv.do("GET", "/api/v1/replays/"+id, "").json(t)
+			counts := v["deliveries"].(map[string]any)
+			return v["status"] == "finished" && counts["succeeded"] == float64(len(want)), fmt.Sprintf("replay %v", v)
+		})
+	}
+	failThird.Store(false)
+	replay(replayBody, events[2:]) // the failed one and the skipped one
+	replay(`{"since":"`+since+`","all":true}`, events)
+}
+
+// The disabling and its operational event are one transaction: a process
+// killed right after the disabling has both after its restart, and the
+// event reaches its subscriber.
+func TestKillAfterDisablingKeepsItsEvent(t *testing.T) {
+	t.Parallel()
+	// Retries long enough that the refused operational delivery is still
+	// pending when the process dies.
+	e := setupContract(t, "--retry-schedule", "500ms,500ms,500ms,500ms,500ms")
+	var opsDown atomic.Bool
+	opsDown.Store(true)
+	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, _ int) int {
+		switch {
+		case path == "/gone":
+			return http.StatusGone
+		case path == "/ops" && opsDown.Load():
+			return http.StatusServiceUnavailable // the event stays pending across the kill
+		}
+		return http.StatusOK
+	})
+	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/ops") + `","event_type":"subscription_disabled","signing_secret":"` + opsSecret + `"}`)
+	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/gone") + `","event_type":"sms_sent"}`)
+	e.srv.ingest(`{"event_type":"sms_sent","data":` + smsRecord + `}`)
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
+		s := e.srv.do("GET", "/api/v1/webhook_subscriptions/"+sub, "").json(t)
+		return s["status"] == "disabled", fmt.Sprintf("subscription %v", s)
+	})
+	e.srv.kill()
+	e.srv.start()
+	opsDown.Store(false)
+	waitOps(t, e.rcv, sub, webhook.EventSubscriptionDisabled)
+	if got := opsAbout(t, e.rcv, webhook.EventSubscriptionDisabled, sub); len(got) == 0 {
+		t.Fatal("no subscription_disabled event after the restart")
+	} else if h, _ := got[0].SubscriptionHealth(); !strings.Contains(h.Reason, "410") || h.By != "automatic" {
+		t.Errorf("subscription_disabled payload %+v", h)
 	}
 }
