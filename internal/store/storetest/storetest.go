@@ -69,6 +69,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PortalSessions", testPortalSessions},
 		{"IngestTestEvent", testIngestTestEvent},
 		{"ListEventTypes", testListEventTypes},
+		{"FactsInTransaction", testFactsInTransaction},
+		{"StreakFacts", testStreakFacts},
+		{"Recovery", testRecovery},
+		{"Replay", testReplay},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
