@@ -36,6 +36,7 @@ type CLI struct {
 	Subscriptions SubscriptionsCmd `cmd:"" help:"Manage webhook subscriptions on a running server."`
 	Events        EventsCmd        `cmd:"" help:"Send events to a running server and read its event log."`
 	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
+	Replays       ReplaysCmd       `cmd:"" help:"Follow the replays of a running server."`
 	EventTypes    EventTypesCmd    `cmd:"" name:"event-types" help:"The catalog of event types of a running server."`
 	APIKeys       APIKeysCmd       `cmd:"" name:"api-keys" help:"Manage the API keys of your workspace on a running server."`
 	CheckReceiver CheckReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a webhook receiver accepts genuine deliveries and refuses forged ones."`
