@@ -3,6 +3,7 @@
 // only) and receiver checks. readOnly shows the list without any of the
 // write controls.
 import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
+import { Health, Replay, rank } from './health.js';
 
 // unsigned: the subscription's deliveries carry no signature at all (a call
 // or SMS type without Standard Webhooks), so a secret would mean nothing.
@@ -248,6 +249,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       <div><dt>Ordered</dt><dd>${sub.ordered ? 'per resource' : 'no'}</dd></div>
       ${sub.disabled_reason && html`<div><dt>Disabled</dt><dd>${sub.disabled_reason}</dd></div>`}
     </dl>
+    <${Health} sub=${sub} notify=${notify} />
     ${plain && html`<p class="hint">${sub.event_type} is delivered unsigned: the receiver cannot tell these deliveries
       from forged ones. To authenticate them, subscribe with Standard Webhooks, which signs every event type
       (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
@@ -259,6 +261,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       ${!plain && html`<button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>`}
       <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
     </div>`}
+    <p><button type="button" class="link" onClick=${() => showEvent({ subscription: sub.id })}>View deliveries<span class="sr-only"> of ${sub.id}</span></button></p>
     ${report && html`<${CheckReport} report=${report} onClose=${() => setReport(null)} />`}
     ${editing && html`<${EditForm} sub=${sub} notify=${notify} onCancel=${() => setEditing(false)}
       onSaved=${(s) => { setEditing(false); onChanged(s); }} />`}
@@ -276,6 +279,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       </select>
       <button type="button" disabled=${busy} onClick=${retryFailed}>Retry failed</button>
     </div>`}
+    ${!readOnly && (sub.status === 'disabled' || sub.failing_since || sub.consecutive_failures === 0) && html`<${Replay} sub=${sub} notify=${notify} onChanged=${onChanged} />`}
   </li>`;
 }
 
@@ -302,7 +306,7 @@ export function Subscriptions({ catalog, notify, showEvent, readOnly }) {
     <h2>Your subscriptions</h2>
     ${subs === null ? html`<p class="muted">Loading…</p>`
       : subs.length === 0 ? html`<p class="empty">No subscriptions yet.${!readOnly && ' Create one above.'}</p>`
-      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog} readOnly=${readOnly}
+      : html`<ul class="subs">${[...subs].sort((a, b) => rank(a) - rank(b)).map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog} readOnly=${readOnly}
           notify=${notify} onChanged=${replace} onSecret=${setSecret} showEvent=${showEvent}
           onDeleted=${(id) => setSubs((cur) => cur.filter((x) => x.id !== id))} />`)}</ul>`}
     ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`;
