@@ -53,7 +53,13 @@ function DeliveryDetail({ id, notify, onBack, readOnly, urls }) {
         <div><dt>Next attempt</dt><dd>${fmtTime(d.next_attempt_at)}</dd></div>
       </dl>
       ${!readOnly && html`<div class="actions"><button type="button" class="primary" disabled=${busy} onClick=${retry}>Retry now</button></div>`}
+      ${d.request && html`<details class="request"><summary>Request sent: ${d.request.method} ${d.request.url}</summary>
+        <pre>${Object.entries(d.request.headers).sort().map(([k, v]) => `${k}: ${v}`).join('\n')}</pre>
+        <pre>${d.request.body}</pre>
+        <p class="muted small">Every attempt sent this body and these routing headers; signatures as computed at
+          ${fmtTime(d.request.signatures_computed_at)} with the current secret.</p></details>`}
       <h3>Attempts</h3>
+      <p class="muted small">Each attempt's response: status, latency, error and the start of its body.</p>
       <${Attempts} attempts=${d.attempts} />`}
   </section>`;
 }
