@@ -103,7 +103,8 @@ func probeCandidate(ctx context.Context, tx dbtx, sub *store.Subscription) (stri
 	}
 	var id string
 	err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE subscription_id = $1 AND status IN ('skipped', 'failed')
-		AND replay_id IS NULL AND created_at >= $2 ORDER BY id LIMIT 1`, sub.ID, since).Scan(&id)
+		AND replay_id IS NULL AND created_at >= $2 AND id > $3 ORDER BY id LIMIT 1`, sub.ID, since,
+		store.DeliveryIDFloor(since)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
@@ -215,7 +216,8 @@ func advanceReplay(ctx context.Context, tx dbtx, r replayRow, page int, t time.T
 	rows, err := tx.Query(ctx, `SELECT id, event_id, event_type FROM deliveries
 		WHERE subscription_id = $1 AND id > $2 AND replay_id IS NULL AND created_at >= $3
 		  AND ($4::timestamptz IS NULL OR created_at < $4) AND status = ANY ($5)
-		ORDER BY id LIMIT $6`, r.SubscriptionID, r.cursor, r.Since, r.Until, store.ReplayStatuses(r.Mode), page)
+		ORDER BY id LIMIT $6`, r.SubscriptionID, max(r.cursor, store.DeliveryIDFloor(r.Since)), r.Since, r.Until,
+		store.ReplayStatuses(r.Mode), page)
 	type original struct{ id, eventID, eventType string }
 	originals, err := rowsOf(rows, err, func(row pgx.Row) (original, error) {
 		var o original

@@ -118,7 +118,8 @@ func probeCandidate(ctx context.Context, tx *sql.Tx, sub *store.Subscription) (s
 	}
 	var id string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN ('skipped', 'failed')
-		AND replay_id IS NULL AND created_at >= ? ORDER BY id LIMIT 1`, sub.ID, since).Scan(&id)
+		AND replay_id IS NULL AND created_at >= ? AND id > ? ORDER BY id LIMIT 1`, sub.ID, since,
+		store.DeliveryIDFloor(fromNS(since))).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -250,7 +251,7 @@ func advanceReplay(ctx context.Context, tx *sql.Tx, r store.Replay, cursor strin
 	rows, err := tx.QueryContext(ctx, `SELECT id, event_id, event_type FROM deliveries
 		WHERE subscription_id = ?1 AND id > ?2 AND replay_id IS NULL AND created_at >= ?3 AND created_at < ?4
 		AND status IN (SELECT value FROM json_each(?5)) ORDER BY id LIMIT ?6`,
-		r.SubscriptionID, cursor, ns(r.Since), until, string(statuses), page)
+		r.SubscriptionID, max(cursor, store.DeliveryIDFloor(r.Since)), ns(r.Since), until, string(statuses), page)
 	if err != nil {
 		return 0, err
 	}
