@@ -125,7 +125,28 @@ func (d *downReceiver) successes() []string {
 // The operator hears of it all through signed operational events.
 func TestSelfHealing(t *testing.T) {
 	t.Parallel()
-	e := setupContract(t, selfhealArgs...)
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			testSelfHealing(t, setupEngine(t, engine, selfhealArgs...))
+		})
+	}
+}
+
+// setupEngine is setupContract on the given engine: a fresh SQLite file,
+// or a fresh PostgreSQL schema (skipped without REVDESK_TEST_POSTGRES).
+func setupEngine(t *testing.T, engine string, args ...string) contractEnv {
+	t.Helper()
+	if engine == "sqlite" {
+		return setupContract(t, args...)
+	}
+	rcv := newReceiver(t)
+	db := postgresDSN(t)
+	srv := startServer(t, "rdk_contract_test_key", db, rcv.caFile(t), append([]string{"--allow-private-networks"}, args...)...)
+	return contractEnv{srv: srv, rcv: rcv, db: db}
+}
+
+func testSelfHealing(t *testing.T, e contractEnv) {
 	rcv := newDownReceiver(e.rcv)
 	subscribeOps(e)
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url("/down") + `","event_type":"sms_sent"}`)
@@ -215,7 +236,15 @@ func TestGoneDoesNotRecover(t *testing.T) {
 // and body and a fresh delivery id; progress in GET /replays/{id}.
 func TestManualReplay(t *testing.T) {
 	t.Parallel()
-	e := setupContract(t, "--retry-schedule=", "--maintenance-interval", "150ms")
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			testManualReplay(t, setupEngine(t, engine, "--retry-schedule=", "--maintenance-interval", "150ms"))
+		})
+	}
+}
+
+func testManualReplay(t *testing.T, e contractEnv) {
 	var failThird atomic.Bool
 	failThird.Store(true)
 	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, n int) int {
@@ -287,9 +316,17 @@ func TestManualReplay(t *testing.T) {
 // event reaches its subscriber.
 func TestKillAfterDisablingKeepsItsEvent(t *testing.T) {
 	t.Parallel()
-	// Retries long enough that the refused operational delivery is still
-	// pending when the process dies.
-	e := setupContract(t, "--retry-schedule", "500ms,500ms,500ms,500ms,500ms")
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			// Retries long enough that the refused operational delivery is
+			// still pending when the process dies.
+			testKillAfterDisabling(t, setupEngine(t, engine, "--retry-schedule", "500ms,500ms,500ms,500ms,500ms"))
+		})
+	}
+}
+
+func testKillAfterDisabling(t *testing.T, e contractEnv) {
 	var opsDown atomic.Bool
 	opsDown.Store(true)
 	e.rcv.setAnswer(func(_ http.ResponseWriter, path string, _ int) int {
