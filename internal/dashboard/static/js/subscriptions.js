@@ -279,7 +279,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       </select>
       <button type="button" disabled=${busy} onClick=${retryFailed}>Retry failed</button>
     </div>`}
-    ${!readOnly && (sub.status === 'disabled' || sub.failing_since || sub.consecutive_failures === 0) && html`<${Replay} sub=${sub} notify=${notify} onChanged=${onChanged} />`}
+    ${!readOnly && html`<${Replay} sub=${sub} notify=${notify} onChanged=${onChanged} />`}
   </li>`;
 }
 
