@@ -41,3 +41,28 @@ func FinishProbe(c *Completion) {
 		c.Status, c.NextAttemptAt = DeliverySkipped, nil
 	}
 }
+
+// ProbeLimit is how many subscriptions StartProbes takes when
+// ProbeParams.Limit is 0.
+const ProbeLimit = 100
+
+// ProbePlan is what StartProbes does with one due subscription.
+type ProbePlan struct {
+	Start  bool   // make Probe pending: a new probe
+	Probe  string // the subscription's probe delivery from now on
+	Probes int
+	NextAt time.Time
+}
+
+// PlanProbe decides for a due subscription, given the oldest delivery it
+// missed (candidate; "" when its probe is still pending or it missed
+// nothing): a candidate becomes the next probe; without one only the next
+// look is planned, on the same step of the schedule.
+func PlanProbe(sub *Subscription, candidate string, p ProbeParams) ProbePlan {
+	plan := ProbePlan{Probe: sub.ProbeDeliveryID, Probes: sub.Probes}
+	if candidate != "" {
+		plan.Start, plan.Probe, plan.Probes = true, candidate, sub.Probes+1
+	}
+	plan.NextAt = p.Now.Add(ProbeDelay(p.Schedule, plan.Probes))
+	return plan
+}

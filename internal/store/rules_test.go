@@ -217,3 +217,29 @@ func TestStreakFacts(t *testing.T) {
 		t.Error("failingAfter 0 makes facts")
 	}
 }
+
+func TestPlanProbe(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	p := ProbeParams{Now: now, Schedule: []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute}}
+	tests := []struct {
+		name      string
+		sub       Subscription
+		candidate string
+		want      ProbePlan
+	}{
+		{"first probe", Subscription{}, "dlv_1", ProbePlan{Start: true, Probe: "dlv_1", Probes: 1, NextAt: now.Add(2 * time.Minute)}},
+		{"probe still pending", Subscription{ProbeDeliveryID: "dlv_1", Probes: 1}, "",
+			ProbePlan{Probe: "dlv_1", Probes: 1, NextAt: now.Add(2 * time.Minute)}},
+		{"past the schedule's end: its last delay", Subscription{ProbeDeliveryID: "dlv_1", Probes: 5}, "dlv_1",
+			ProbePlan{Start: true, Probe: "dlv_1", Probes: 6, NextAt: now.Add(4 * time.Minute)}},
+	}
+	for _, tt := range tests {
+		if got := PlanProbe(&tt.sub, tt.candidate, p); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	if d := ProbeDelay(nil, 0); d != time.Minute {
+		t.Errorf("default schedule starts at %s, want 1m", d)
+	}
+}

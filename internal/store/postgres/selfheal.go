@@ -34,7 +34,7 @@ func (s *Store) writeFacts(ctx context.Context, tx dbtx, facts []store.Fact) err
 func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, error) {
 	limit := p.Limit
 	if limit <= 0 {
-		limit = 100
+		limit = store.ProbeLimit
 	}
 	started := 0
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -47,13 +47,12 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 			return err
 		}
 		for _, sub := range due {
-			probe, err := probeCandidate(ctx, tx, &sub)
+			candidate, err := probeCandidate(ctx, tx, &sub)
 			if err != nil {
 				return err
 			}
-			probes := sub.Probes
-			if probe != "" {
-				probes++
+			plan := store.PlanProbe(&sub, candidate, p)
+			if plan.Start {
 				var key *string
 				if err := tx.QueryRow(ctx, `WITH d AS (
 						UPDATE deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2
@@ -62,7 +61,7 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 						INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
 						SELECT id, next_attempt_at, created_at, order_key, order_key IS NOT NULL FROM d
 					)
-					SELECT order_key FROM d`, probe, p.Now).Scan(&key); err != nil {
+					SELECT order_key FROM d`, plan.Probe, p.Now).Scan(&key); err != nil {
 					return err
 				}
 				if key != nil {
@@ -71,12 +70,9 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 					}
 				}
 				started++
-			} else {
-				probe = sub.ProbeDeliveryID
 			}
 			if _, err := tx.Exec(ctx, `UPDATE subscriptions SET probe_delivery_id = $2, probes = $3,
-				next_probe_at = $4 WHERE id = $1`, sub.ID, probe, probes,
-				p.Now.Add(store.ProbeDelay(p.Schedule, probes))); err != nil {
+				next_probe_at = $4 WHERE id = $1`, sub.ID, plan.Probe, plan.Probes, plan.NextAt); err != nil {
 				return err
 			}
 		}

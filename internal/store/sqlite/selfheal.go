@@ -44,7 +44,7 @@ func (s *Store) writeFacts(ctx context.Context, tx *sql.Tx, facts []store.Fact) 
 func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, error) {
 	limit := p.Limit
 	if limit <= 0 {
-		limit = 100
+		limit = store.ProbeLimit
 	}
 	started := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -67,16 +67,15 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 			return err
 		}
 		for _, sub := range due {
-			probe, err := probeCandidate(ctx, tx, &sub)
+			candidate, err := probeCandidate(ctx, tx, &sub)
 			if err != nil {
 				return err
 			}
-			probes := sub.Probes
-			if probe != "" {
-				probes++
+			plan := store.PlanProbe(&sub, candidate, p)
+			if plan.Start {
 				keys, err := keyedRows(tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending',
 					next_attempt_at = ?1, due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?1
-					WHERE id = ?2 RETURNING order_key`, ns(p.Now), probe))
+					WHERE id = ?2 RETURNING order_key`, ns(p.Now), plan.Probe))
 				if err != nil {
 					return err
 				}
@@ -84,12 +83,9 @@ func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, erro
 					return err
 				}
 				started++
-			} else {
-				probe = sub.ProbeDeliveryID
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET probe_delivery_id = ?, probes = ?,
-				next_probe_at = ? WHERE id = ?`, probe, probes,
-				ns(p.Now.Add(store.ProbeDelay(p.Schedule, probes))), sub.ID); err != nil {
+				next_probe_at = ? WHERE id = ?`, plan.Probe, plan.Probes, ns(plan.NextAt), sub.ID); err != nil {
 				return err
 			}
 		}
