@@ -45,6 +45,8 @@ func TestSelfHealingInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.Search(card(gone.URL)+`//button[normalize-space()="Send test event"]`)),
 		chromedp.Navigate(base), // a reload lists it again, disabled
 		chromedp.WaitVisible(chromedp.Search(card(gone.URL)+`//span[normalize-space()="disabled"]`)),
+		// The health is read from the delivery log after the card shows.
+		chromedp.WaitVisible(chromedp.Search(card(gone.URL)+`//dl[contains(@class,"health")][contains(.,"% of")]`)),
 	)
 	first := eval[string](t, ctx, `document.querySelector("li.sub h3").textContent`)
 	if first != gone.URL+"/hooks" {
