@@ -24,7 +24,7 @@ func (s *Store) writeFacts(ctx context.Context, tx *sql.Tx, facts []store.Fact) 
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
-	in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
+	in := ingester{s: s, ctx: ctx, tx: tx, routes: map[routeKey][]*store.Subscription{}}
 	results := make([]store.IngestResult, len(reqs))
 	for i, req := range reqs {
 		if results[i], err = in.request(i, req); err != nil {
