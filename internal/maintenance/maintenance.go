@@ -24,7 +24,6 @@ type Store interface {
 	AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error)
 }
 
-
 // Reporter learns what each round of retention found (metrics).
 type Reporter interface {
 	Retention(store.PruneResult)

@@ -56,7 +56,7 @@ type Config struct {
 	FailingAfter         int             // streak that makes subscription_failing; 0 never
 	RecoverySchedule     []time.Duration // delays between recovery probes
 	NoRecoveryReplay     bool            // recovery does not replay what was missed
-	PartitionInterval    time.Duration // PostgreSQL history partitions; 0: maintenance's default
+	PartitionInterval    time.Duration   // PostgreSQL history partitions; 0: maintenance's default
 	PartitionsAhead      time.Duration
 	MaxInFlight          int
 	MaxPerEndpoint       int

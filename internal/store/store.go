@@ -361,8 +361,8 @@ type SetSubscriptionStatusParams struct {
 	Status      string
 	Reason      string
 	// By names who asked (ByAPI, ByDashboard), for the operational event.
-	By string
-	Now         time.Time
+	By  string
+	Now time.Time
 }
 
 type RotateSecretParams struct {
