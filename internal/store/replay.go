@@ -62,10 +62,10 @@ type AdvanceReplaysParams struct {
 	Page int
 }
 
-// DeliveryIDFloor is an id below every delivery created at or after t:
-// delivery ids begin with their creation millisecond (internal/ids), so a
-// scan of a subscription's deliveries since t can start there instead of
-// at its first delivery.
+// DeliveryIDFloor is an id strictly below every delivery created at or
+// after t (ids.Floor of the millisecond before), so a scan of a
+// subscription's deliveries since t can start after it (id > floor)
+// instead of at its first delivery.
 func DeliveryIDFloor(t time.Time) string {
-	return ids.NewAt(ids.Delivery, t.Add(-time.Millisecond))
+	return ids.Floor(ids.Delivery, t.Add(-time.Millisecond))
 }
