@@ -26,6 +26,14 @@ const (
 	EventTextingRegistrationStatusChanged = "texting_registration_status_changed"
 	EventNewAppointment                   = "new_appointment"
 	EventWorkflowContactCompleted         = "workflow_contact_completed"
+
+	// Operational events: what RevDesk tells you about your own
+	// subscriptions and deliveries.
+	EventSubscriptionDisabled  = "subscription_disabled"
+	EventSubscriptionEnabled   = "subscription_enabled"
+	EventSubscriptionFailing   = "subscription_failing"
+	EventSubscriptionRecovered = "subscription_recovered"
+	EventDeliveryExhausted     = "delivery_exhausted"
 )
 
 var (
@@ -48,6 +56,8 @@ const (
 	kindTextingRegistration
 	kindAppointment
 	kindWorkflowContactCompleted
+	kindSubscriptionHealth
+	kindDeliveryExhausted
 )
 
 // eventInfo is what the SDK must know per type; a non-empty trigger means the
@@ -74,6 +84,11 @@ var eventTypes = map[string]eventInfo{
 	EventTextingRegistrationStatusChanged: {kindTextingRegistration, "texting_registration.status_changed"},
 	EventNewAppointment:                   {kindAppointment, "appointment.created"},
 	EventWorkflowContactCompleted:         {kindWorkflowContactCompleted, "workflow.contact_completed"},
+	EventSubscriptionDisabled:             {kindSubscriptionHealth, "subscription.disabled"},
+	EventSubscriptionEnabled:              {kindSubscriptionHealth, "subscription.enabled"},
+	EventSubscriptionFailing:              {kindSubscriptionHealth, "subscription.failing"},
+	EventSubscriptionRecovered:            {kindSubscriptionHealth, "subscription.recovered"},
+	EventDeliveryExhausted:                {kindDeliveryExhausted, "delivery.exhausted"},
 }
 
 // Signed reports whether deliveries of eventType carry X-revdesk-Signature-256.
@@ -109,6 +124,36 @@ type SMSMessage struct {
 	ErrorMessage string    `json:"error_message"`
 	Channel      string    `json:"channel"`
 	CreatedAt    time.Time `json:"created_at"`
+}
+
+// SubscriptionHealth is the payload of the operational events about a
+// subscription. By is "api", "dashboard", "automatic_recovery" or
+// "automatic" (410 Gone, failing too long).
+type SubscriptionHealth struct {
+	ID                  string     `json:"id"`
+	SubscriptionID      string     `json:"subscription_id"`
+	WebhookURL          string     `json:"webhook_url"`
+	EventType           string     `json:"event_type"`
+	Reason              string     `json:"reason"`
+	By                  string     `json:"by"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	FailingSince        *time.Time `json:"failing_since"`
+	CreatedAt           time.Time  `json:"created_at"`
+}
+
+// DeliveryExhausted is the payload of delivery_exhausted: a delivery that
+// failed for good. LastStatusCode is 0 when the last attempt had no response.
+type DeliveryExhausted struct {
+	ID             string    `json:"id"`
+	DeliveryID     string    `json:"delivery_id"`
+	EventID        string    `json:"event_id"`
+	SubscriptionID string    `json:"subscription_id"`
+	WebhookURL     string    `json:"webhook_url"`
+	EventType      string    `json:"event_type"`
+	Attempts       int       `json:"attempts"`
+	LastStatusCode int       `json:"last_status_code"`
+	LastError      string    `json:"last_error"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // NumberLifecycle is the payload of number_purchased and number_released.
@@ -179,6 +224,9 @@ type Event struct {
 	// EventID, DeliveryID and SubscriptionID are filled by Handler from the
 	// request headers. Deduplicate on DeliveryID (see Deduplicator).
 	EventID, DeliveryID, SubscriptionID string
+	// SourceEventID is, on a derived disposition event, the call_completed
+	// event it came from ("" otherwise); Handler fills it.
+	SourceEventID string
 	// Test is set by Handler on a delivery of "send test event": signed
 	// like any other, with example or chosen data, sent to this
 	// subscription alone.
@@ -245,6 +293,17 @@ func (e *Event) Appointment() (*Appointment, error) { return decode[Appointment]
 // WorkflowContactCompleted decodes the payload of workflow_contact_completed.
 func (e *Event) WorkflowContactCompleted() (*WorkflowContactCompleted, error) {
 	return decode[WorkflowContactCompleted](e, kindWorkflowContactCompleted)
+}
+
+// SubscriptionHealth decodes the payload of subscription_disabled,
+// subscription_enabled, subscription_failing and subscription_recovered.
+func (e *Event) SubscriptionHealth() (*SubscriptionHealth, error) {
+	return decode[SubscriptionHealth](e, kindSubscriptionHealth)
+}
+
+// DeliveryExhausted decodes the payload of delivery_exhausted.
+func (e *Event) DeliveryExhausted() (*DeliveryExhausted, error) {
+	return decode[DeliveryExhausted](e, kindDeliveryExhausted)
 }
 
 // decode is lazy so that Parse succeeds on fields this SDK version cannot

@@ -125,6 +125,22 @@ func TestAccessors(t *testing.T) {
 			}
 			return err
 		}},
+		{"subscription health", parse(webhook.EventSubscriptionDisabled, envelope("subscription.disabled",
+			`{"id":"whk_1","subscription_id":"whk_1","webhook_url":"https://x/h","event_type":"sms_sent","reason":"410","by":"automatic","consecutive_failures":3,"failing_since":"2026-06-30T19:30:00.000Z","created_at":"2026-06-30T19:30:00.000Z"}`)), func(t *testing.T, ev *webhook.Event) error {
+			h, err := ev.SubscriptionHealth()
+			if err == nil && (h.SubscriptionID != "whk_1" || h.By != "automatic" || h.ConsecutiveFailures != 3 || h.FailingSince == nil || !h.FailingSince.Equal(at)) {
+				t.Errorf("subscription health %+v", h)
+			}
+			return err
+		}},
+		{"delivery exhausted", parse(webhook.EventDeliveryExhausted, envelope("delivery.exhausted",
+			`{"id":"dlv_1","delivery_id":"dlv_1","event_id":"evt_1","subscription_id":"whk_1","webhook_url":"https://x/h","event_type":"sms_sent","attempts":8,"last_status_code":null,"last_error":"timeout","created_at":"2026-06-30T19:30:00.000Z"}`)), func(t *testing.T, ev *webhook.Event) error {
+			x, err := ev.DeliveryExhausted()
+			if err == nil && (x.DeliveryID != "dlv_1" || x.Attempts != 8 || x.LastStatusCode != 0 || x.LastError != "timeout") {
+				t.Errorf("delivery exhausted %+v", x)
+			}
+			return err
+		}},
 		{"workflow", parse(webhook.EventWorkflowContactCompleted, envelope("workflow.contact_completed", `{"id":"w","workflow_id":"wf"}`)), func(t *testing.T, ev *webhook.Event) error {
 			w, err := ev.WorkflowContactCompleted()
 			if err == nil && w.WorkflowID != "wf" {

@@ -100,6 +100,7 @@ func Handler(secret string, next func(http.ResponseWriter, *http.Request, *Event
 		ev.EventID = r.Header.Get(HeaderEventID)
 		ev.DeliveryID = r.Header.Get(HeaderDeliveryID)
 		ev.SubscriptionID = r.Header.Get(HeaderSubscriptionID)
+		ev.SourceEventID = r.Header.Get(HeaderSourceEventID)
 		ev.Test = r.Header.Get(HeaderTest) == "true"
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next(w, r, ev)

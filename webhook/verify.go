@@ -33,6 +33,10 @@ const (
 	HeaderEventID        = "X-revdesk-Event-Id"
 	HeaderDeliveryID     = "X-revdesk-Delivery-Id"
 	HeaderSubscriptionID = "X-revdesk-Subscription-Id"
+	// HeaderSourceEventID is on deliveries of derived disposition events
+	// (call_no_answer, call_voicemail, call_busy, call_failed) only: the
+	// call_completed event they came from.
+	HeaderSourceEventID = "X-revdesk-Source-Event-Id"
 	// HeaderTest is "true" on deliveries of "send test event" (POST
 	// /api/v1/webhook_subscriptions/{id}/test), absent otherwise.
 	HeaderTest = "X-revdesk-Test"

@@ -122,6 +122,8 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		"POST /api/v1/webhook_subscriptions/{id}/disable":       s.disableSubscription,
 		"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": s.rotateSecret,
 		"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  s.retryFailed,
+		"POST /api/v1/webhook_subscriptions/{id}/replay":        s.replay,
+		"GET /api/v1/replays/{id}":                              s.getReplay,
 		"POST /api/v1/webhook_subscriptions/{id}/check":         s.checkSubscription,
 		"POST /api/v1/events":                                   s.ingestEvents,
 		"GET /api/v1/events":                                    s.listEvents,

@@ -70,6 +70,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 		views[i] = attemptView(a)
 	}
 	v["attempts"] = views
+	if v["request"], err = s.requestView(r.Context(), d); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }

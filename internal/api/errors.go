@@ -69,6 +69,8 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "an identical active subscription exists: " + conflict.ExistingID, ExistingID: conflict.ExistingID}
 	case errors.Is(err, store.ErrNotFound):
 		return errorf(http.StatusNotFound, "not_found", "no such resource")
+	case errors.Is(err, store.ErrNotActive):
+		return errorf(http.StatusConflict, "not_active", "the subscription is disabled: enable it first")
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, ingest.ErrStopped):
 		return errorf(http.StatusServiceUnavailable, "unavailable", "the service cannot store data right now; retry later")
 	}

@@ -51,6 +51,8 @@ var routeScopes = map[string]access{
 	"POST /api/v1/webhook_subscriptions/{id}/disable":       {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/webhook_subscriptions/{id}/rotate_secret": {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/webhook_subscriptions/{id}/retry_failed":  {scope: ScopeSubscriptionsWrite},
+	"POST /api/v1/webhook_subscriptions/{id}/replay":        {scope: ScopeSubscriptionsWrite},
+	"GET /api/v1/replays/{id}":                              {scope: ScopeRead},
 	"POST /api/v1/webhook_subscriptions/{id}/test":          {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/webhook_subscriptions/{id}/check":         {scope: ScopeSubscriptionsWrite},
 	"POST /api/v1/events":                                   {scope: ScopeIngest},

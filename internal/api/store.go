@@ -28,6 +28,8 @@ type Store interface {
 	UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error)
 	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 	RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error)
+	CreateReplay(ctx context.Context, p store.CreateReplayParams) (store.Replay, error)
+	GetReplay(ctx context.Context, workspaceID, id string) (store.Replay, error)
 
 	GetEvent(ctx context.Context, workspaceID, id string) (store.Event, error)
 	ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error)

@@ -49,6 +49,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		RateLimit        patchField[float64] `json:"rate_limit"`
 		Ordered          patchField[bool]    `json:"ordered"`
 		StandardWebhooks patchField[bool]    `json:"standard_webhooks"`
+		AutoRecover      patchField[bool]    `json:"auto_recover"`
 		optionsPatch
 	}
 	if err := jsonx.Decode(body, &in); err != nil {
@@ -82,6 +83,9 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if p.StandardWebhooks, err = boolean("standard_webhooks", in.StandardWebhooks); err != nil {
+		return err
+	}
+	if p.AutoRecover, err = boolean("auto_recover", in.AutoRecover); err != nil {
 		return err
 	}
 	if p.StandardWebhooks != nil && *p.StandardWebhooks {

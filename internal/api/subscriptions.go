@@ -20,20 +20,24 @@ const defaultOverlap = 24 * time.Hour
 
 func subscriptionView(sub store.Subscription) map[string]any {
 	v := map[string]any{
-		"id":                 sub.ID,
-		"webhook_url":        sub.WebhookURL,
-		"event_type":         sub.EventType,
-		"workflow_id":        nullable(sub.WorkflowID),
-		"campaign_id":        nullable(sub.CampaignID),
-		"status":             sub.Status,
-		"disabled_reason":    nullable(sub.DisabledReason),
-		"has_signing_secret": sub.SigningSecret != "",
-		"standard_webhooks":  sub.StandardWebhooks,
-		"rate_limit":         rateLimitView(sub.RateLimit),
-		"ordered":            sub.Ordered,
-		"failing_since":      timePtr(sub.FailingSince),
-		"created_at":         sub.CreatedAt.UTC().Format(time.RFC3339Nano),
-		"updated_at":         sub.UpdatedAt.UTC().Format(time.RFC3339Nano),
+		"id":                   sub.ID,
+		"webhook_url":          sub.WebhookURL,
+		"event_type":           sub.EventType,
+		"workflow_id":          nullable(sub.WorkflowID),
+		"campaign_id":          nullable(sub.CampaignID),
+		"status":               sub.Status,
+		"disabled_reason":      nullable(sub.DisabledReason),
+		"has_signing_secret":   sub.SigningSecret != "",
+		"standard_webhooks":    sub.StandardWebhooks,
+		"rate_limit":           rateLimitView(sub.RateLimit),
+		"ordered":              sub.Ordered,
+		"failing_since":        timePtr(sub.FailingSince),
+		"consecutive_failures": sub.Failures,
+		"auto_recover":         sub.AutoRecover,
+		"disabled_by":          nullable(sub.DisabledKind),
+		"next_probe_at":        timePtr(sub.NextProbeAt),
+		"created_at":           sub.CreatedAt.UTC().Format(time.RFC3339Nano),
+		"updated_at":           sub.UpdatedAt.UTC().Format(time.RFC3339Nano),
 	}
 	if sub.PreviousUntil != nil && sub.PreviousUntil.After(time.Now()) {
 		v["previous_secret_expires_at"] = timePtr(sub.PreviousUntil)
@@ -56,6 +60,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		StandardWebhooks bool     `json:"standard_webhooks"`
 		RateLimit        *float64 `json:"rate_limit"`
 		Ordered          bool     `json:"ordered"`
+		AutoRecover      *bool    `json:"auto_recover"`
 		// Delivery options (options.go).
 		EventTypes        []string               `json:"event_types"`
 		Headers           map[string]headerInput `json:"headers"`
@@ -123,6 +128,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 	p.WorkspaceID, p.WebhookURL = workspaceID(r.Context()), in.WebhookURL
 	p.WorkflowID, p.CampaignID = deref(in.WorkflowID), deref(in.CampaignID)
 	p.SigningSecret, p.StandardWebhooks, p.RateLimit, p.Ordered = secret, in.StandardWebhooks, rateLimit, in.Ordered
+	p.NoAutoRecover = in.AutoRecover != nil && !*in.AutoRecover
 	sub, err := s.store.CreateSubscription(r.Context(), p)
 	if err != nil {
 		return err
@@ -196,6 +202,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reaso
 	}
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
 		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason, Now: time.Now(),
+		By: requestedBy(r),
 	})
 	if err != nil {
 		return err

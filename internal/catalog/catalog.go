@@ -1,4 +1,4 @@
-// Package catalog is the single source of truth about the 16 event types:
+// Package catalog is the single source of truth about the 21 event types:
 // their family, delivery shape, signing, internal trigger name, JSON Schema
 // for data, example, and the rules deriving call dispositions.
 // The schemas and examples live in embedded .json files so they can be
@@ -30,6 +30,9 @@ const (
 	FamilySMS    Family = "sms"
 	FamilyNumber Family = "number"
 	FamilyOther  Family = "other"
+	// FamilyOperational: what RevDesk tells a workspace about its own
+	// subscriptions and deliveries (internal/opevents); never ingested.
+	FamilyOperational Family = "operational"
 )
 
 // Shape is how an event's data becomes the delivered body.
@@ -57,7 +60,7 @@ type EventType struct {
 }
 
 var (
-	// ErrUnknownType: the name is not one of the 16 event types.
+	// ErrUnknownType: the name is not one of the 21 event types.
 	ErrUnknownType = errors.New("unknown event type")
 	// ErrInvalidData: data does not match the event type's schema.
 	ErrInvalidData = errors.New("invalid event data")
@@ -112,6 +115,11 @@ var definitions = []definition{
 	{"texting_registration_status_changed", "texting_registration.status_changed", "Your A2P texting registration (brand or campaign) was approved or rejected by carriers. On campaign approval the payload lists texting_enabled_numbers — the moment to start sending.", "texting_registration", FamilyOther, false},
 	{"new_appointment", "appointment.created", "A booking was created.", "appointment", FamilyOther, false},
 	{"workflow_contact_completed", "workflow.contact_completed", "A contact finished a workflow.", "workflow_contact_completed", FamilyOther, false},
+	{"subscription_disabled", "subscription.disabled", "A subscription was disabled: by hand, after a 410 Gone, or after failing for --disable-after (the reason says which).", "subscription_status", FamilyOperational, false},
+	{"subscription_enabled", "subscription.enabled", "A disabled subscription was enabled again: through the API, the dashboard, or by automatic recovery.", "subscription_status", FamilyOperational, false},
+	{"subscription_failing", "subscription.failing", "A subscription's deliveries failed --failing-after times in a row (once per streak).", "subscription_status", FamilyOperational, false},
+	{"subscription_recovered", "subscription.recovered", "A delivery succeeded after such a streak of failures.", "subscription_status", FamilyOperational, false},
+	{"delivery_exhausted", "delivery.exhausted", "A delivery failed for good: its attempts are exhausted, or the receiver refused it for good.", "delivery_exhausted", FamilyOperational, false},
 }
 
 type entry struct {
@@ -166,7 +174,7 @@ func load() ([]EventType, map[string]*entry, error) {
 		}
 		family := d.family
 		shape, signed := ShapeFlat, false
-		if family == FamilyNumber || family == FamilyOther {
+		if family != FamilyCall && family != FamilySMS {
 			shape, signed = ShapeEnveloped, true
 		}
 		et := EventType{
@@ -180,7 +188,8 @@ func load() ([]EventType, map[string]*entry, error) {
 	return list, index, nil
 }
 
-// All returns the 16 event types in documentation order.
+// All returns the 21 event types: the documentation's in its order, then
+// the operational ones.
 func All() []EventType { return slices.Clone(types) }
 
 // Lookup returns the event type called name.

@@ -17,6 +17,9 @@ var documented = []string{
 	"contact_replied", "sms_sent", "sms_delivered", "sms_failed",
 	"contact_created", "number_purchased", "number_released",
 	"texting_registration_status_changed", "new_appointment", "workflow_contact_completed",
+	// Operational events, ours: after the documentation's.
+	"subscription_disabled", "subscription_enabled", "subscription_failing", "subscription_recovered",
+	"delivery_exhausted",
 }
 
 // docCallRecord is the call disposition example of the documentation, verbatim.
@@ -124,6 +127,11 @@ func TestLookup(t *testing.T) {
 		{"texting_registration_status_changed", catalog.FamilyOther, catalog.ShapeEnveloped, true, "texting_registration.status_changed", false},
 		{"new_appointment", catalog.FamilyOther, catalog.ShapeEnveloped, true, "appointment.created", false},
 		{"workflow_contact_completed", catalog.FamilyOther, catalog.ShapeEnveloped, true, "workflow.contact_completed", false},
+		{"subscription_disabled", catalog.FamilyOperational, catalog.ShapeEnveloped, true, "subscription.disabled", false},
+		{"subscription_enabled", catalog.FamilyOperational, catalog.ShapeEnveloped, true, "subscription.enabled", false},
+		{"subscription_failing", catalog.FamilyOperational, catalog.ShapeEnveloped, true, "subscription.failing", false},
+		{"subscription_recovered", catalog.FamilyOperational, catalog.ShapeEnveloped, true, "subscription.recovered", false},
+		{"delivery_exhausted", catalog.FamilyOperational, catalog.ShapeEnveloped, true, "delivery.exhausted", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,7 @@ type CLI struct {
 	Subscriptions SubscriptionsCmd `cmd:"" help:"Manage webhook subscriptions on a running server."`
 	Events        EventsCmd        `cmd:"" help:"Send events to a running server and read its event log."`
 	Deliveries    DeliveriesCmd    `cmd:"" help:"Inspect and retry deliveries on a running server."`
+	Replays       ReplaysCmd       `cmd:"" help:"Follow the replays of a running server."`
 	EventTypes    EventTypesCmd    `cmd:"" name:"event-types" help:"The catalog of event types of a running server."`
 	APIKeys       APIKeysCmd       `cmd:"" name:"api-keys" help:"Manage the API keys of your workspace on a running server."`
 	CheckReceiver CheckReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a webhook receiver accepts genuine deliveries and refuses forged ones."`
@@ -61,9 +62,12 @@ type ServeCmd struct {
 	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
 	DisableAfter         time.Duration `default:"120h" env:"REVDESK_DISABLE_AFTER" help:"Disable a subscription whose every attempt failed this long; 0 never."`
 	Retention            time.Duration `default:"720h" env:"REVDESK_RETENTION" help:"Prune finished deliveries and their events after this long; 0 keeps all."`
-	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention and automatic disabling run."`
+	MaintenanceInterval  time.Duration `default:"${maintenance_interval}" env:"REVDESK_MAINTENANCE_INTERVAL" help:"How often retention, automatic disabling, recovery probes and replays run."`
 	PartitionInterval    time.Duration `default:"${partition_interval}" env:"REVDESK_PARTITION_INTERVAL" help:"PostgreSQL: the time range of one history partition (events, deliveries, attempts); retention drops whole partitions."`
 	PartitionsAhead      time.Duration `default:"${partitions_ahead}" env:"REVDESK_PARTITIONS_AHEAD" help:"PostgreSQL: how far ahead of now history partitions are kept ready."`
+	FailingAfter         int           `default:"5" env:"REVDESK_FAILING_AFTER" help:"Send subscription_failing after this many failed attempts in a row (once per streak); 0 never."`
+	RecoverySchedule     string        `default:"1m,2m,4m,8m,16m,32m,1h" env:"REVDESK_RECOVERY_SCHEDULE" help:"Delays between the probes of a subscription disabled for failing, comma-separated (the last repeats)."`
+	RecoveryReplay       bool          `default:"true" negatable:"" env:"REVDESK_RECOVERY_REPLAY" help:"Replay what a subscription missed while disabled when automatic recovery re-enables it."`
 	MaxInFlight          int           `default:"${max_in_flight}" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
 	MaxPerEndpoint       int           `default:"${max_per_endpoint}" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
@@ -85,6 +89,16 @@ func (c *ServeCmd) Run() error {
 	schedule, err := delivery.ParseSchedule(c.RetrySchedule)
 	if err != nil {
 		return err
+	}
+	recovery, err := delivery.ParseSchedule(c.RecoverySchedule)
+	if err != nil {
+		return fmt.Errorf("--recovery-schedule: %w", err)
+	}
+	if len(recovery) == 0 {
+		return fmt.Errorf("--recovery-schedule: at least one delay is needed")
+	}
+	if c.FailingAfter < 0 {
+		return fmt.Errorf("--failing-after %d: want 0 (never) or more", c.FailingAfter)
 	}
 	var cidrs []netip.Prefix
 	for _, s := range c.AllowCIDR {
@@ -126,6 +140,9 @@ func (c *ServeCmd) Run() error {
 		DisableAfter:         c.DisableAfter,
 		Retention:            c.Retention,
 		MaintenanceInterval:  c.MaintenanceInterval,
+		FailingAfter:         c.FailingAfter,
+		RecoverySchedule:     recovery,
+		NoRecoveryReplay:     !c.RecoveryReplay,
 		PartitionInterval:    c.PartitionInterval,
 		PartitionsAhead:      c.PartitionsAhead,
 		MaxInFlight:          c.MaxInFlight,

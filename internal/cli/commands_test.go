@@ -188,6 +188,16 @@ func TestSubscriptionCommands(t *testing.T) {
 	if s := ok(t, "", "subscriptions", "update", id, "--no-rate-limit", "--no-ordered"); s["rate_limit"] != nil || s["ordered"] != false {
 		t.Errorf("update --no-rate-limit --no-ordered: %v", s)
 	}
+	if s := ok(t, "", "subscriptions", "update", id, "--no-auto-recover"); s["auto_recover"] != false {
+		t.Errorf("update --no-auto-recover: %v", s)
+	}
+	replay := ok(t, "", "subscriptions", "replay", id, "--since", "24h", "--all")
+	if replay["subscription_id"] != id || replay["all"] != true || replay["mode"] != "all" {
+		t.Errorf("replay: %v", replay)
+	}
+	if r := ok(t, "", "replays", "show", replay["id"].(string)); r["id"] != replay["id"] {
+		t.Errorf("replays show: %v", r)
+	}
 	if res := revdesk(t, "", "subscriptions", "update", id); res.code == 0 || !strings.Contains(res.stderr, "nothing to change") {
 		t.Errorf("update without flags: exit %d, %q", res.code, res.stderr)
 	}

@@ -145,7 +145,7 @@ func (c *EventShowCmd) Run(cl *Client) error {
 type EventTypesCmd struct {
 	ClientFlags `embed:""`
 
-	List EventTypesListCmd `cmd:"" help:"List the 16 event types: family, shape, signing."`
+	List EventTypesListCmd `cmd:"" help:"List the 21 event types: family, shape, signing."`
 	Show EventTypeShowCmd  `cmd:"" help:"Show one event type with its JSON Schema and example."`
 }
 

@@ -96,7 +96,8 @@ func TestTablesForPeople(t *testing.T) {
 	contains(t, "list", people(t, "subscriptions", "list", "--event-type", "call_failed", "--limit", "100"),
 		"ID ", "EVENT TYPE", "SIGNING", "SCOPE", id+"  call_failed  active  unsigned  workflow=wf-tables  "+url)
 	shown := people(t, "subscriptions", "show", id)
-	contains(t, "show", shown, "webhook_url         "+url, "has_signing_secret  yes", "campaign_id         -", "is delivered unsigned")
+	contains(t, "show", shown, "webhook_url           "+url, "has_signing_secret    yes", "campaign_id           -",
+		"consecutive_failures  0", "auto_recover          yes", "is delivered unsigned")
 	if strings.Contains(shown, "Store the signing secret") {
 		t.Errorf("show claims to show the secret:\n%s", shown)
 	}

@@ -17,12 +17,13 @@ type SubscriptionsCmd struct {
 	Create       SubscriptionCreateCmd      `cmd:"" help:"Subscribe a URL to an event type; prints the signing secret once."`
 	List         SubscriptionListCmd        `cmd:"" help:"List subscriptions."`
 	Get          SubscriptionIDCmd          `cmd:"" aliases:"show" help:"Show a subscription."`
-	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering, Standard Webhooks or delivery options."`
+	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering, Standard Webhooks, delivery options or automatic recovery."`
 	Delete       SubscriptionDeleteCmd      `cmd:"" help:"Delete a subscription."`
 	RotateSecret SubscriptionRotateCmd      `cmd:"" name:"rotate-secret" help:"Rotate the signing secret; prints the new one once."`
 	Enable       SubscriptionEnableCmd      `cmd:"" help:"Re-enable a disabled subscription."`
 	Disable      SubscriptionDisableCmd     `cmd:"" help:"Disable a subscription."`
 	RetryFailed  SubscriptionRetryFailedCmd `cmd:"" name:"retry-failed" help:"Send again every failed delivery of a subscription since a time."`
+	Replay       SubscriptionReplayCmd      `cmd:"" help:"Send again, in order, the events of a window of a subscription's deliveries (skipped and failed; --all: succeeded too)."`
 	Check        SubscriptionCheckCmd       `cmd:"" help:"Have the server check the subscription's receiver with genuine and forged deliveries (see check-receiver)."`
 	Test         SubscriptionTestCmd        `cmd:"" help:"Send a test event to this subscription only (marked X-revdesk-Test: true)."`
 }
@@ -83,7 +84,7 @@ func subscriptionText(w io.Writer, raw []byte) error {
 // SubscriptionCreateCmd creates a subscription.
 type SubscriptionCreateCmd struct {
 	WebhookURL       string  `name:"webhook-url" aliases:"url" required:"" help:"URL that receives the POSTs."`
-	EventType        string  `name:"event-type" help:"One of the 16 event types, e.g. call_completed or number_purchased (or --event-types)."`
+	EventType        string  `name:"event-type" help:"One of the 21 event types, e.g. call_completed, number_purchased or subscription_disabled (or --event-types)."`
 	WorkflowID       string  `name:"workflow-id" help:"Only events of this workflow."`
 	CampaignID       string  `name:"campaign-id" help:"Only events of this campaign."`
 	Secret           string  `xor:"secret" help:"Signing secret (default: a generated whsec_ secret)."`
@@ -91,6 +92,7 @@ type SubscriptionCreateCmd struct {
 	StandardWebhooks bool    `name:"standard-webhooks" help:"Also send the Standard Webhooks headers: replay protection, and a signature on every event type, call and SMS included."`
 	RateLimit        float64 `name:"rate-limit" help:"Send at most this many deliveries per second (default: no limit)."`
 	Ordered          bool    `help:"Deliver events about one resource (the id in their data) one at a time, in order."`
+	NoAutoRecover    bool    `name:"no-auto-recover" help:"Once disabled for failing, stay disabled (by default it is probed and re-enabled when its receiver answers again)."`
 	OptionFlags      `embed:""`
 }
 
@@ -119,6 +121,9 @@ func (c *SubscriptionCreateCmd) Run(cl *Client) error {
 	if c.Ordered {
 		body["ordered"] = true
 	}
+	if c.NoAutoRecover {
+		body["auto_recover"] = false
+	}
 	return cl.show(http.MethodPost, "/api/v1/webhook_subscriptions", nil, body, subscriptionText)
 }
 
@@ -132,6 +137,7 @@ type SubscriptionUpdateCmd struct {
 	NoRateLimit      bool     `name:"no-rate-limit" xor:"rate" help:"Remove the rate limit."`
 	Ordered          *bool    `negatable:"" help:"Ordered delivery per resource (--no-ordered turns it off)."`
 	StandardWebhooks *bool    `name:"standard-webhooks" negatable:"" help:"Standard Webhooks headers (--no-standard-webhooks turns them off)."`
+	AutoRecover      *bool    `name:"auto-recover" negatable:"" help:"Automatic recovery once disabled for failing (--no-auto-recover turns it off)."`
 	OptionFlags      `embed:""`
 }
 
@@ -143,6 +149,7 @@ func (c *SubscriptionUpdateCmd) Run(cl *Client) error {
 	put(body, "rate_limit", c.RateLimit)
 	put(body, "ordered", c.Ordered)
 	put(body, "standard_webhooks", c.StandardWebhooks)
+	put(body, "auto_recover", c.AutoRecover)
 	if c.NoRateLimit {
 		body["rate_limit"] = nil
 	}

@@ -119,7 +119,8 @@ func (d *Dispatcher) flush(ctx context.Context, batch []store.Completion) {
 	backoff := 100 * time.Millisecond
 	defer d.recorded(len(batch))
 	for {
-		_, err := d.store.CompleteDeliveries(ctx, store.CompleteParams{Now: time.Now(), Completions: batch})
+		_, err := d.store.CompleteDeliveries(ctx, store.CompleteParams{Now: time.Now(), Completions: batch,
+			FailingAfter: d.cfg.FailingAfter, NoRecoveryReplay: d.cfg.NoRecoveryReplay})
 		if err == nil {
 			if endsHead(batch) {
 				d.Wake() // the next delivery of a key can go now

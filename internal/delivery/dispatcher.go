@@ -46,8 +46,13 @@ type Config struct {
 	// written in one transaction; default 10 ms.
 	CompleteLinger time.Duration
 	UserAgent      string
-	Logger         *slog.Logger
-	Observer       Observer
+	// FailingAfter is the streak of failed attempts that makes a
+	// subscription_failing event (--failing-after); 0 never.
+	FailingAfter int
+	// NoRecoveryReplay: automatic recovery does not replay what it missed.
+	NoRecoveryReplay bool
+	Logger           *slog.Logger
+	Observer         Observer
 	// Pacer paces subscriptions with a rate_limit; default one for a
 	// process alone.
 	Pacer *ratelimit.Pacer
@@ -252,7 +257,10 @@ func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool)
 	job := &q.job
 	c := store.Completion{DeliveryID: job.Delivery.ID, SubscriptionID: job.Subscription.ID, Owner: d.cfg.Owner,
 		OrderKey: job.Delivery.OrderKey}
-	if job.Deleted || job.Subscription.Status != store.SubscriptionActive {
+	// A disabled subscription's deliveries are skipped, but for the probe
+	// of automatic recovery.
+	probe := !job.Deleted && job.Subscription.Recovering() && job.Subscription.ProbeDeliveryID == job.Delivery.ID
+	if job.Deleted || (job.Subscription.Status != store.SubscriptionActive && !probe) {
 		c.Status = store.DeliverySkipped
 		return c, nil, true
 	}
@@ -298,6 +306,9 @@ func (d *Dispatcher) process(q queued) (store.Completion, *limiter.Sample, bool)
 		c.NextAttemptAt = &next
 	default:
 		c.Status = store.DeliveryFailed
+	}
+	if probe {
+		store.FinishProbe(&c)
 	}
 	if d.cfg.Observer != nil {
 		d.cfg.Observer.Attempted(job.Subscription.ID, r.attempt, c.Status)

@@ -31,6 +31,9 @@ const (
 	HeaderEventID        = "X-revdesk-Event-Id"
 	HeaderDeliveryID     = "X-revdesk-Delivery-Id"
 	HeaderSubscriptionID = "X-revdesk-Subscription-Id"
+	// HeaderSourceEventID names, on deliveries of a derived disposition
+	// event, the call_completed event it came from.
+	HeaderSourceEventID = "X-revdesk-Source-Event-Id"
 	// HeaderTest marks a delivery of "send test event".
 	HeaderTest = "X-revdesk-Test"
 )
@@ -101,6 +104,9 @@ func newRequest(ctx context.Context, job *store.Job, target *url.URL, userAgent 
 	setHeader(h, HeaderEventID, ev.ID)
 	setHeader(h, HeaderDeliveryID, job.Delivery.ID)
 	setHeader(h, HeaderSubscriptionID, sub.ID)
+	if ev.SourceEventID != "" {
+		setHeader(h, HeaderSourceEventID, ev.SourceEventID)
+	}
 	if job.Event.Test {
 		setHeader(h, HeaderTest, "true")
 	}

@@ -370,3 +370,29 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A derived disposition delivery names its call_completed event; others
+// carry no such header.
+func TestSourceEventHeader(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, eventType, source string
+	}{
+		{"derived", "call_voicemail", "evt_call1"},
+		{"not derived", "call_completed", ""},
+	} {
+		job := store.Job{
+			Delivery:     store.Delivery{ID: "dlv_1", EventType: tt.eventType},
+			Event:        &store.Event{ID: "evt_2", EventType: tt.eventType, Data: []byte(`{}`), SourceEventID: tt.source},
+			Subscription: &store.Subscription{ID: "whk_1", WebhookURL: "https://example.com/h", EventType: tt.eventType},
+		}
+		req, err := Request(t.Context(), &job, "ua", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Header[HeaderSourceEventID]; (tt.source == "" && len(got) != 0) ||
+			(tt.source != "" && (len(got) != 1 || got[0] != tt.source)) {
+			t.Errorf("%s: %s = %q, want %q", tt.name, HeaderSourceEventID, got, tt.source)
+		}
+	}
+}

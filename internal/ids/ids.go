@@ -28,6 +28,7 @@ const (
 	Event        = "evt"
 	Delivery     = "dlv"
 	Attempt      = "att"
+	Replay       = "rpl"
 )
 
 var encoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

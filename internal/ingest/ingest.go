@@ -21,7 +21,8 @@ import (
 const MaxBatch = 1000
 
 var (
-	// ErrDerivedType: disposition events are derived, never ingested.
+	// ErrDerivedType: disposition and operational events are made by
+	// RevDesk, never ingested.
 	ErrDerivedType = errors.New("derived event type")
 	// ErrBatchSize: an empty batch or one over MaxBatch.
 	ErrBatchSize = errors.New("invalid batch size")
@@ -181,6 +182,9 @@ func prepare(in Input, now time.Time) ([]store.NewEvent, error) {
 	}
 	if et.Derived {
 		return nil, fmt.Errorf("%w: %s is derived from call_completed and cannot be sent directly; send the call_completed record instead", ErrDerivedType, in.EventType)
+	}
+	if et.Family == catalog.FamilyOperational {
+		return nil, fmt.Errorf("%w: %s is an operational event that RevDesk sends about your subscriptions; it cannot be ingested", ErrDerivedType, in.EventType)
 	}
 	data, err := validData(in.EventType, in.Data)
 	if err != nil {

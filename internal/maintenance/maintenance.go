@@ -20,6 +20,8 @@ type Store interface {
 	TryLead(ctx context.Context, p store.LeadParams) (bool, error)
 	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
 	Prune(ctx context.Context, before time.Time) (store.PruneResult, error)
+	StartProbes(ctx context.Context, p store.ProbeParams) (int, error)
+	AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error)
 }
 
 // Reporter learns what each round of retention found (metrics).
@@ -34,6 +36,9 @@ const (
 	DefaultPartitionsAhead   = 48 * time.Hour
 )
 
+// ReplayPage is how many deliveries a replay makes per transaction.
+const ReplayPage = 500
+
 // Maintainer disables subscriptions that keep failing and prunes old
 // deliveries and events. With many processes on one database only the one
 // holding the "maintenance" lead does the work.
@@ -43,6 +48,9 @@ type Maintainer struct {
 	Interval     time.Duration // default DefaultInterval
 	DisableAfter time.Duration // failing this long disables; 0 never
 	Retention    time.Duration // final deliveries older than this are pruned; 0 keeps all
+	// RecoverySchedule is the delays between the probes of automatic
+	// recovery (default store.DefaultRecoverySchedule).
+	RecoverySchedule []time.Duration
 	// PartitionInterval and PartitionsAhead shape the history partitions
 	// of a store.Partitioned (defaults DefaultPartitionInterval,
 	// DefaultPartitionsAhead).
@@ -85,7 +93,8 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
 		disabled, err := m.Store.DisableFailingSubscriptions(ctx, store.DisableFailingParams{
-			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now})
+			FailingBefore: now.Add(-m.DisableAfter), Reason: reason, Now: now,
+			FirstProbeAt: now.Add(store.ProbeDelay(m.RecoverySchedule, 0))})
 		if err != nil {
 			return fmt.Errorf("disabling failing subscriptions: %w", err)
 		}
@@ -103,6 +112,20 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 		}
 		if n > 0 && m.Logger != nil {
 			m.Logger.Info("created history partitions", "count", n)
+		}
+	}
+	if _, err := m.Store.StartProbes(ctx, store.ProbeParams{Now: now, Schedule: m.RecoverySchedule}); err != nil {
+		return fmt.Errorf("probing disabled subscriptions: %w", err)
+	}
+	// A page per replay and round would take a year of history a long
+	// time: pages follow each other until none is left or a round is up.
+	for deadline := time.Now().Add(interval / 2); ; {
+		n, err := m.Store.AdvanceReplays(ctx, store.AdvanceReplaysParams{Now: now, Page: ReplayPage})
+		if err != nil {
+			return fmt.Errorf("advancing replays: %w", err)
+		}
+		if n == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if m.Retention > 0 {

@@ -31,6 +31,7 @@ type answers struct {
 type fakeStore struct {
 	mu sync.Mutex
 	answers
+	probes int
 
 	leads    []string // "name owner until"
 	disables []string // "before reason"
@@ -56,6 +57,17 @@ func (f *fakeStore) Prune(_ context.Context, before time.Time) (store.PruneResul
 	defer f.mu.Unlock()
 	f.prunes = append(f.prunes, before)
 	return f.pruned, f.pruneErr
+}
+
+func (f *fakeStore) StartProbes(_ context.Context, p store.ProbeParams) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.probes++
+	return 0, nil
+}
+
+func (f *fakeStore) AdvanceReplays(context.Context, store.AdvanceReplaysParams) (int, error) {
+	return 0, nil
 }
 
 // partitionedStore is a fakeStore that keeps history in partitions.

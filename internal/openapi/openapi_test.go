@@ -280,7 +280,7 @@ func TestEventInputFollowsCatalog(t *testing.T) {
 			}
 			event := map[string]any{"event_type": et.Name, "data": example}
 			err := input.Validate(mustNumbers(t, event))
-			if et.Derived {
+			if et.Derived || et.Family == catalog.FamilyOperational {
 				if err == nil {
 					t.Error("a derived type is accepted for ingest")
 				}
@@ -538,6 +538,11 @@ func TestRealResponsesMatchDocument(t *testing.T) {
 	h.do(request{op: "POST /api/v1/webhook_subscriptions/{id}/enable", id: subs["documented"], want: http.StatusOK})
 	retryFailed := "POST /api/v1/webhook_subscriptions/{id}/retry_failed"
 	h.do(request{op: retryFailed, id: subs["documented"], body: h.example(retryFailed, "since"), want: http.StatusAccepted})
+	replayOp := "POST /api/v1/webhook_subscriptions/{id}/replay"
+	started := h.do(request{op: replayOp, id: subs["documented"], body: map[string]any{"since": "2026-01-01T00:00:00Z", "all": true}, want: http.StatusAccepted})
+	h.do(request{op: replayOp, id: subs["documented"], body: map[string]any{"since": "yesterday"}, want: http.StatusBadRequest})
+	h.do(request{op: "GET /api/v1/replays/{id}", id: started["id"].(string), want: http.StatusOK})
+	h.do(request{op: "GET /api/v1/replays/{id}", id: "rpl_unknown", want: http.StatusNotFound})
 	careless := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(careless.Close)
 	checked := h.do(request{op: createSub, body: map[string]any{"webhook_url": careless.URL + "/hooks", "event_type": "number_released"}, want: http.StatusCreated})

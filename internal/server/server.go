@@ -25,6 +25,7 @@ import (
 	"github.com/revdesk/webhooks/internal/metrics"
 	"github.com/revdesk/webhooks/internal/netguard"
 	"github.com/revdesk/webhooks/internal/openapi"
+	"github.com/revdesk/webhooks/internal/opevents"
 	"github.com/revdesk/webhooks/internal/ratelimit"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/telemetry"
@@ -52,7 +53,10 @@ type Config struct {
 	DisableAfter         time.Duration
 	Retention            time.Duration
 	MaintenanceInterval  time.Duration
-	PartitionInterval    time.Duration // PostgreSQL history partitions; 0: maintenance's default
+	FailingAfter         int             // streak that makes subscription_failing; 0 never
+	RecoverySchedule     []time.Duration // delays between recovery probes
+	NoRecoveryReplay     bool            // recovery does not replay what was missed
+	PartitionInterval    time.Duration   // PostgreSQL history partitions; 0: maintenance's default
 	PartitionsAhead      time.Duration
 	MaxInFlight          int
 	MaxPerEndpoint       int
@@ -159,6 +163,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
 	st := s.store
+	// Operational events are written with their facts, by the store.
+	st.OnFacts(opevents.Events)
 	if err := bootstrap(ctx, st, cfg.APIKey, log); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -205,6 +211,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		UserAgent:     userAgent,
 		Logger:        log,
 		Observer:      m,
+
+		FailingAfter:     cfg.FailingAfter,
+		NoRecoveryReplay: cfg.NoRecoveryReplay,
 	}
 	if !isSingle {
 		// Several processes may share the database: each keeps a record
@@ -223,7 +232,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	retention := &metrics.Retention{}
 	m.Register(retention)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
-		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, Logger: log,
+		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, RecoverySchedule: cfg.RecoverySchedule, Logger: log,
 		PartitionInterval: cfg.PartitionInterval, PartitionsAhead: cfg.PartitionsAhead, Reporter: retention}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}

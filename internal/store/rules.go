@@ -94,6 +94,10 @@ type SubscriptionState struct {
 	Status         string
 	DisabledReason string
 	FailingSince   *time.Time
+	Failures       int // consecutive failed attempts
+	// Recovering: disabled for failing with automatic recovery on
+	// (Subscription.Recovering); a success re-enables it.
+	Recovering bool
 }
 
 // CompletionFold is what a batch of completions does to one subscription.
@@ -106,6 +110,9 @@ type CompletionFold struct {
 	// after the batch's last success (of the whole batch when none
 	// succeeded); nil when there are none.
 	FirstFailure *time.Time
+	// Failures counts the failed attempts after the batch's last success
+	// (of the whole batch when none succeeded).
+	Failures int
 	// DisableReason is the last disable request of the batch ("" for none).
 	DisableReason string
 }
@@ -132,31 +139,42 @@ func FoldCompletions(cs []Completion) []CompletionFold {
 		switch {
 		case c.Attempt == nil:
 		case c.Status == DeliverySucceeded:
-			f.Succeeded, f.FirstFailure = true, nil
-		case f.FirstFailure == nil || c.Attempt.At.Before(*f.FirstFailure):
-			at := c.Attempt.At
-			f.FirstFailure = &at
+			f.Succeeded, f.FirstFailure, f.Failures = true, nil, 0
+		default:
+			f.Failures++
+			if f.FirstFailure == nil || c.Attempt.At.Before(*f.FirstFailure) {
+				at := c.Attempt.At
+				f.FirstFailure = &at
+			}
 		}
 	}
 	return folds
 }
 
 // Apply returns the subscription's state after the fold, and whether the
-// fold disabled it. A success restarts the streak at the failures after it;
-// failures alone keep a streak already running. A disable request disables
-// an active subscription only: one disabled already keeps its reason.
-func (f CompletionFold) Apply(cur SubscriptionState) (next SubscriptionState, disabled bool) {
+// fold disabled or enabled it. A success restarts the streak at the
+// failures after it; failures alone keep a streak already running. A
+// disable request disables an active subscription only: one disabled
+// already keeps its reason. A success re-enables a recovering
+// subscription (its probe got through), unless the batch also asks to
+// disable it.
+func (f CompletionFold) Apply(cur SubscriptionState) (next SubscriptionState, disabled, enabled bool) {
 	next = cur
 	switch {
 	case f.Succeeded:
-		next.FailingSince = f.FirstFailure
+		next.FailingSince, next.Failures = f.FirstFailure, f.Failures
 	case cur.FailingSince == nil:
-		next.FailingSince = f.FirstFailure
+		next.FailingSince, next.Failures = f.FirstFailure, cur.Failures+f.Failures
+	default:
+		next.Failures = cur.Failures + f.Failures
 	}
-	if f.DisableReason != "" && cur.Status == SubscriptionActive {
+	switch {
+	case f.DisableReason != "" && cur.Status == SubscriptionActive:
 		next.Status, next.DisabledReason, disabled = SubscriptionDisabled, f.DisableReason, true
+	case f.Succeeded && f.DisableReason == "" && cur.Recovering:
+		next.Status, next.DisabledReason, next.Recovering, enabled = SubscriptionActive, "", false, true
 	}
-	return next, disabled
+	return next, disabled, enabled
 }
 
 // FailingTooLong reports whether DisableFailingSubscriptions disables a

@@ -102,27 +102,36 @@ func TestApply(t *testing.T) {
 	active := SubscriptionState{Status: SubscriptionActive}
 	failing := SubscriptionState{Status: SubscriptionActive, FailingSince: &t1}
 	disabled := SubscriptionState{Status: SubscriptionDisabled, DisabledReason: "by hand", FailingSince: &t1}
+	recovering := SubscriptionState{Status: SubscriptionDisabled, DisabledReason: "failing", FailingSince: &t1,
+		Failures: 7, Recovering: true}
 	tests := []struct {
-		name         string
-		fold         CompletionFold
-		cur, want    SubscriptionState
-		wantDisabled bool
+		name                      string
+		fold                      CompletionFold
+		cur, want                 SubscriptionState
+		wantDisabled, wantEnabled bool
 	}{
+		{"failures add up", CompletionFold{FirstFailure: &t2, Failures: 2},
+			SubscriptionState{Status: SubscriptionActive, FailingSince: &t1, Failures: 3},
+			SubscriptionState{Status: SubscriptionActive, FailingSince: &t1, Failures: 5}, false, false},
+		{"a success re-enables a recovering one", CompletionFold{Succeeded: true}, recovering, active, false, true},
+		{"a success leaves one disabled by hand", CompletionFold{Succeeded: true}, disabled,
+			SubscriptionState{Status: SubscriptionDisabled, DisabledReason: "by hand"}, false, false},
 		{"first failure starts a streak", CompletionFold{FirstFailure: &t2}, active,
-			SubscriptionState{Status: SubscriptionActive, FailingSince: &t2}, false},
-		{"failures keep a running streak", CompletionFold{FirstFailure: &t2}, failing, failing, false},
-		{"success ends it", CompletionFold{Succeeded: true}, failing, active, false},
+			SubscriptionState{Status: SubscriptionActive, FailingSince: &t2}, false, false},
+		{"failures keep a running streak", CompletionFold{FirstFailure: &t2}, failing, failing, false, false},
+		{"success ends it", CompletionFold{Succeeded: true}, failing, active, false, false},
 		{"success then failures restart it", CompletionFold{Succeeded: true, FirstFailure: &t2}, failing,
-			SubscriptionState{Status: SubscriptionActive, FailingSince: &t2}, false},
+			SubscriptionState{Status: SubscriptionActive, FailingSince: &t2}, false, false},
 		{"disable request", CompletionFold{FirstFailure: &t2, DisableReason: "gone"}, active,
-			SubscriptionState{Status: SubscriptionDisabled, DisabledReason: "gone", FailingSince: &t2}, true},
-		{"already disabled keeps its reason", CompletionFold{DisableReason: "gone"}, disabled, disabled, false},
+			SubscriptionState{Status: SubscriptionDisabled, DisabledReason: "gone", FailingSince: &t2}, true, false},
+		{"already disabled keeps its reason", CompletionFold{DisableReason: "gone"}, disabled, disabled, false, false},
 	}
 	for _, tt := range tests {
-		got, d := tt.fold.Apply(tt.cur)
+		got, d, e := tt.fold.Apply(tt.cur)
 		if got.Status != tt.want.Status || got.DisabledReason != tt.want.DisabledReason ||
-			!sameTime(got.FailingSince, tt.want.FailingSince) || d != tt.wantDisabled {
-			t.Errorf("%s: Apply = %+v, %v; want %+v, %v", tt.name, got, d, tt.want, tt.wantDisabled)
+			!sameTime(got.FailingSince, tt.want.FailingSince) || got.Failures != tt.want.Failures ||
+			d != tt.wantDisabled || e != tt.wantEnabled {
+			t.Errorf("%s: Apply = %+v, %v, %v; want %+v, %v, %v", tt.name, got, d, e, tt.want, tt.wantDisabled, tt.wantEnabled)
 		}
 	}
 }
@@ -179,5 +188,58 @@ func TestLastPerDelivery(t *testing.T) {
 	}
 	if out := LastPerDelivery(cs[:2]); &out[0] != &cs[0] {
 		t.Error("LastPerDelivery copied a batch without repeats")
+	}
+}
+
+func TestStreakFacts(t *testing.T) {
+	t.Parallel()
+	st := func(n int) SubscriptionState { return SubscriptionState{Status: SubscriptionActive, Failures: n} }
+	tests := []struct {
+		name                       string
+		succeeded                  bool
+		cur, next                  SubscriptionState
+		wantFailing, wantRecovered bool
+	}{
+		{"below the threshold", false, st(0), st(2), false, false},
+		{"reaching it", false, st(2), st(3), true, false},
+		{"past it: once per streak", false, st(3), st(5), false, false},
+		{"a success ending a short streak", true, st(2), st(0), false, false},
+		{"a success ending a long one", true, st(4), st(0), false, true},
+		{"a success, then a new streak reaching it", true, st(4), st(3), true, true},
+	}
+	for _, tt := range tests {
+		f, r := StreakFacts(tt.succeeded, tt.cur, tt.next, 3)
+		if f != tt.wantFailing || r != tt.wantRecovered {
+			t.Errorf("%s: failing %v recovered %v, want %v %v", tt.name, f, r, tt.wantFailing, tt.wantRecovered)
+		}
+	}
+	if f, r := StreakFacts(true, st(9), st(9), 0); f || r {
+		t.Error("failingAfter 0 makes facts")
+	}
+}
+
+func TestPlanProbe(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	p := ProbeParams{Now: now, Schedule: []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute}}
+	tests := []struct {
+		name      string
+		sub       Subscription
+		candidate string
+		want      ProbePlan
+	}{
+		{"first probe", Subscription{}, "dlv_1", ProbePlan{Start: true, Probe: "dlv_1", Probes: 1, NextAt: now.Add(2 * time.Minute)}},
+		{"probe still pending", Subscription{ProbeDeliveryID: "dlv_1", Probes: 1}, "",
+			ProbePlan{Probe: "dlv_1", Probes: 1, NextAt: now.Add(2 * time.Minute)}},
+		{"past the schedule's end: its last delay", Subscription{ProbeDeliveryID: "dlv_1", Probes: 5}, "dlv_1",
+			ProbePlan{Start: true, Probe: "dlv_1", Probes: 6, NextAt: now.Add(4 * time.Minute)}},
+	}
+	for _, tt := range tests {
+		if got := PlanProbe(&tt.sub, tt.candidate, p); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	if d := ProbeDelay(nil, 0); d != time.Minute {
+		t.Errorf("default schedule starts at %s, want 1m", d)
 	}
 }

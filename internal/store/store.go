@@ -114,8 +114,38 @@ type Subscription struct {
 	Status         string
 	DisabledReason string
 	FailingSince   *time.Time // first failure of the current failure streak
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Failures counts the consecutive failed attempts of the streak.
+	Failures int
+	// AutoRecover: once disabled for failing, probe and re-enable it.
+	AutoRecover bool
+	// DisabledKind says who disabled it (DisabledFailing, DisabledGone,
+	// DisabledManual); "" while active.
+	DisabledKind string
+	// NextProbeAt is when automatic recovery next sends a probe (nil when
+	// none is planned); Probes counts the probes sent since the disabling.
+	NextProbeAt *time.Time
+	Probes      int
+	// ProbeDeliveryID is the delivery automatic recovery sends while the
+	// subscription is disabled ("" for none).
+	ProbeDeliveryID string
+	// RecoverSince is where what the disabling made it miss starts: the
+	// oldest delivery pending, or failed in the streak, when it was
+	// disabled; else the disabling.
+	RecoverSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Who disabled a subscription (Subscription.DisabledKind).
+const (
+	DisabledFailing = "failing" // every attempt failed for --disable-after: recovers by itself
+	DisabledGone    = "gone"    // the receiver answered 410 Gone
+	DisabledManual  = "manual"  // through the API or the dashboard
+)
+
+// Recovering reports whether automatic recovery probes sub.
+func (sub *Subscription) Recovering() bool {
+	return sub.Status == SubscriptionDisabled && sub.DisabledKind == DisabledFailing && sub.AutoRecover
 }
 
 type Event struct {
@@ -144,7 +174,9 @@ type Delivery struct {
 	NextAttemptAt  *time.Time // nil once final
 	LastError      string
 	// OrderKey is set on deliveries of ordered subscriptions (see OrderKey).
-	OrderKey  string
+	OrderKey string
+	// ReplayID names the replay that made this delivery ("" for none).
+	ReplayID  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -253,6 +285,8 @@ type CreateSubscriptionParams struct {
 	StandardWebhooks bool
 	RateLimit        float64
 	Ordered          bool
+	// NoAutoRecover turns automatic recovery off (it is on by default).
+	NoAutoRecover bool
 	// EventTypes, for a multi-type subscription (EventType MultiType).
 	EventTypes []string
 	Headers    []Header
@@ -275,6 +309,7 @@ type UpdateSubscriptionParams struct {
 	RateLimit        *float64 // 0 clears the limit
 	Ordered          *bool
 	StandardWebhooks *bool
+	AutoRecover      *bool
 	// EventTypes makes the subscription a multi-type one with these types.
 	EventTypes *[]string
 	Headers    *[]Header // empty clears them
@@ -293,6 +328,7 @@ func (p UpdateSubscriptionParams) Apply(sub *Subscription) {
 	set(&sub.RateLimit, p.RateLimit)
 	set(&sub.Ordered, p.Ordered)
 	set(&sub.StandardWebhooks, p.StandardWebhooks)
+	set(&sub.AutoRecover, p.AutoRecover)
 	if p.EventTypes != nil {
 		sub.EventType, sub.EventTypes = MultiType, *p.EventTypes
 	}
@@ -324,7 +360,9 @@ type SetSubscriptionStatusParams struct {
 	ID          string
 	Status      string
 	Reason      string
-	Now         time.Time
+	// By names who asked (ByAPI, ByDashboard), for the operational event.
+	By  string
+	Now time.Time
 }
 
 type RotateSecretParams struct {
@@ -385,14 +423,22 @@ type Completion struct {
 type CompleteParams struct {
 	Now         time.Time
 	Completions []Completion
+	// FailingAfter is the streak length (consecutive failed attempts) that
+	// makes a FactFailing; 0 never.
+	FailingAfter int
+	// NoRecoveryReplay: a subscription re-enabled by automatic recovery
+	// does not get what it missed replayed.
+	NoRecoveryReplay bool
 }
 
 // DisableFailingParams disables active subscriptions failing since before
-// FailingBefore, with Reason, at Now.
+// FailingBefore, with Reason, at Now; automatic recovery first probes
+// them at FirstProbeAt.
 type DisableFailingParams struct {
 	FailingBefore time.Time
 	Reason        string
 	Now           time.Time
+	FirstProbeAt  time.Time
 }
 
 // DisabledSubscription is a subscription the store disabled on its own
@@ -498,6 +544,21 @@ type Store interface {
 	// DisableFailingSubscriptions disables active subscriptions failing since
 	// before p.FailingBefore and returns them.
 	DisableFailingSubscriptions(ctx context.Context, p DisableFailingParams) ([]DisabledSubscription, error)
+	// StartProbes sends, for each recovering subscription whose probe is
+	// due, the oldest delivery it missed again (see recovery.go).
+	StartProbes(ctx context.Context, p ProbeParams) (int, error)
+
+	// OnFacts sets how facts become events (see facts.go); call it before
+	// the store is used.
+	OnFacts(f FactEvents)
+
+	// CreateReplay records a replay of a subscription's deliveries; the
+	// deliveries are made by AdvanceReplays, a page at a time.
+	CreateReplay(ctx context.Context, p CreateReplayParams) (Replay, error)
+	GetReplay(ctx context.Context, workspaceID, id string) (Replay, error)
+	// AdvanceReplays makes the next page of deliveries of unfinished
+	// replays and returns how many it made.
+	AdvanceReplays(ctx context.Context, p AdvanceReplaysParams) (int, error)
 	// Prune removes history created before the cutoff: final deliveries
 	// (with attempts), events no delivery needs any more, idempotency keys,
 	// and portal sessions expired before it. Pending work is never removed,

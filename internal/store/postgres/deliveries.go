@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,14 +18,14 @@ import (
 func deliveryColumnsOf(alias string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.workspace_id, %[1]s.event_id, %[1]s.subscription_id,
 	%[1]s.event_type, %[1]s.status, %[1]s.attempts, %[1]s.next_attempt_at, %[1]s.last_error,
-	%[1]s.created_at, %[1]s.updated_at, coalesce(%[1]s.order_key, '')`, alias)
+	%[1]s.created_at, %[1]s.updated_at, coalesce(%[1]s.order_key, ''), coalesce(%[1]s.replay_id, '')`, alias)
 }
 
 var deliveryColumns = deliveryColumnsOf("deliveries")
 
 func deliveryDest(d *store.Delivery) []any {
 	return []any{&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status,
-		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderKey}
+		&d.Attempts, &d.NextAttemptAt, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderKey, &d.ReplayID}
 }
 
 func scanDelivery(r pgx.Row) (store.Delivery, error) {
@@ -282,27 +283,52 @@ const completeSQL = `WITH u AS (
 		SELECT d.sub_id, ok.last_ok,
 			min(d.at) FILTER (WHERE d.has_attempt AND d.status <> 'succeeded'
 				AND d.ord > coalesce(ok.last_ok, 0)) AS first_fail,
+			count(*) FILTER (WHERE d.has_attempt AND d.status <> 'succeeded'
+				AND d.ord > coalesce(ok.last_ok, 0)) AS fails,
 			(array_agg(d.reason ORDER BY d.ord DESC) FILTER (WHERE d.reason <> ''))[1] AS reason
 		FROM d JOIN ok USING (sub_id) GROUP BY d.sub_id, ok.last_ok
 	), next AS (
-		SELECT s.id, agg.reason, agg.reason IS NOT NULL AND s.status = 'active' AS disable,
+		SELECT s.id, agg.reason, agg.last_ok IS NOT NULL AS succeeded,
+			agg.reason IS NOT NULL AND s.status = 'active' AS disable,
+			agg.last_ok IS NOT NULL AND agg.reason IS NULL AND s.status = 'disabled'
+				AND s.disabled_kind = 'failing' AND s.auto_recover AS enable,
 			CASE WHEN agg.last_ok IS NOT NULL THEN agg.first_fail
-				ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since
+				ELSE coalesce(s.failing_since, agg.first_fail) END AS failing_since,
+			CASE WHEN agg.last_ok IS NOT NULL THEN agg.fails ELSE s.failures + agg.fails END AS failures,
+			s.status AS old_status, s.failures AS old_failures, s.failing_since AS old_failing_since,
+			s.recover_since AS old_recover_since
 		FROM subscriptions s JOIN agg ON agg.sub_id = s.id
 	), changed AS (
-		UPDATE subscriptions s SET failing_since = next.failing_since,
-			status = CASE WHEN next.disable THEN 'disabled' ELSE s.status END,
-			disabled_reason = CASE WHEN next.disable THEN next.reason ELSE s.disabled_reason END,
-			updated_at = CASE WHEN next.disable THEN $14 ELSE s.updated_at END
+		UPDATE subscriptions s SET failing_since = next.failing_since, failures = next.failures,
+			status = CASE WHEN next.disable THEN 'disabled' WHEN next.enable THEN 'active' ELSE s.status END,
+			disabled_reason = CASE WHEN next.disable THEN next.reason WHEN next.enable THEN ''
+				ELSE s.disabled_reason END,
+			disabled_kind = CASE WHEN next.disable THEN 'gone' WHEN next.enable THEN '' ELSE s.disabled_kind END,
+			next_probe_at = CASE WHEN next.disable OR next.enable THEN NULL ELSE s.next_probe_at END,
+			probes = CASE WHEN next.enable THEN 0 ELSE s.probes END,
+			probe_delivery_id = CASE WHEN next.enable THEN '' ELSE s.probe_delivery_id END,
+			recover_since = CASE WHEN next.enable THEN NULL ELSE s.recover_since END,
+			updated_at = CASE WHEN next.disable OR next.enable THEN $14 ELSE s.updated_at END
 		FROM next
-		WHERE s.id = next.id AND (next.disable OR s.failing_since IS DISTINCT FROM next.failing_since)
-		RETURNING s.id, s.workspace_id, next.reason, next.disable
+		WHERE s.id = next.id AND (next.disable OR next.enable OR s.failures <> next.failures
+			OR s.failing_since IS DISTINCT FROM next.failing_since)
+		RETURNING s.id, s.workspace_id, s.webhook_url, s.event_type, s.status, s.disabled_reason,
+			s.failures, s.failing_since, next.disable, next.enable, next.succeeded, next.old_status,
+			next.old_failures, next.old_failing_since, next.old_recover_since
 	)
-	-- Two kinds of rows: the subscriptions this batch disabled, and the
-	-- order keys of the deliveries it completed.
-	SELECT 'disabled', id, workspace_id, reason FROM changed WHERE disable
+	-- Three kinds of rows: the subscriptions this batch changed, the
+	-- deliveries it failed for good, and the order keys of the deliveries
+	-- it completed.
+	SELECT 'sub', id, row_to_json(changed)::text FROM changed
 	UNION ALL
-	SELECT 'key', k, NULL, NULL FROM (SELECT DISTINCT order_key AS k FROM done
+	SELECT 'exhausted', d.delivery_id, json_build_object('sub_id', d.sub_id, 'attempts', d.number,
+		'code', d.code, 'error', CASE WHEN d.error <> '' THEN d.error ELSE d.class END,
+		'event_id', dv.event_id, 'event_type', dv.event_type, 'workspace_id', s.workspace_id,
+		'webhook_url', s.webhook_url, 'sub_event_type', s.event_type)::text
+	FROM d JOIN deliveries dv ON dv.id = d.delivery_id JOIN subscriptions s ON s.id = d.sub_id
+	WHERE d.status = 'failed' AND d.has_attempt
+	UNION ALL
+	SELECT 'key', k, NULL FROM (SELECT DISTINCT order_key AS k FROM done
 		WHERE order_key IS NOT NULL) keys`
 
 // CompleteDeliveries is one round trip and one (implicit) transaction:
@@ -334,34 +360,67 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	}
 	named = uniqueKeys(named)
 	b := &pgx.Batch{}
+	// The transaction begins in the batch, so that it costs one round trip
+	// more (the commit) than the implicit transaction of a batch: the
+	// facts' events must join it, and they are known only after it ran.
+	b.Queue("BEGIN")
 	b.Queue(pinPlans)
 	if len(named) > 0 {
 		b.Queue(lockKeysSQL, store.LockIDs(named))
 	}
 	var disabled []store.DisabledSubscription
 	var ended []string
-	b.Queue(completeSQL, args...).Query(func(rows pgx.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			var kind, a string
-			var ws, reason *string
-			if err := rows.Scan(&kind, &a, &ws, &reason); err != nil {
-				return err
+	err = s.onConn(ctx, func(tx dbtx) error {
+		var changes []completionChange
+		var exhausted []exhaustedRow
+		b.Queue(completeSQL, args...).Query(func(rows pgx.Rows) error {
+			defer rows.Close()
+			for rows.Next() {
+				var kind, a string
+				var js *string
+				if err := rows.Scan(&kind, &a, &js); err != nil {
+					return err
+				}
+				switch kind {
+				case "key":
+					ended = append(ended, a)
+				case "sub":
+					var c completionChange
+					if err := json.Unmarshal([]byte(*js), &c); err != nil {
+						return err
+					}
+					changes = append(changes, c)
+				case "exhausted":
+					e := exhaustedRow{DeliveryID: a}
+					if err := json.Unmarshal([]byte(*js), &e); err != nil {
+						return err
+					}
+					exhausted = append(exhausted, e)
+				}
 			}
-			if kind == "key" {
-				ended = append(ended, a)
-				continue
-			}
-			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: a,
-				WorkspaceID: deref(ws), Reason: deref(reason), At: t})
+			return rows.Err()
+		})
+		if len(named) > 0 {
+			b.Queue(promoteSQL, named)
 		}
-		return rows.Err()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		var facts []store.Fact
+		disabled, facts = completionFacts(changes, exhausted, p.FailingAfter, t)
+		for _, c := range changes {
+			if c.Enable && !p.NoRecoveryReplay {
+				sub := c.subscription()
+				sub.RecoverSince = c.OldRecoverSince
+				if _, err := createReplay(ctx, tx, store.RecoveryReplay(&sub, t)); err != nil {
+					return err
+				}
+			}
+		}
+		return s.writeFacts(ctx, tx, facts)
 	})
-	if len(named) > 0 {
-		b.Queue(promoteSQL, named)
-	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, translate(err)
+	if err != nil {
+		return nil, err
 	}
 	ended = slices.DeleteFunc(ended, func(k string) bool { _, found := slices.BinarySearch(named, k); return found })
 	if len(ended) == 0 {
@@ -370,13 +429,66 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	return disabled, s.tx(ctx, func(tx pgx.Tx) error { return settleKeys(ctx, tx, ended) })
 }
 
-// scanDisabled reads (id, workspace_id, reason) rows of subscriptions
-// disabled at t.
-func scanDisabled(t time.Time) func(pgx.Row) (store.DisabledSubscription, error) {
-	return func(r pgx.Row) (store.DisabledSubscription, error) {
-		d := store.DisabledSubscription{At: t}
-		return d, r.Scan(&d.SubscriptionID, &d.WorkspaceID, &d.Reason)
+// completionChange is a subscription row completeSQL changed.
+type completionChange struct {
+	ID              string     `json:"id"`
+	WorkspaceID     string     `json:"workspace_id"`
+	WebhookURL      string     `json:"webhook_url"`
+	EventType       string     `json:"event_type"`
+	Status          string     `json:"status"`
+	DisabledReason  string     `json:"disabled_reason"`
+	Failures        int        `json:"failures"`
+	FailingSince    *time.Time `json:"failing_since"`
+	Disable         bool       `json:"disable"`
+	Enable          bool       `json:"enable"`
+	Succeeded       bool       `json:"succeeded"`
+	OldStatus       string     `json:"old_status"`
+	OldFailures     int        `json:"old_failures"`
+	OldFailingSince *time.Time `json:"old_failing_since"`
+	OldRecoverSince *time.Time `json:"old_recover_since"`
+}
+
+func (c completionChange) subscription() store.Subscription {
+	return store.Subscription{ID: c.ID, WorkspaceID: c.WorkspaceID, WebhookURL: c.WebhookURL, EventType: c.EventType}
+}
+
+// exhaustedRow is a delivery completeSQL failed for good.
+type exhaustedRow struct {
+	DeliveryID   string `json:"-"`
+	SubID        string `json:"sub_id"`
+	Attempts     int    `json:"attempts"`
+	Code         int    `json:"code"`
+	Error        string `json:"error"`
+	EventID      string `json:"event_id"`
+	EventType    string `json:"event_type"`
+	WorkspaceID  string `json:"workspace_id"`
+	WebhookURL   string `json:"webhook_url"`
+	SubEventType string `json:"sub_event_type"`
+}
+
+// completionFacts are the disablings and facts of completeSQL's rows, by the
+// same rules as the SQLite driver's (store.FoldFacts, store.ExhaustedFact).
+func completionFacts(changes []completionChange, exhausted []exhaustedRow, failingAfter int, t time.Time) ([]store.DisabledSubscription, []store.Fact) {
+	var disabled []store.DisabledSubscription
+	var facts []store.Fact
+	for _, c := range changes {
+		sub := c.subscription()
+		cur := store.SubscriptionState{Status: c.OldStatus, Failures: c.OldFailures, FailingSince: c.OldFailingSince}
+		next := store.SubscriptionState{Status: c.Status, DisabledReason: c.DisabledReason, Failures: c.Failures,
+			FailingSince: c.FailingSince}
+		facts = append(facts, store.FoldFacts(&sub, store.CompletionFold{Succeeded: c.Succeeded}, cur, next,
+			c.Disable, c.Enable, failingAfter, t)...)
+		if c.Disable {
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: c.ID,
+				WorkspaceID: c.WorkspaceID, Reason: c.DisabledReason, At: t})
+		}
 	}
+	for _, e := range exhausted {
+		sub := store.Subscription{ID: e.SubID, WorkspaceID: e.WorkspaceID, WebhookURL: e.WebhookURL, EventType: e.SubEventType}
+		c := store.Completion{DeliveryID: e.DeliveryID, Attempt: &store.Attempt{StatusCode: e.Code, Error: e.Error}}
+		facts = append(facts, store.ExhaustedFact(&sub, c, e.EventID, e.EventType, e.Attempts, t))
+	}
+	return disabled, facts
 }
 
 // deref is *p, or "" for nil (a NULL column).
@@ -453,17 +565,39 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 }
 
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
-// (storetest checks the two agree).
+// (storetest checks the two agree), with the disablings' facts in its
+// transaction. What each missed starts with its oldest delivery pending or
+// failed in the streak.
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
 	if err := store.CheckNow(p.Now); err != nil {
 		return nil, err
 	}
 	t := timestamp(p.Now)
-	rows, err := s.pool.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
-			updated_at = $3
-		WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1
-		RETURNING id, workspace_id, disabled_reason`, p.FailingBefore, p.Reason, t)
-	return rowsOf(rows, err, scanDisabled(t))
+	var disabled []store.DisabledSubscription
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = $2,
+				updated_at = $3, disabled_kind = 'failing', next_probe_at = $4, probes = 0, probe_delivery_id = '',
+				recover_since = coalesce((SELECT min(d.created_at) FROM deliveries d
+					WHERE d.subscription_id = subscriptions.id AND (d.status = 'pending'
+						OR (d.status = 'failed' AND d.updated_at >= subscriptions.failing_since))), $3)
+			WHERE status = 'active' AND deleted_at IS NULL AND failing_since < $1
+			RETURNING `+subscriptionColumns, p.FailingBefore, p.Reason, t, p.FirstProbeAt)
+		subs, err := rowsOf(rows, err, scanSubscription)
+		if err != nil {
+			return err
+		}
+		facts := make([]store.Fact, len(subs))
+		for i := range subs {
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: subs[i].ID,
+				WorkspaceID: subs[i].WorkspaceID, Reason: p.Reason, At: t})
+			facts[i] = store.DisabledFact(&subs[i], store.ByAutomatic, t)
+		}
+		return s.writeFacts(ctx, tx, facts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
 }
 
 // pruneChunk bounds each prune statement so that no single transaction

@@ -65,21 +65,24 @@ func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.
 		}
 	}
 	results := make([]store.IngestResult, len(reqs))
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		fresh, err := claimIdempotencyKeys(ctx, tx, reqs, results)
-		if err != nil {
-			return err
-		}
-		events, subs, err := insertEvents(ctx, tx, reqs, fresh)
-		if err != nil {
-			return err
-		}
-		return insertDeliveries(ctx, tx, reqs, results, events, subs)
-	})
+	err := s.tx(ctx, func(tx pgx.Tx) error { return ingestTx(ctx, tx, reqs, results) })
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// ingestTx is Ingest in tx, filling results.
+func ingestTx(ctx context.Context, tx dbtx, reqs []store.IngestParams, results []store.IngestResult) error {
+	fresh, err := claimIdempotencyKeys(ctx, tx, reqs, results)
+	if err != nil {
+		return err
+	}
+	events, subs, err := insertEvents(ctx, tx, reqs, fresh)
+	if err != nil {
+		return err
+	}
+	return insertDeliveries(ctx, tx, reqs, results, events, subs)
 }
 
 type idemKey struct{ workspace, key string }
@@ -87,7 +90,7 @@ type idemKey struct{ workspace, key string }
 // claimIdempotencyKeys records the requests' keys and fills the results of
 // requests whose key was seen before: in the database, or earlier in the
 // batch (store.BatchReplays). It reports which requests are to be stored.
-func claimIdempotencyKeys(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult) ([]bool, error) {
+func claimIdempotencyKeys(ctx context.Context, tx dbtx, reqs []store.IngestParams, results []store.IngestResult) ([]bool, error) {
 	replays := store.BatchReplays(reqs)
 	fresh := make([]bool, len(reqs))
 	var wss, keys []string
@@ -179,7 +182,7 @@ type routeKey struct{ workspace, eventType string }
 
 // insertEvents stores the events of the fresh requests and, in the same
 // round trip, reads the active subscriptions that could match them.
-func insertEvents(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, fresh []bool) ([]eventRef, map[routeKey][]*store.Subscription, error) {
+func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh []bool) ([]eventRef, map[routeKey][]*store.Subscription, error) {
 	var events []eventRef
 	var (
 		cID, cWs, cType, cWf, cCamp, cSrc []string
@@ -288,7 +291,7 @@ func duplicateEvent(all, inserted []string) error {
 // insertDeliveries routes each event to its subscriptions, stores the
 // deliveries in one statement and fills the fresh requests' results.
 // Disabled subscriptions get a delivery recorded as skipped, not a job.
-func insertDeliveries(ctx context.Context, tx pgx.Tx, reqs []store.IngestParams, results []store.IngestResult,
+func insertDeliveries(ctx context.Context, tx dbtx, reqs []store.IngestParams, results []store.IngestResult,
 	events []eventRef, subs map[routeKey][]*store.Subscription) error {
 	for i, r := range reqs {
 		if !results[i].Replayed {

@@ -37,7 +37,7 @@ func uniqueKeys(keys []string) []string {
 }
 
 // lockKeys takes the advisory locks of keys in tx.
-func lockKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
+func lockKeys(ctx context.Context, tx dbtx, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -47,7 +47,7 @@ func lockKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
 
 // settleKeys locks keys and promotes a head for each that has none: what
 // every writer that ended or parked keyed deliveries does before commit.
-func settleKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
+func settleKeys(ctx context.Context, tx dbtx, keys []string) error {
 	keys = uniqueKeys(keys)
 	if len(keys) == 0 {
 		return nil
@@ -62,7 +62,7 @@ func settleKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
 // parkNonHeads decides which keyed deliveries of an Ingest call are heads,
 // under the keys' locks: keys[i] is delivery i's key ("" for none), and the
 // result tells which are parked.
-func parkNonHeads(ctx context.Context, tx pgx.Tx, keys []string) ([]bool, error) {
+func parkNonHeads(ctx context.Context, tx dbtx, keys []string) ([]bool, error) {
 	parked := make([]bool, len(keys))
 	unique := uniqueKeys(keys)
 	if len(unique) == 0 {

@@ -37,6 +37,8 @@ type Store struct {
 	// deployments sharing a database in different schemas do not wake
 	// each other.
 	channel string
+	// facts turns facts into events (OnFacts); nil stores none.
+	facts store.FactEvents
 }
 
 var (
@@ -227,4 +229,33 @@ func rowsOf[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 	return out, translate(err)
+}
+
+// dbtx is what statements run on inside a transaction: a pgx.Tx, or a
+// connection a batch began a transaction on (CompleteDeliveries).
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// onConn runs fn on one connection of the pool and commits the
+// transaction fn began there (rolls it back when fn fails).
+func (s *Store) onConn(ctx context.Context, fn func(dbtx) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Release()
+	if err := fn(conn); err != nil {
+		// A failed transaction is rolled back; a connection that cannot
+		// even do that is closed rather than handed back in a transaction.
+		if _, rbErr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+		return translate(err)
+	}
+	_, err = conn.Exec(ctx, "COMMIT")
+	return translate(err)
 }

@@ -14,7 +14,8 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options`
+	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options, failures, auto_recover,
+	disabled_kind, next_probe_at, probes, probe_delivery_id, recover_since`
 
 // subscriptionColumnsOf is subscriptionColumns qualified with a table alias.
 func subscriptionColumnsOf(alias string) string {
@@ -22,7 +23,8 @@ func subscriptionColumnsOf(alias string) string {
 	%[1]s.workflow_id, %[1]s.campaign_id, %[1]s.signing_secret, %[1]s.previous_secret,
 	%[1]s.previous_until, %[1]s.standard_webhooks, %[1]s.status, %[1]s.disabled_reason,
 	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at, %[1]s.rate_limit, %[1]s.ordered,
-	%[1]s.event_types, %[1]s.options`, alias)
+	%[1]s.event_types, %[1]s.options, %[1]s.failures, %[1]s.auto_recover, %[1]s.disabled_kind,
+	%[1]s.next_probe_at, %[1]s.probes, %[1]s.probe_delivery_id, %[1]s.recover_since`, alias)
 }
 
 func subscriptionDest(sub *store.Subscription) []any {
@@ -30,7 +32,8 @@ func subscriptionDest(sub *store.Subscription) []any {
 		&sub.CampaignID, &sub.SigningSecret, &sub.PreviousSecret, &sub.PreviousUntil,
 		&sub.StandardWebhooks, &sub.Status, &sub.DisabledReason, &sub.FailingSince,
 		&sub.CreatedAt, &sub.UpdatedAt, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
-		store.OptionsColumn{Sub: sub}}
+		store.OptionsColumn{Sub: sub}, &sub.Failures, &sub.AutoRecover, &sub.DisabledKind, &sub.NextProbeAt,
+		&sub.Probes, &sub.ProbeDeliveryID, &sub.RecoverSince}
 }
 
 func scanSubscription(r pgx.Row) (store.Subscription, error) {
@@ -59,6 +62,7 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		StandardWebhooks: p.StandardWebhooks,
 		RateLimit:        p.RateLimit,
 		Ordered:          p.Ordered,
+		AutoRecover:      !p.NoAutoRecover,
 		EventTypes:       p.EventTypes,
 		Headers:          p.Headers,
 		Filter:           p.Filter,
@@ -71,11 +75,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 	for range conflictRetries {
 		_, err := s.pool.Exec(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
 			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
-			rate_limit, ordered, event_types, options)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14)`,
+			rate_limit, ordered, event_types, options, auto_recover)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
 			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t, sub.RateLimit, sub.Ordered,
-			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub})
+			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, sub.AutoRecover)
 		if err = translate(err); !errors.Is(err, store.ErrConflict) {
 			if err != nil {
 				return store.Subscription{}, err
@@ -142,10 +146,10 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 		sub.UpdatedAt = timestamp(p.Now)
 		_, err = tx.Exec(ctx, `UPDATE subscriptions SET webhook_url = $2, workflow_id = $3, campaign_id = $4,
 				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8, event_type = $9,
-				event_types = $10, options = $11
+				event_types = $10, options = $11, auto_recover = $12
 			WHERE id = $1`, sub.ID, sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered,
 			sub.StandardWebhooks, sub.UpdatedAt, sub.EventType, store.TypesColumn(sub.EventTypes),
-			store.OptionsColumn{Sub: &sub})
+			store.OptionsColumn{Sub: &sub}, sub.AutoRecover)
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -160,20 +164,44 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 }
 
 // SetSubscriptionStatus clears the reason and the failure streak when
-// enabling, so a re-enabled subscription gets its full grace period. Enabling
-// next to an identical active subscription is a *store.ConflictError.
+// enabling, so a re-enabled subscription gets its full grace period; a
+// disabling by hand stops automatic recovery. Enabling next to an identical
+// active subscription is a *store.ConflictError. The change's fact is
+// written in its transaction.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
 	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
-	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
-			status = $3,
-			disabled_reason = CASE WHEN $3 = 'active' THEN '' ELSE $4 END,
-			failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END,
-			updated_at = $5
-		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, timestamp(p.Now)))
-	if err = translate(err); errors.Is(err, store.ErrConflict) {
+	var sub store.Subscription
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := scanSubscription(tx.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, p.WorkspaceID, p.ID))
+		if err != nil {
+			return err
+		}
+		t := timestamp(p.Now)
+		sub, err = scanSubscription(tx.QueryRow(ctx, `UPDATE subscriptions SET
+				status = $3,
+				disabled_reason = CASE WHEN $3 = 'active' THEN '' ELSE $4 END,
+				failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END,
+				failures = CASE WHEN $3 = 'active' THEN 0 ELSE failures END,
+				disabled_kind = CASE WHEN $3 = 'active' THEN '' ELSE 'manual' END,
+				next_probe_at = NULL,
+				probes = CASE WHEN $3 = 'active' THEN 0 ELSE probes END,
+				probe_delivery_id = CASE WHEN $3 = 'active' THEN '' ELSE probe_delivery_id END,
+				recover_since = CASE WHEN $3 = 'active' THEN NULL ELSE recover_since END,
+				updated_at = $5
+			WHERE workspace_id = $1 AND id = $2
+			RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.Status, p.Reason, t))
+		if err != nil {
+			return err
+		}
+		if fact, ok := store.StatusFact(cur, p, t); ok {
+			return s.writeFacts(ctx, tx, []store.Fact{fact})
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
 		existing, getErr := s.GetSubscription(ctx, p.WorkspaceID, p.ID)
 		if getErr != nil {
 			return store.Subscription{}, getErr

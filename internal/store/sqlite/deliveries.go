@@ -13,20 +13,20 @@ import (
 )
 
 const deliveryColumns = `id, workspace_id, event_id, subscription_id, event_type, status, attempts,
-	next_attempt_at, last_error, created_at, updated_at, order_key`
+	next_attempt_at, last_error, created_at, updated_at, order_key, replay_id`
 
 func scanDelivery(row scanner) (store.Delivery, error) {
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
-	var key sql.NullString
+	var key, replay sql.NullString
 	err := row.Scan(&d.ID, &d.WorkspaceID, &d.EventID, &d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &d.LastError, &created, &updated, &key)
+		&next, &d.LastError, &created, &updated, &key, &replay)
 	if err != nil {
 		return d, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
-	d.OrderKey = key.String
+	d.OrderKey, d.ReplayID = key.String, replay.String
 	return d, nil
 }
 
@@ -61,17 +61,17 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 	var d store.Delivery
 	var next sql.NullInt64
 	var created, updated int64
-	var key sql.NullString
+	var key, replay sql.NullString
 	err = tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, first_attempt_id, first_at, first_status_code,
 		first_latency_ns, first_error_class, first_error, first_response_body FROM deliveries
 		WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&d.ID, &d.WorkspaceID, &d.EventID,
 		&d.SubscriptionID, &d.EventType, &d.Status, &d.Attempts, &next, &d.LastError, &created, &updated, &key,
-		&first.id, &first.at, &first.code, &first.latency, &first.class, &first.error, &first.body)
+		&replay, &first.id, &first.at, &first.code, &first.latency, &first.class, &first.error, &first.body)
 	if err != nil {
 		return d, nil, translate(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullNS(next), fromNS(created), fromNS(updated)
-	d.OrderKey = key.String
+	d.OrderKey, d.ReplayID = key.String, replay.String
 	attempts := []store.Attempt{}
 	if first.at.Valid {
 		attempts = append(attempts, store.Attempt{ID: first.id.String, DeliveryID: d.ID, Number: 1,
@@ -289,6 +289,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 		applied := make([]store.Completion, 0, len(done))
 		var attempts []any
 		var finalKeys []string
+		var exhausted []exhaustedDelivery
 		for _, c := range cs {
 			d, ok := done[c.DeliveryID]
 			if !ok {
@@ -299,6 +300,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 			}
 			c.SubscriptionID = d.subscriptionID
 			applied = append(applied, c)
+			if c.Status == store.DeliveryFailed && c.Attempt != nil {
+				exhausted = append(exhausted, exhaustedDelivery{c: c, d: d})
+			}
 			if a := c.Attempt; a != nil && d.attempts > 1 {
 				// The body is stored as a BLOB: receivers may answer with any bytes.
 				attempts = append(attempts, c.DeliveryID, d.attempts, a.ID, ns(a.At), a.StatusCode,
@@ -311,8 +315,12 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 		if err := promote(ctx, tx, finalKeys); err != nil {
 			return err
 		}
-		disabled, err = applyFolds(ctx, tx, store.FoldCompletions(applied), now)
-		return err
+		var facts []store.Fact
+		disabled, facts, err = applyFolds(ctx, tx, store.FoldCompletions(applied), exhausted, p)
+		if err != nil {
+			return err
+		}
+		return s.writeFacts(ctx, tx, facts)
 	})
 	if err != nil {
 		return nil, err
@@ -322,62 +330,82 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 
 // applyFolds reads the current state of the folds' subscriptions, writes
 // the state store.CompletionFold.Apply gives where it changes, and returns
-// the subscriptions disabled.
-func applyFolds(ctx context.Context, tx *sql.Tx, folds []store.CompletionFold, now time.Time) ([]store.DisabledSubscription, error) {
+// the subscriptions disabled and the facts of the changes.
+func applyFolds(ctx context.Context, tx *sql.Tx, folds []store.CompletionFold, exhausted []exhaustedDelivery,
+	p store.CompleteParams) ([]store.DisabledSubscription, []store.Fact, error) {
 	if len(folds) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
+	now := p.Now
 	args := make([]any, len(folds))
 	for i, f := range folds {
 		args[i] = f.SubscriptionID
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, workspace_id, status, disabled_reason, failing_since
+	rows, err := tx.QueryContext(ctx, `SELECT `+subscriptionColumns+`
 		FROM subscriptions WHERE id IN (`+placeholders(len(args))+`)`, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	type current struct {
-		workspaceID string
-		state       store.SubscriptionState
-	}
-	subs := make(map[string]current, len(folds))
+	subs := make(map[string]store.Subscription, len(folds))
 	for rows.Next() {
-		var id string
-		var cur current
-		var failing sql.NullInt64
-		if err := rows.Scan(&id, &cur.workspaceID, &cur.state.Status, &cur.state.DisabledReason, &failing); err != nil {
+		sub, _, err := scanSubscription(rows)
+		if err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		cur.state.FailingSince = fromNullNS(failing)
-		subs[id] = cur
+		subs[sub.ID] = sub
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var disabled []store.DisabledSubscription
+	var facts []store.Fact
+	at := fromNS(ns(now))
 	for _, f := range folds {
-		cur, ok := subs[f.SubscriptionID]
+		sub, ok := subs[f.SubscriptionID]
 		if !ok {
 			continue
 		}
-		next, disables := f.Apply(cur.state)
+		cur := store.StateOf(&sub)
+		next, disables, enables := f.Apply(cur)
+		facts = append(facts, store.FoldFacts(&sub, f, cur, next, disables, enables, p.FailingAfter, at)...)
 		switch {
 		case disables:
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = ?, disabled_reason = ?,
-				failing_since = ?, updated_at = ? WHERE id = ?`,
-				next.Status, next.DisabledReason, nsPtr(next.FailingSince), ns(now), f.SubscriptionID)
+				failing_since = ?, failures = ?, disabled_kind = 'gone', next_probe_at = NULL, updated_at = ?
+				WHERE id = ?`,
+				next.Status, next.DisabledReason, nsPtr(next.FailingSince), next.Failures, ns(now), f.SubscriptionID)
 			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: f.SubscriptionID,
-				WorkspaceID: cur.workspaceID, Reason: next.DisabledReason, At: fromNS(ns(now))})
-		case !sameTimePtr(next.FailingSince, cur.state.FailingSince):
-			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ? WHERE id = ?`,
-				nsPtr(next.FailingSince), f.SubscriptionID)
+				WorkspaceID: sub.WorkspaceID, Reason: next.DisabledReason, At: at})
+		case enables:
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'active', disabled_reason = '',
+				failing_since = ?, failures = ?, disabled_kind = '', next_probe_at = NULL, probes = 0,
+				probe_delivery_id = '', recover_since = NULL, updated_at = ? WHERE id = ?`,
+				nsPtr(next.FailingSince), next.Failures, ns(now), f.SubscriptionID)
+			if err == nil && !p.NoRecoveryReplay {
+				_, err = createReplay(ctx, tx, store.RecoveryReplay(&sub, now))
+			}
+		case !sameTimePtr(next.FailingSince, cur.FailingSince) || next.Failures != cur.Failures:
+			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET failing_since = ?, failures = ? WHERE id = ?`,
+				nsPtr(next.FailingSince), next.Failures, f.SubscriptionID)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return disabled, nil
+	for _, e := range exhausted {
+		if sub, ok := subs[e.d.subscriptionID]; ok {
+			facts = append(facts, store.ExhaustedFact(&sub, e.c, e.d.eventID, e.d.eventType, e.d.attempts, at))
+		}
+	}
+	return disabled, facts, nil
+}
+
+// exhaustedDelivery is a completion that failed a delivery for good, with
+// its row.
+type exhaustedDelivery struct {
+	c store.Completion
+	d completed
 }
 
 func sameTimePtr(a, b *time.Time) bool {
@@ -393,6 +421,8 @@ type completed struct {
 	attempts       int
 	orderKey       sql.NullString
 	status         string
+	eventID        string
+	eventType      string
 }
 
 // attemptInsertCols is the number of values per attempt row (see
@@ -424,7 +454,7 @@ func completeQuery(rows int) string {
 		FROM c WHERE deliveries.id = c.id AND deliveries.lease_owner = c.owner
 			AND deliveries.status = 'pending'
 		RETURNING deliveries.id, deliveries.subscription_id, deliveries.attempts, deliveries.order_key,
-			deliveries.status`
+			deliveries.status, deliveries.event_id, deliveries.event_type`
 }
 
 // completeRows applies the completions whose lease is still held, with the
@@ -466,7 +496,8 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 			for rows.Next() {
 				var id string
 				var d completed
-				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status); err != nil {
+				if err := rows.Scan(&id, &d.subscriptionID, &d.attempts, &d.orderKey, &d.status, &d.eventID,
+					&d.eventType); err != nil {
 					rows.Close()
 					return err
 				}
@@ -517,7 +548,8 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 }
 
 // DisableFailingSubscriptions is store.FailingTooLong as one UPDATE
-// (storetest checks the two agree).
+// (storetest checks the two agree). What each missed starts with its
+// oldest delivery pending or failed in the streak (RecoverSince).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
 	if err := store.CheckNow(p.Now); err != nil {
 		return nil, err
@@ -526,21 +558,31 @@ func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.Disable
 	at := fromNS(ns(now))
 	var disabled []store.DisabledSubscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-			updated_at = ? WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?
-			RETURNING id, workspace_id`, p.Reason, ns(now), ns(p.FailingBefore))
+		rows, err := tx.QueryContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?1,
+			updated_at = ?2, disabled_kind = 'failing', next_probe_at = ?4, probes = 0, probe_delivery_id = '',
+			recover_since = coalesce((SELECT min(d.created_at) FROM deliveries d
+				WHERE d.subscription_id = subscriptions.id AND (d.status = 'pending'
+					OR (d.status = 'failed' AND d.updated_at >= subscriptions.failing_since))), ?2)
+			WHERE status = 'active' AND deleted_at IS NULL AND failing_since < ?3
+			RETURNING `+subscriptionColumns, p.Reason, ns(now), ns(p.FailingBefore), ns(p.FirstProbeAt))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		var facts []store.Fact
 		for rows.Next() {
-			d := store.DisabledSubscription{Reason: p.Reason, At: at}
-			if err := rows.Scan(&d.SubscriptionID, &d.WorkspaceID); err != nil {
+			sub, _, err := scanSubscription(rows)
+			if err != nil {
+				rows.Close()
 				return err
 			}
-			disabled = append(disabled, d)
+			disabled = append(disabled, store.DisabledSubscription{SubscriptionID: sub.ID,
+				WorkspaceID: sub.WorkspaceID, Reason: p.Reason, At: at})
+			facts = append(facts, store.DisabledFact(&sub, store.ByAutomatic, at))
 		}
-		return rows.Err()
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		return s.writeFacts(ctx, tx, facts)
 	})
 	if err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ type Store struct {
 	claimStmt *sql.Stmt
 	// Multi-row statements, prepared once (see multiRow).
 	insertEvents, insertDeliveries, insertAttempts, complete multiRow
+
+	// facts turns facts into events (OnFacts); nil stores none.
+	facts store.FactEvents
 }
 
 var (

@@ -12,23 +12,26 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options, deleted_at IS NOT NULL`
+	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options, failures, auto_recover,
+	disabled_kind, next_probe_at, probes, probe_delivery_id, recover_since, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
 // scanSubscription reads subscriptionColumns; deleted reports whether the
 // subscription was deleted (only claims look at deleted ones).
 func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err error) {
-	var prevUntil, failing sql.NullInt64
+	var prevUntil, failing, probeAt, recoverSince sql.NullInt64
 	var created, updated int64
 	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
 		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
 		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
-		store.OptionsColumn{Sub: &sub}, &deleted)
+		store.OptionsColumn{Sub: &sub}, &sub.Failures, &sub.AutoRecover, &sub.DisabledKind, &probeAt, &sub.Probes,
+		&sub.ProbeDeliveryID, &recoverSince, &deleted)
 	if err != nil {
 		return sub, false, translate(err)
 	}
 	sub.PreviousUntil, sub.FailingSince = fromNullNS(prevUntil), fromNullNS(failing)
+	sub.NextProbeAt, sub.RecoverSince = fromNullNS(probeAt), fromNullNS(recoverSince)
 	sub.CreatedAt, sub.UpdatedAt = fromNS(created), fromNS(updated)
 	return sub, deleted, nil
 }
@@ -70,7 +73,7 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
 		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
 		RateLimit: p.RateLimit, Ordered: p.Ordered, EventTypes: p.EventTypes, Headers: p.Headers,
-		Filter: p.Filter, ClientCert: p.ClientCert, ClientKey: p.ClientKey,
+		Filter: p.Filter, ClientCert: p.ClientCert, ClientKey: p.ClientKey, AutoRecover: !p.NoAutoRecover,
 		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -79,11 +82,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
 			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
-			rate_limit, ordered, event_types, options)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			rate_limit, ordered, event_types, options, auto_recover)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
 			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now), sub.RateLimit, sub.Ordered,
-			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub})
+			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, sub.AutoRecover)
 		return err
 	})
 	if err != nil {
@@ -141,9 +144,10 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 		sub.UpdatedAt = fromNS(ns(now))
 		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET webhook_url = ?, workflow_id = ?,
 			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, event_type = ?, event_types = ?,
-			options = ?, updated_at = ? WHERE id = ?`,
+			options = ?, auto_recover = ?, updated_at = ? WHERE id = ?`,
 			sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered, sub.StandardWebhooks,
-			sub.EventType, store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, ns(now), sub.ID)
+			sub.EventType, store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, sub.AutoRecover,
+			ns(now), sub.ID)
 		return err
 	})
 	if err != nil {
@@ -170,13 +174,19 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'active', disabled_reason = '',
-				failing_since = NULL, updated_at = ? WHERE id = ?`, ns(p.Now), p.ID)
+				failing_since = NULL, failures = 0, disabled_kind = '', next_probe_at = NULL, probes = 0,
+				probe_delivery_id = '', recover_since = NULL, updated_at = ? WHERE id = ?`, ns(p.Now), p.ID)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-				updated_at = ? WHERE id = ?`, p.Reason, ns(p.Now), p.ID)
+				disabled_kind = 'manual', next_probe_at = NULL, updated_at = ? WHERE id = ?`, p.Reason, ns(p.Now), p.ID)
 		}
 		if err != nil {
 			return err
+		}
+		if fact, ok := store.StatusFact(cur, p, fromNS(ns(p.Now))); ok {
+			if err := s.writeFacts(ctx, tx, []store.Fact{fact}); err != nil {
+				return err
+			}
 		}
 		sub, err = getSubscription(ctx, tx, p.WorkspaceID, p.ID)
 		return err

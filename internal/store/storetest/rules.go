@@ -141,16 +141,18 @@ func testIdempotencyRule(t *testing.T, s store.Store) {
 func subscriptionState(t *testing.T, s store.Store, ws, id string) store.SubscriptionState {
 	t.Helper()
 	sub := must[store.Subscription](t)(s.GetSubscription(t.Context(), ws, id))
-	return store.SubscriptionState{Status: sub.Status, DisabledReason: sub.DisabledReason, FailingSince: sub.FailingSince}
+	return store.StateOf(&sub)
 }
 
 func checkState(t *testing.T, what string, got, want store.SubscriptionState) {
 	t.Helper()
 	sameFailing := (got.FailingSince == nil) == (want.FailingSince == nil) &&
 		(got.FailingSince == nil || sameTime(*got.FailingSince, *want.FailingSince))
-	if got.Status != want.Status || got.DisabledReason != want.DisabledReason || !sameFailing {
-		t.Errorf("%s: %s %q failing since %v, the rule says %s %q failing since %v", what,
-			got.Status, got.DisabledReason, got.FailingSince, want.Status, want.DisabledReason, want.FailingSince)
+	if got.Status != want.Status || got.DisabledReason != want.DisabledReason || !sameFailing ||
+		got.Failures != want.Failures || got.Recovering != want.Recovering {
+		t.Errorf("%s: %s %q failing since %v (%d failures, recovering %v), the rule says %s %q failing since %v (%d, %v)",
+			what, got.Status, got.DisabledReason, got.FailingSince, got.Failures, got.Recovering,
+			want.Status, want.DisabledReason, want.FailingSince, want.Failures, want.Recovering)
 	}
 }
 
@@ -229,7 +231,7 @@ func testCompletionFoldRule(t *testing.T, s store.Store) {
 		var wantDisabled []string
 		for _, f := range store.FoldCompletions(applied) {
 			var d bool
-			want[f.SubscriptionID], d = f.Apply(before[f.SubscriptionID])
+			want[f.SubscriptionID], d, _ = f.Apply(before[f.SubscriptionID])
 			if d {
 				wantDisabled = append(wantDisabled, f.SubscriptionID)
 			}
@@ -315,7 +317,8 @@ func testDisableFailingRule(t *testing.T, s store.Store) {
 	for _, sub := range subs {
 		state := before[sub.ID]
 		if store.FailingTooLong(state, cutoff) {
-			state.Status, state.DisabledReason = store.SubscriptionDisabled, "failing for a day"
+			// Disabled for failing, with automatic recovery on by default.
+			state.Status, state.DisabledReason, state.Recovering = store.SubscriptionDisabled, "failing for a day", true
 			want = append(want, sub.ID)
 		}
 		checkState(t, sub.WebhookURL, subscriptionState(t, s, ws, sub.ID), state)

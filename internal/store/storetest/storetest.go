@@ -74,6 +74,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PortalSessions", testPortalSessions},
 		{"IngestTestEvent", testIngestTestEvent},
 		{"ListEventTypes", testListEventTypes},
+		{"FactsInTransaction", testFactsInTransaction},
+		{"StreakFacts", testStreakFacts},
+		{"Recovery", testRecovery},
+		{"Replay", testReplay},
 		{"Options", testOptions},
 		{"SecretsRewriter", testSecretsRewriter},
 	}
@@ -359,7 +363,7 @@ func testSubscriptionCRUD(t *testing.T, s store.Store) {
 	want := store.Subscription{
 		ID: sub.ID, WorkspaceID: ws, WebhookURL: "https://example.com/hook", EventType: "number_purchased",
 		WorkflowID: "wf_1", CampaignID: "cmp_1", SigningSecret: "whsec_abc", StandardWebhooks: true,
-		Status: store.SubscriptionActive,
+		Status: store.SubscriptionActive, AutoRecover: true,
 	}
 	got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -128,6 +128,56 @@ export interface WorkflowContactCompleted {
   [field: string]: unknown;
 }
 
+/** Subscription health: payload of the operational events about a subscription: subscription_disabled (subscription.disabled), subscription_enabled (subscription.enabled), subscription_failing (subscription.failing) and subscription_recovered (subscription.recovered). RevDesk produces them; they cannot be ingested. */
+export interface SubscriptionHealth {
+  /** The subscription's id (whk_…). */
+  id: string;
+  /** The subscription's id (whk_…). */
+  subscription_id: string;
+  /** The subscription's webhook URL. */
+  webhook_url: string;
+  /** The event type the subscription receives. */
+  event_type: string;
+  /** subscription_disabled: why. */
+  reason?: string;
+  /** subscription_disabled and subscription_enabled: who: the API, the dashboard, automatic recovery, or the engine itself (410 Gone, failing too long). */
+  by?: "api" | "dashboard" | "automatic_recovery" | "automatic";
+  /** subscription_failing, subscription_recovered and subscription_disabled: failed attempts in a row. */
+  consecutive_failures?: number;
+  /** Time of the first failed attempt of the streak. RFC 3339 date-time. */
+  failing_since?: string | null;
+  /** When it happened. RFC 3339 date-time. */
+  created_at: string;
+  /** Fields added later are delivered too. */
+  [field: string]: unknown;
+}
+
+/** Delivery failed for good: payload of delivery_exhausted (delivery.exhausted): a delivery's attempts are exhausted, or it was refused for good (410 Gone). RevDesk produces it; it cannot be ingested. */
+export interface DeliveryExhausted {
+  /** The delivery's id (dlv_…). */
+  id: string;
+  /** The delivery's id (dlv_…). */
+  delivery_id: string;
+  /** The event it carried (evt_…). */
+  event_id: string;
+  /** The subscription's id (whk_…). */
+  subscription_id: string;
+  /** The subscription's webhook URL. */
+  webhook_url: string;
+  /** The type of the event it carried. */
+  event_type: string;
+  /** Attempts made. */
+  attempts: number;
+  /** HTTP status of the last attempt; null without a response. */
+  last_status_code?: number | null;
+  /** What went wrong last. */
+  last_error?: string;
+  /** When it happened. RFC 3339 date-time. */
+  created_at: string;
+  /** Fields added later are delivered too. */
+  [field: string]: unknown;
+}
+
 /** What the SDK knows of each event type: its body shape and whether the documentation signs it. */
 export const EVENT_TYPES = {
   new_call: { shape: "flat", signed: false, triggerEvent: null },
@@ -146,9 +196,14 @@ export const EVENT_TYPES = {
   texting_registration_status_changed: { shape: "enveloped", signed: true, triggerEvent: "texting_registration.status_changed" },
   new_appointment: { shape: "enveloped", signed: true, triggerEvent: "appointment.created" },
   workflow_contact_completed: { shape: "enveloped", signed: true, triggerEvent: "workflow.contact_completed" },
+  subscription_disabled: { shape: "enveloped", signed: true, triggerEvent: "subscription.disabled" },
+  subscription_enabled: { shape: "enveloped", signed: true, triggerEvent: "subscription.enabled" },
+  subscription_failing: { shape: "enveloped", signed: true, triggerEvent: "subscription.failing" },
+  subscription_recovered: { shape: "enveloped", signed: true, triggerEvent: "subscription.recovered" },
+  delivery_exhausted: { shape: "enveloped", signed: true, triggerEvent: "delivery.exhausted" },
 } as const;
 
-/** One of the 16 event types (X-revdesk-Event-Type). */
+/** One of the 21 event types (X-revdesk-Event-Type). */
 export type EventType = keyof typeof EVENT_TYPES;
 
 /** The data of each event type: the body of flat types, the envelope's payload otherwise. */
@@ -169,4 +224,9 @@ export interface EventDataMap {
   texting_registration_status_changed: TextingRegistration;
   new_appointment: Appointment;
   workflow_contact_completed: WorkflowContactCompleted;
+  subscription_disabled: SubscriptionHealth;
+  subscription_enabled: SubscriptionHealth;
+  subscription_failing: SubscriptionHealth;
+  subscription_recovered: SubscriptionHealth;
+  delivery_exhausted: DeliveryExhausted;
 }

@@ -4,6 +4,7 @@ import {
   HEADER_EVENT_ID,
   HEADER_EVENT_TYPE,
   HEADER_SIGNATURE_256,
+  HEADER_SOURCE_EVENT_ID,
   HEADER_SUBSCRIPTION_ID,
   HEADER_WEBHOOK_ID,
   HEADER_WEBHOOK_SIGNATURE,
@@ -59,6 +60,8 @@ export interface WebhookEvent<T extends EventType = EventType> {
   /** Deduplicate on it: delivery is at-least-once (see Deduplicator). */
   deliveryId: string | null;
   subscriptionId: string | null;
+  /** On a derived disposition event (call_no_answer, call_voicemail, call_busy, call_failed): the call_completed event it came from. */
+  sourceEventId: string | null;
   /** A signature was verified (false for an unsigned call/SMS delivery or an allowed no-secret-provided). */
   authenticated: boolean;
 }
@@ -168,6 +171,7 @@ export class Verifier {
       eventId: getHeader(headers, HEADER_EVENT_ID) ?? null,
       deliveryId: getHeader(headers, HEADER_DELIVERY_ID) ?? null,
       subscriptionId: getHeader(headers, HEADER_SUBSCRIPTION_ID) ?? null,
+      sourceEventId: getHeader(headers, HEADER_SOURCE_EVENT_ID) ?? null,
       authenticated,
     } as AnyWebhookEvent;
   }

@@ -53,6 +53,7 @@ test("node:http handler", async (t) => {
   }
   assert.equal(seen.length, 1);
   assert.equal(seen[0].deliveryId, "dlv_1");
+  assert.equal(seen[0].sourceEventId, null); // only derived disposition events carry X-revdesk-Source-Event-Id
   assert.equal(seen[0].authenticated, true);
 });
 

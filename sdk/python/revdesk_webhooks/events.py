@@ -14,6 +14,8 @@ __all__ = [
     "TextingRegistration",
     "Appointment",
     "WorkflowContactCompleted",
+    "SubscriptionHealth",
+    "DeliveryExhausted",
     "EventTypeInfo",
     "EVENT_TYPES",
     "DATA_TYPES",
@@ -153,6 +155,60 @@ class WorkflowContactCompleted(_WorkflowContactCompletedRequired, total=False):
     contact_id: Optional[str]
 
 
+class _SubscriptionHealthRequired(TypedDict):
+    #: The subscription's id (whk_…).
+    id: str
+    #: The subscription's id (whk_…).
+    subscription_id: str
+    #: The subscription's webhook URL.
+    webhook_url: str
+    #: The event type the subscription receives.
+    event_type: str
+    #: When it happened. RFC 3339 date-time.
+    created_at: str
+
+
+class SubscriptionHealth(_SubscriptionHealthRequired, total=False):
+    """Subscription health: payload of the operational events about a subscription: subscription_disabled (subscription.disabled), subscription_enabled (subscription.enabled), subscription_failing (subscription.failing) and subscription_recovered (subscription.recovered). RevDesk produces them; they cannot be ingested."""
+
+    #: subscription_disabled: why.
+    reason: str
+    #: subscription_disabled and subscription_enabled: who: the API, the dashboard, automatic recovery, or the engine itself (410 Gone, failing too long).
+    by: Literal["api", "dashboard", "automatic_recovery", "automatic"]
+    #: subscription_failing, subscription_recovered and subscription_disabled: failed attempts in a row.
+    consecutive_failures: int
+    #: Time of the first failed attempt of the streak. RFC 3339 date-time.
+    failing_since: Optional[str]
+
+
+class _DeliveryExhaustedRequired(TypedDict):
+    #: The delivery's id (dlv_…).
+    id: str
+    #: The delivery's id (dlv_…).
+    delivery_id: str
+    #: The event it carried (evt_…).
+    event_id: str
+    #: The subscription's id (whk_…).
+    subscription_id: str
+    #: The subscription's webhook URL.
+    webhook_url: str
+    #: The type of the event it carried.
+    event_type: str
+    #: Attempts made.
+    attempts: int
+    #: When it happened. RFC 3339 date-time.
+    created_at: str
+
+
+class DeliveryExhausted(_DeliveryExhaustedRequired, total=False):
+    """Delivery failed for good: payload of delivery_exhausted (delivery.exhausted): a delivery's attempts are exhausted, or it was refused for good (410 Gone). RevDesk produces it; it cannot be ingested."""
+
+    #: HTTP status of the last attempt; null without a response.
+    last_status_code: Optional[int]
+    #: What went wrong last.
+    last_error: str
+
+
 class EventTypeInfo(TypedDict):
     """What the SDK knows of an event type: its body shape and whether the documentation signs it."""
 
@@ -178,6 +234,11 @@ EVENT_TYPES: Dict[str, EventTypeInfo] = {
     "texting_registration_status_changed": {"shape": "enveloped", "signed": True, "trigger_event": "texting_registration.status_changed"},
     "new_appointment": {"shape": "enveloped", "signed": True, "trigger_event": "appointment.created"},
     "workflow_contact_completed": {"shape": "enveloped", "signed": True, "trigger_event": "workflow.contact_completed"},
+    "subscription_disabled": {"shape": "enveloped", "signed": True, "trigger_event": "subscription.disabled"},
+    "subscription_enabled": {"shape": "enveloped", "signed": True, "trigger_event": "subscription.enabled"},
+    "subscription_failing": {"shape": "enveloped", "signed": True, "trigger_event": "subscription.failing"},
+    "subscription_recovered": {"shape": "enveloped", "signed": True, "trigger_event": "subscription.recovered"},
+    "delivery_exhausted": {"shape": "enveloped", "signed": True, "trigger_event": "delivery.exhausted"},
 }
 
 #: The TypedDict of each event type's data (the body of flat types, the envelope's payload otherwise).
@@ -198,4 +259,9 @@ DATA_TYPES: Dict[str, Type[Any]] = {
     "texting_registration_status_changed": TextingRegistration,
     "new_appointment": Appointment,
     "workflow_contact_completed": WorkflowContactCompleted,
+    "subscription_disabled": SubscriptionHealth,
+    "subscription_enabled": SubscriptionHealth,
+    "subscription_failing": SubscriptionHealth,
+    "subscription_recovered": SubscriptionHealth,
+    "delivery_exhausted": DeliveryExhausted,
 }

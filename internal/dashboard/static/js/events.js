@@ -1,6 +1,8 @@
 // The event log: events filtered by type, each event's deliveries, and a
 // delivery's attempts with a retry button.
 import { html, useState, useEffect, useRef, api, query, usePoll, fmtTime, scopeText, Badge } from './lib.js';
+import { DeliveryList, SubscriptionCell, useSubscriptionURLs } from './deliverylist.js';
+import { EventStatus } from './eventstatus.js';
 
 const ms = (v) => (v == null ? '—' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
 
@@ -21,7 +23,7 @@ function Attempts({ attempts }) {
   </table>`;
 }
 
-function DeliveryDetail({ id, notify, onBack, readOnly }) {
+function DeliveryDetail({ id, notify, onBack, readOnly, urls }) {
   const [d, setD] = useState(null);
   const [busy, setBusy] = useState(false);
   const heading = useRef();
@@ -46,17 +48,23 @@ function DeliveryDetail({ id, notify, onBack, readOnly }) {
     </div>
     ${d && html`<dl class="meta">
         <div><dt>Event</dt><dd><code>${d.event_id}</code> (${d.event_type})</dd></div>
-        <div><dt>Subscription</dt><dd><code>${d.subscription_id}</code></dd></div>
+        <div><dt>Subscription</dt><dd><${SubscriptionCell} id=${d.subscription_id} urls=${urls} /></dd></div>
         <div><dt>Attempts</dt><dd>${d.attempt_count}</dd></div>
         <div><dt>Next attempt</dt><dd>${fmtTime(d.next_attempt_at)}</dd></div>
       </dl>
       ${!readOnly && html`<div class="actions"><button type="button" class="primary" disabled=${busy} onClick=${retry}>Retry now</button></div>`}
+      ${d.request && html`<details class="request"><summary>Request sent: ${d.request.method} ${d.request.url}</summary>
+        <pre>${Object.entries(d.request.headers).sort().map(([k, v]) => `${k}: ${v}`).join('\n')}</pre>
+        <pre>${d.request.body}</pre>
+        <p class="muted small">Every attempt sent this body and these routing headers; signatures as computed at
+          ${fmtTime(d.request.signatures_computed_at)} with the current secret.</p></details>`}
       <h3>Attempts</h3>
+      <p class="muted small">Each attempt's response: status, latency, error and the start of its body.</p>
       <${Attempts} attempts=${d.attempts} />`}
   </section>`;
 }
 
-function Deliveries({ eventId, notify, open }) {
+function Deliveries({ eventId, notify, open, urls }) {
   const [rows, setRows] = useState(null);
   usePoll(async (stopped) => {
     const r = await api('GET', `/deliveries${query({ event_id: eventId, limit: '100' })}`);
@@ -70,7 +78,7 @@ function Deliveries({ eventId, notify, open }) {
       <th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${rows.map((d) => html`<tr key=${d.id} data-id=${d.id}>
       <td data-label="Delivery"><code>${d.id}</code></td>
-      <td data-label="Subscription"><code>${d.subscription_id}</code></td>
+      <td data-label="Subscription"><${SubscriptionCell} id=${d.subscription_id} urls=${urls} /></td>
       <td data-label="Status"><${Badge} status=${d.status} /></td>
       <td data-label="Attempts">${d.attempt_count}</td>
       <td data-label="Last error">${d.last_error || '—'}</td>
@@ -79,12 +87,13 @@ function Deliveries({ eventId, notify, open }) {
   </table>`;
 }
 
-function EventItem({ ev, expanded, toggle, notify, open }) {
+function EventItem({ ev, expanded, toggle, notify, open, urls }) {
   const panel = `ev-${ev.id}`;
   return html`<li class="card event" data-id=${ev.id}>
     <div class="event-head">
       <div>
         <code class="type">${ev.event_type}</code>${ev.test && html` <span class="badge badge-test">test</span>`}
+        <${EventStatus} eventId=${ev.id} />
         <span class="muted"> ${fmtTime(ev.occurred_at)}</span>
         <div class="small"><code>${ev.id}</code> · scope ${scopeText(ev)}
           ${ev.source_event_id && html` · derived from <code>${ev.source_event_id}</code>`}</div>
@@ -94,7 +103,7 @@ function EventItem({ ev, expanded, toggle, notify, open }) {
       </button>
     </div>
     ${expanded && html`<div id=${panel} class="event-body">
-      <${Deliveries} eventId=${ev.id} notify=${notify} open=${open} />
+      <${Deliveries} eventId=${ev.id} notify=${notify} open=${open} urls=${urls} />
       <details><summary>Event data</summary><pre>${JSON.stringify(ev.data, null, 2)}</pre></details>
     </div>`}
   </li>`;
@@ -109,6 +118,11 @@ export function Events({ catalog, notify, focus, readOnly }) {
   const [pinned, setPinned] = useState(null);
   const [expanded, setExpanded] = useState(focus ? [focus.id] : []);
   const [delivery, setDelivery] = useState(null);
+  // "Failed only", or one subscription's deliveries ("View deliveries"),
+  // list deliveries rather than events.
+  const [failedOnly, setFailedOnly] = useState(false);
+  const bySubscription = focus && focus.subscription;
+  const urls = useSubscriptionURLs(notify);
   const load = async (after) => {
     try {
       const r = await api('GET', `/events${query({ event_type: type, limit: '25', after, order: 'desc' })}`);
@@ -118,14 +132,17 @@ export function Events({ catalog, notify, focus, readOnly }) {
   };
   useEffect(() => { load(); }, [type]);
   useEffect(() => {
-    if (focus) api('GET', `/events/${focus.id}`).then(setPinned, (e) => notify(e.message, true));
+    if (focus && focus.id) api('GET', `/events/${focus.id}`).then(setPinned, (e) => notify(e.message, true));
   }, [focus]);
   const toggle = (id) => setExpanded((cur) => (cur.includes(id) ? cur.filter((x) => x !== id) : [...cur, id]));
   const item = (ev) => html`<${EventItem} key=${ev.id} ev=${ev} expanded=${expanded.includes(ev.id)}
-    toggle=${() => toggle(ev.id)} notify=${notify} open=${setDelivery} />`;
+    toggle=${() => toggle(ev.id)} notify=${notify} open=${setDelivery} urls=${urls} />`;
   const rest = events && events.filter((ev) => !pinned || ev.id !== pinned.id);
 
-  if (delivery) return html`<h1 class="sr-only">Event log</h1><${DeliveryDetail} id=${delivery} notify=${notify} readOnly=${readOnly} onBack=${() => setDelivery(null)} />`;
+  if (delivery) return html`<h1 class="sr-only">Event log</h1><${DeliveryDetail} id=${delivery} notify=${notify} readOnly=${readOnly} urls=${urls} onBack=${() => setDelivery(null)} />`;
+  if (bySubscription) return html`<h1>Deliveries of ${urls[bySubscription] || bySubscription}</h1>
+    <p class="muted small">Newest first. <code>${bySubscription}</code></p>
+    <${DeliveryList} subscriptionId=${bySubscription} urls=${urls} notify=${notify} open=${setDelivery} />`;
   return html`<h1>Event log</h1>
     <div class="toolbar">
       <div class="field inline">
@@ -135,12 +152,15 @@ export function Events({ catalog, notify, focus, readOnly }) {
           ${catalog.map((t) => html`<option value=${t.name}>${t.name}</option>`)}
         </select>
       </div>
+      <label><input type="checkbox" id="ev-failed" checked=${failedOnly} onChange=${(e) => setFailedOnly(e.target.checked)} /> Failed only</label>
       <button type="button" onClick=${() => load()}>Refresh</button>
     </div>
-    ${pinned && html`<h2>Selected event</h2><ul class="events pinned">${item(pinned)}</ul><h2>All events</h2>`}
+    ${failedOnly && html`<p class="muted small">Failed deliveries, newest first.</p>
+      <${DeliveryList} status="failed" urls=${urls} notify=${notify} open=${setDelivery} />`}
+    ${!failedOnly && html`${pinned && html`<h2>Selected event</h2><ul class="events pinned">${item(pinned)}</ul><h2>All events</h2>`}
     <p class="muted small">Newest first.</p>
     ${rest === null ? html`<p class="muted">Loading…</p>`
       : rest.length === 0 ? html`<p class="empty">No ${pinned ? 'other ' : ''}events${type && ` of type ${type}`} yet.</p>`
       : html`<ul class="events">${rest.map(item)}</ul>`}
-    ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`;
+    ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`}`;
 }

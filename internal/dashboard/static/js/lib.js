@@ -40,7 +40,9 @@ export function setUnauthorizedHandler(f) { onUnauthorized = f; }
 // api calls the JSON API with the session's token (or the given
 // credential); path is relative to /api/v1.
 export async function api(method, path, body, key = session.token()) {
-  const headers = { Authorization: `Bearer ${key}` };
+  // X-Revdesk-Client names the dashboard in operational events
+  // (subscription_enabled "by": "dashboard").
+  const headers = { Authorization: `Bearer ${key}`, 'X-Revdesk-Client': 'dashboard' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(`/api/v1${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),

@@ -3,6 +3,7 @@
 // only) and receiver checks. readOnly shows the list without any of the
 // write controls.
 import { html, useState, useEffect, api, query, fmtTime, scopeText, Badge, Confirm } from './lib.js';
+import { Health, Replay, rank } from './health.js';
 
 // unsigned: the subscription's deliveries carry no signature at all (a call
 // or SMS type without Standard Webhooks), so a secret would mean nothing.
@@ -316,6 +317,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       ${sub.client_certificate && html`<div><dt>Client certificate</dt><dd>${sub.client_certificate.subject}
         (until ${fmtTime(sub.client_certificate.not_after)})</dd></div>`}
     </dl>
+    <${Health} sub=${sub} notify=${notify} />
     ${plain && html`<p class="hint">${typesText(sub)} is delivered unsigned: the receiver cannot tell these deliveries
       from forged ones. To authenticate them, subscribe with Standard Webhooks, which signs every event type
       (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
@@ -327,6 +329,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       ${!plain && html`<button type="button" disabled=${busy} onClick=${() => setConfirm('rotate')}>Rotate secret</button>`}
       <button type="button" class="danger" disabled=${busy} onClick=${() => setConfirm('delete')}>Delete</button>
     </div>`}
+    <p><button type="button" class="link" onClick=${() => showEvent({ subscription: sub.id })}>View deliveries<span class="sr-only"> of ${sub.id}</span></button></p>
     ${report && html`<${CheckReport} report=${report} onClose=${() => setReport(null)} />`}
     ${editing && html`<${EditForm} sub=${sub} notify=${notify} onCancel=${() => setEditing(false)}
       onSaved=${(s) => { setEditing(false); onChanged(s); }} />`}
@@ -344,6 +347,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       </select>
       <button type="button" disabled=${busy} onClick=${retryFailed}>Retry failed</button>
     </div>`}
+    ${!readOnly && html`<${Replay} sub=${sub} notify=${notify} onChanged=${onChanged} />`}
   </li>`;
 }
 
@@ -370,7 +374,7 @@ export function Subscriptions({ catalog, notify, showEvent, readOnly }) {
     <h2>Your subscriptions</h2>
     ${subs === null ? html`<p class="muted">Loading…</p>`
       : subs.length === 0 ? html`<p class="empty">No subscriptions yet.${!readOnly && ' Create one above.'}</p>`
-      : html`<ul class="subs">${subs.map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog} readOnly=${readOnly}
+      : html`<ul class="subs">${[...subs].sort((a, b) => rank(a) - rank(b)).map((s) => html`<${SubscriptionCard} key=${s.id} sub=${s} catalog=${catalog} readOnly=${readOnly}
           notify=${notify} onChanged=${replace} onSecret=${setSecret} showEvent=${showEvent}
           onDeleted=${(id) => setSubs((cur) => cur.filter((x) => x.id !== id))} />`)}</ul>`}
     ${next && html`<button type="button" onClick=${() => load(next)}>Load more</button>`}`;

@@ -103,6 +103,7 @@ class Verifier {
             eventId: (0, verify_js_1.getHeader)(headers, verify_js_1.HEADER_EVENT_ID) ?? null,
             deliveryId: (0, verify_js_1.getHeader)(headers, verify_js_1.HEADER_DELIVERY_ID) ?? null,
             subscriptionId: (0, verify_js_1.getHeader)(headers, verify_js_1.HEADER_SUBSCRIPTION_ID) ?? null,
+            sourceEventId: (0, verify_js_1.getHeader)(headers, verify_js_1.HEADER_SOURCE_EVENT_ID) ?? null,
             authenticated,
         };
     }

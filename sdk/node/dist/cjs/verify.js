@@ -1,6 +1,6 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.WebhookVerificationError = exports.DEFAULT_TOLERANCE_SECONDS = exports.NO_SECRET = exports.HEADER_WEBHOOK_SIGNATURE = exports.HEADER_WEBHOOK_TIMESTAMP = exports.HEADER_WEBHOOK_ID = exports.HEADER_SUBSCRIPTION_ID = exports.HEADER_DELIVERY_ID = exports.HEADER_EVENT_ID = exports.HEADER_EVENT_TYPE = exports.HEADER_SIGNATURE_256 = void 0;
+exports.WebhookVerificationError = exports.DEFAULT_TOLERANCE_SECONDS = exports.NO_SECRET = exports.HEADER_WEBHOOK_SIGNATURE = exports.HEADER_WEBHOOK_TIMESTAMP = exports.HEADER_WEBHOOK_ID = exports.HEADER_SOURCE_EVENT_ID = exports.HEADER_SUBSCRIPTION_ID = exports.HEADER_DELIVERY_ID = exports.HEADER_EVENT_ID = exports.HEADER_EVENT_TYPE = exports.HEADER_SIGNATURE_256 = void 0;
 exports.getHeader = getHeader;
 exports.verifySignature = verifySignature;
 exports.standardKey = standardKey;
@@ -12,6 +12,8 @@ exports.HEADER_EVENT_TYPE = "X-revdesk-Event-Type";
 exports.HEADER_EVENT_ID = "X-revdesk-Event-Id";
 exports.HEADER_DELIVERY_ID = "X-revdesk-Delivery-Id";
 exports.HEADER_SUBSCRIPTION_ID = "X-revdesk-Subscription-Id";
+/** On deliveries of derived disposition events only: the call_completed event they came from. */
+exports.HEADER_SOURCE_EVENT_ID = "X-revdesk-Source-Event-Id";
 /** Standard Webhooks headers, sent when the subscription has "standard_webhooks": true. */
 exports.HEADER_WEBHOOK_ID = "webhook-id";
 exports.HEADER_WEBHOOK_TIMESTAMP = "webhook-timestamp";

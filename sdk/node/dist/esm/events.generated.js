@@ -17,4 +17,9 @@ export const EVENT_TYPES = {
     texting_registration_status_changed: { shape: "enveloped", signed: true, triggerEvent: "texting_registration.status_changed" },
     new_appointment: { shape: "enveloped", signed: true, triggerEvent: "appointment.created" },
     workflow_contact_completed: { shape: "enveloped", signed: true, triggerEvent: "workflow.contact_completed" },
+    subscription_disabled: { shape: "enveloped", signed: true, triggerEvent: "subscription.disabled" },
+    subscription_enabled: { shape: "enveloped", signed: true, triggerEvent: "subscription.enabled" },
+    subscription_failing: { shape: "enveloped", signed: true, triggerEvent: "subscription.failing" },
+    subscription_recovered: { shape: "enveloped", signed: true, triggerEvent: "subscription.recovered" },
+    delivery_exhausted: { shape: "enveloped", signed: true, triggerEvent: "delivery.exhausted" },
 };

@@ -40,6 +40,8 @@ export interface WebhookEvent<T extends EventType = EventType> {
     /** Deduplicate on it: delivery is at-least-once (see Deduplicator). */
     deliveryId: string | null;
     subscriptionId: string | null;
+    /** On a derived disposition event (call_no_answer, call_voicemail, call_busy, call_failed): the call_completed event it came from. */
+    sourceEventId: string | null;
     /** A signature was verified (false for an unsigned call/SMS delivery or an allowed no-secret-provided). */
     authenticated: boolean;
 }

@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from "./events.generated.js";
-import { HEADER_DELIVERY_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SIGNATURE_256, HEADER_SUBSCRIPTION_ID, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP, NO_SECRET, WebhookVerificationError, getHeader, verifySignature, verifyStandardWebhooks, } from "./verify.js";
+import { HEADER_DELIVERY_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_SIGNATURE_256, HEADER_SOURCE_EVENT_ID, HEADER_SUBSCRIPTION_ID, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP, NO_SECRET, WebhookVerificationError, getHeader, verifySignature, verifyStandardWebhooks, } from "./verify.js";
 export function isEventType(name) {
     return Object.prototype.hasOwnProperty.call(EVENT_TYPES, name);
 }
@@ -98,6 +98,7 @@ export class Verifier {
             eventId: getHeader(headers, HEADER_EVENT_ID) ?? null,
             deliveryId: getHeader(headers, HEADER_DELIVERY_ID) ?? null,
             subscriptionId: getHeader(headers, HEADER_SUBSCRIPTION_ID) ?? null,
+            sourceEventId: getHeader(headers, HEADER_SOURCE_EVENT_ID) ?? null,
             authenticated,
         };
     }

@@ -4,6 +4,8 @@ export declare const HEADER_EVENT_TYPE = "X-revdesk-Event-Type";
 export declare const HEADER_EVENT_ID = "X-revdesk-Event-Id";
 export declare const HEADER_DELIVERY_ID = "X-revdesk-Delivery-Id";
 export declare const HEADER_SUBSCRIPTION_ID = "X-revdesk-Subscription-Id";
+/** On deliveries of derived disposition events only: the call_completed event they came from. */
+export declare const HEADER_SOURCE_EVENT_ID = "X-revdesk-Source-Event-Id";
 /** Standard Webhooks headers, sent when the subscription has "standard_webhooks": true. */
 export declare const HEADER_WEBHOOK_ID = "webhook-id";
 export declare const HEADER_WEBHOOK_TIMESTAMP = "webhook-timestamp";
