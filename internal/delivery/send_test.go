@@ -390,6 +390,7 @@ func TestSourceEventHeader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 		if got := req.Header[HeaderSourceEventID]; (tt.source == "" && len(got) != 0) ||
 			(tt.source != "" && (len(got) != 1 || got[0] != tt.source)) {
 			t.Errorf("%s: %s = %q, want %q", tt.name, HeaderSourceEventID, got, tt.source)

@@ -491,14 +491,6 @@ func completionFacts(changes []completionChange, exhausted []exhaustedRow, faili
 	return disabled, facts
 }
 
-// deref is *p, or "" for nil (a NULL column).
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // completeArgs turns completions into completeSQL's column arrays.
 func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 	var (
