@@ -19,7 +19,7 @@ VECTORS = json.loads((REPO / "sdk" / "vectors" / "signatures.json").read_text("u
 class Parse(unittest.TestCase):
     def test_knows_the_catalog(self):
         names = sorted(p.stem for p in EXAMPLES.glob("*.json"))
-        self.assertEqual(len(names), 16)
+        self.assertEqual(len(names), 21)
         self.assertEqual(sorted(EVENT_TYPES), names)
         self.assertEqual(sorted(DATA_TYPES), names)
 
@@ -55,7 +55,7 @@ class Parse(unittest.TestCase):
             if m:
                 self.assertEqual(parse_event(m.group(1), base64.b64decode(c["body_base64"])).type, m.group(1))
                 n += 1
-        self.assertEqual(n, 16)
+        self.assertEqual(n, 21)
 
     def test_malformed(self):
         for name, event_type, body, code in [
