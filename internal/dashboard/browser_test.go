@@ -50,7 +50,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("sub-url"), hook.URL+"/hooks"),
 		fill("#sub-type", "call_busy"),
 		chromedp.SendKeys(chromedp.ID("sub-wf"), "wf_demo"),
-		chromedp.Click(chromedp.ID("sub-sw")),
+		// Ticked through the page: choosing the type re-renders the form
+		// (the unsigned-type hint), and a mouse click aimed at the box
+		// before that layout settles can land beside it on a busy machine.
+		check("#sub-sw"),
 		chromedp.Click(chromedp.CSS("form.create button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("li.sub")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),
@@ -263,6 +266,16 @@ func fill(css, value string) chromedp.Action[chromedp.Void] {
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(`+quoteJS(css)+`);
 			e.value = `+quoteJS(value)+`;
 			for (const type of ["input", "change"]) e.dispatchEvent(new Event(type, {bubbles: true})); })()`))
+		return err
+	})
+}
+
+// check ticks a checkbox the way a click does (input and change events),
+// unless it is ticked already.
+func check(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(`+quoteJS(css)+`);
+			if (!e.checked) e.click(); })()`))
 		return err
 	})
 }

@@ -343,3 +343,28 @@ func TestPostgresOutage(t *testing.T) {
 		t.Errorf("/readyz after recovery: %d", r.Status)
 	}
 }
+
+// TestPostgresPartitionsAhead: a running server's maintenance makes the
+// history partitions ahead of time (the rows of the coming days do not land
+// in the default partition, which retention could never drop).
+func TestPostgresPartitionsAhead(t *testing.T) {
+	t.Parallel()
+	dsn := postgresDSN(t)
+	rcv := newReceiver(t)
+	startServer(t, "rdk_partitions_key", dsn, rcv.caFile(t), "--maintenance-interval", "200ms")
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	testutil.Eventually(t, 30*time.Second, func() (bool, string) {
+		var n int
+		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_inherits i
+			JOIN pg_class parent ON parent.oid = i.inhparent
+			JOIN pg_class child ON child.oid = i.inhrelid
+			JOIN pg_namespace ns ON ns.oid = parent.relnamespace
+			WHERE parent.relname = 'deliveries' AND ns.nspname = current_schema()
+			  AND child.relname <> 'deliveries_first' AND child.relname NOT LIKE '%default%'`).Scan(&n)
+		return err == nil && n >= 2, fmt.Sprintf("%d daily partitions of deliveries (err %v)", n, err)
+	})
+}

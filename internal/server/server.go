@@ -179,8 +179,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 		}
 	}
 
-	// Optional interfaces are looked up before the secrets wrapper hides them.
+	// Optional interfaces are looked up before the secrets wrapper hides them,
+	// and maintenance, which reads no secret, gets the store unwrapped: it
+	// needs store.Partitioned.
 	s.waker, _ = st.(store.Waker)
+	unsealed := st
 	if st, err = sealSecrets(ctx, cfg, st, log); err != nil {
 		return nil, err
 	}
@@ -231,7 +234,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	s.ingest = ingest.New(st, s.disp, s.waker, m)
 	retention := &metrics.Retention{}
 	m.Register(retention)
-	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
+	s.maint = &maintenance.Maintainer{Store: unsealed, Owner: s.owner, Interval: cfg.MaintenanceInterval,
 		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, RecoverySchedule: cfg.RecoverySchedule, Logger: log,
 		PartitionInterval: cfg.PartitionInterval, PartitionsAhead: cfg.PartitionsAhead, Reporter: retention}
 
