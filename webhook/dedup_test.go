@@ -88,7 +88,8 @@ func TestDeduplicator(t *testing.T) {
 			return nil
 		}},
 		{"empty id is always new", func(d *Deduplicator, c *clock) error {
-			if !d.First("") || !d.First("") || d.Len() != 0 {
+			first, again := d.First(""), d.First("")
+			if !first || !again || d.Len() != 0 {
 				return fmt.Errorf("empty id remembered")
 			}
 			return nil

@@ -227,6 +227,10 @@ type Event struct {
 	// SourceEventID is, on a derived disposition event, the call_completed
 	// event it came from ("" otherwise); Handler fills it.
 	SourceEventID string
+	// Test is set by Handler on a delivery of "send test event": signed
+	// like any other, with example or chosen data, sent to this
+	// subscription alone.
+	Test bool
 	// Authenticated is set by Handler: a signature was verified. It is false
 	// for call and SMS deliveries without Standard Webhooks (unsigned by the
 	// documentation) and for an allowed no-secret-provided.

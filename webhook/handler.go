@@ -58,9 +58,9 @@ func Require(r Requirement) Option { return func(c *handlerConfig) { c.verifier.
 // reads the body (size-capped: 413), requires a known X-revdesk-Event-Type
 // (400), verifies the delivery as a Verifier does (401: the documented header
 // on signed event types, the Standard Webhooks headers whenever present, and
-// what Require adds), parses the body
-// (400) and calls next with the event. r.Body is refilled so next may read it
-// again. Answer 2xx quickly from next: RevDesk retries anything else.
+// what Require adds), parses the body (400) and calls next with the event.
+// r.Body is refilled so next may read it again. Answer 2xx quickly from next:
+// RevDesk retries anything else.
 func Handler(secret string, next func(http.ResponseWriter, *http.Request, *Event), opts ...Option) http.Handler {
 	cfg := handlerConfig{verifier: Verifier{Secrets: []string{secret}}, maxBody: DefaultMaxBodyBytes}
 	for _, o := range opts {
@@ -101,6 +101,7 @@ func Handler(secret string, next func(http.ResponseWriter, *http.Request, *Event
 		ev.DeliveryID = r.Header.Get(HeaderDeliveryID)
 		ev.SubscriptionID = r.Header.Get(HeaderSubscriptionID)
 		ev.SourceEventID = r.Header.Get(HeaderSourceEventID)
+		ev.Test = r.Header.Get(HeaderTest) == "true"
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next(w, r, ev)
 	})

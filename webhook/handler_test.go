@@ -191,6 +191,27 @@ func TestHandlerAuthenticated(t *testing.T) {
 	}
 }
 
+// TestHandlerTest: Event.Test says whether the delivery is a test send.
+func TestHandlerTest(t *testing.T) {
+	t.Parallel()
+	for header, want := range map[string]bool{"true": true, "": false, "false": false} {
+		got := make(chan bool, 1)
+		h := webhook.Handler(secret, func(w http.ResponseWriter, r *http.Request, ev *webhook.Event) { got <- ev.Test })
+		extra := signed(sign(secret, numberBody))
+		if header != "" {
+			extra[http.CanonicalHeaderKey(webhook.HeaderTest)] = []string{header}
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, delivery(t, webhook.EventNumberPurchased, numberBody, extra))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s %q: status %d", webhook.HeaderTest, header, rec.Code)
+		}
+		if g := <-got; g != want {
+			t.Errorf("%s %q: Test = %v, want %v", webhook.HeaderTest, header, g, want)
+		}
+	}
+}
+
 // TestHandlerOverHTTP runs the middleware behind a real server.
 func TestHandlerOverHTTP(t *testing.T) {
 	t.Parallel()

@@ -37,6 +37,9 @@ const (
 	// (call_no_answer, call_voicemail, call_busy, call_failed) only: the
 	// call_completed event they came from.
 	HeaderSourceEventID = "X-revdesk-Source-Event-Id"
+	// HeaderTest is "true" on deliveries of "send test event" (POST
+	// /api/v1/webhook_subscriptions/{id}/test), absent otherwise.
+	HeaderTest = "X-revdesk-Test"
 )
 
 // Standard Webhooks headers, sent when the subscription was created with

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ type Config struct {
 	UserAgent string
 	// PublicURL is the base of portal links; "" takes the request's host.
 	PublicURL string
+	// EgressProxy, when set, carries receiver checks as it carries
+	// deliveries (--egress-proxy).
+	EgressProxy *url.URL
 }
 
 // Deps are what the API drives.
@@ -148,6 +152,9 @@ func (s *Server) routes(extra map[string]http.Handler) {
 		}
 		s.mux.Handle(pattern, s.wrap(s.authenticate(need, h)))
 		s.patterns = append(s.patterns, pattern)
+	}
+	if len(routeScopes) != len(authed) {
+		panic("api: routeScopes names a route that is not served")
 	}
 	sort.Strings(s.patterns)
 	for pattern, h := range extra {

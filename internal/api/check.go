@@ -22,9 +22,10 @@ func (s *Server) checkSubscription(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	report, err := receivercheck.Run(r.Context(), receivercheck.Config{
-		URL: sub.WebhookURL, EventType: sub.EventType, StandardWebhooks: sub.StandardWebhooks, SubscriptionID: sub.ID,
+		URL: sub.WebhookURL, EventType: sampleType(sub), StandardWebhooks: sub.StandardWebhooks, SubscriptionID: sub.ID,
 		Secret: sub.SigningSecret, PreviousSecret: sub.PreviousSecret, PreviousUntil: sub.PreviousUntil,
 		Policy: s.cfg.Policy, AllowHTTP: s.cfg.AllowHTTP, UserAgent: s.cfg.UserAgent, Timeout: checkTimeout,
+		Headers: sub.Headers, ClientCert: sub.ClientCert, ClientKey: sub.ClientKey, Proxy: s.cfg.EgressProxy,
 	})
 	if errors.Is(err, receivercheck.ErrInvalidConfig) {
 		// The URL was valid when created, but this server's policy refuses it now.

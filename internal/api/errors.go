@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/revdesk/webhooks/internal/catalog"
 	"github.com/revdesk/webhooks/internal/ingest"
@@ -46,6 +47,8 @@ func toAPIError(err error) *Error {
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
+	case errors.Is(err, os.ErrDeadlineExceeded): // the server's read timeout, reading the body
+		return errorf(http.StatusRequestTimeout, "request_timeout", "the request was not received in time")
 	case errors.As(err, &maxBytes):
 		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than the limit of "+formatBytes(maxBytes.Limit))
 	case errors.As(err, &invalidJSON):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/revdesk/webhooks/internal/catalog"
@@ -61,6 +62,8 @@ func TestErrorMapping(t *testing.T) {
 			status: http.StatusServiceUnavailable, code: "unavailable"},
 		{name: "ingest stopped", err: ingest.ErrStopped,
 			status: http.StatusServiceUnavailable, code: "unavailable"},
+		{name: "body not read in time", err: fmt.Errorf("reading body: %w", os.ErrDeadlineExceeded),
+			status: http.StatusRequestTimeout, code: "request_timeout"},
 		{name: "anything else", err: errors.New("pq: relation secrets does not exist"),
 			status: http.StatusInternalServerError, code: "internal", message: "internal error"},
 	}

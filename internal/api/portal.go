@@ -156,9 +156,10 @@ func (s *Server) createPortalSession(w http.ResponseWriter, r *http.Request) err
 	}
 	token := newToken(sessionTokenPrefix)
 	id, hash := sessionTokenID(token)
+	now := time.Now()
 	ps, err := s.store.CreatePortalSession(r.Context(), store.CreatePortalSessionParams{
 		ID: id, WorkspaceID: workspaceID(r.Context()), Hash: hash, Scopes: scopes, EventTypes: types,
-		BrandColor: in.BrandColor, BrandName: in.BrandName, ExpiresAt: time.Now().Add(ttl),
+		BrandColor: in.BrandColor, BrandName: in.BrandName, ExpiresAt: now.Add(ttl), Now: now,
 	})
 	if err != nil {
 		return err
@@ -206,7 +207,7 @@ func (s *Server) revokePortalSession(w http.ResponseWriter, r *http.Request) err
 	if c.sessionID != "" && c.sessionID != id {
 		return errorf(http.StatusForbidden, "forbidden", "a portal session can revoke only itself")
 	}
-	if err := s.store.RevokePortalSession(r.Context(), c.workspaceID, id); err != nil {
+	if err := s.store.RevokePortalSession(r.Context(), c.workspaceID, id, time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -235,6 +236,7 @@ func (s *Server) testSubscription(w http.ResponseWriter, r *http.Request) error 
 	if sub.Status != store.SubscriptionActive {
 		return errorf(http.StatusConflict, "subscription_disabled", "the subscription is disabled; enable it to send a test event")
 	}
+	sub.EventType = sampleType(sub)
 	data := []byte(in.Data)
 	if len(data) == 0 {
 		et, _ := catalog.Lookup(sub.EventType) // a stored subscription's type is in the catalog

@@ -12,7 +12,8 @@ const (
 	// by a portal session: a leaked customer credential must not be able to
 	// send that customer's receivers validly signed events.
 	ScopeIngest = "ingest"
-	// ScopeRead: every GET of subscriptions, events, deliveries and the catalog.
+	// ScopeRead: every GET but the API keys' (subscriptions, events, deliveries,
+	// endpoints, the catalog, the calling session).
 	ScopeRead = "read"
 	// ScopeSubscriptionsWrite: changing subscriptions, retries, test sends
 	// and portal sessions.

@@ -60,13 +60,13 @@ func setup(t *testing.T, cfg Config) *fixture {
 // workspace creates a workspace and a key for it.
 func (f *fixture) workspace(t *testing.T, name string) (id, key string) {
 	t.Helper()
-	ws, err := f.store.CreateWorkspace(context.Background(), store.CreateWorkspaceParams{Name: name})
+	ws, err := f.store.CreateWorkspace(context.Background(), store.CreateWorkspaceParams{Name: name, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key = apikey.New()
 	keyID, hash := apikey.Hash(key)
-	if _, err := f.store.CreateAPIKey(context.Background(), store.CreateAPIKeyParams{ID: keyID, WorkspaceID: ws.ID, Hash: hash, Scopes: AllScopes}); err != nil {
+	if _, err := f.store.CreateAPIKey(context.Background(), store.CreateAPIKeyParams{ID: keyID, WorkspaceID: ws.ID, Hash: hash, Scopes: AllScopes, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	return ws.ID, key

@@ -14,11 +14,11 @@ type Store interface {
 	GetAPIKey(ctx context.Context, id string) (store.APIKey, error)
 	CreateAPIKey(ctx context.Context, p store.CreateAPIKeyParams) (store.APIKey, error)
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]store.APIKey, error)
-	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
+	RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	CreatePortalSession(ctx context.Context, p store.CreatePortalSessionParams) (store.PortalSession, error)
 	GetPortalSession(ctx context.Context, id string) (store.PortalSession, error)
-	RevokePortalSession(ctx context.Context, workspaceID, id string) error
+	RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error)
 	GetSubscription(ctx context.Context, workspaceID, id string) (store.Subscription, error)
@@ -26,7 +26,7 @@ type Store interface {
 	SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error)
 	RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error)
 	UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error)
-	DeleteSubscription(ctx context.Context, workspaceID, id string) error
+	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 	RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error)
 	CreateReplay(ctx context.Context, p store.CreateReplayParams) (store.Replay, error)
 	GetReplay(ctx context.Context, workspaceID, id string) (store.Replay, error)

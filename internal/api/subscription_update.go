@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/go-json-experiment/json"
 
@@ -49,12 +50,16 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request) erro
 		Ordered          patchField[bool]    `json:"ordered"`
 		StandardWebhooks patchField[bool]    `json:"standard_webhooks"`
 		AutoRecover      patchField[bool]    `json:"auto_recover"`
+		optionsPatch
 	}
 	if err := jsonx.Decode(body, &in); err != nil {
 		return err
 	}
 	ws, id := workspaceID(r.Context()), r.PathValue("id")
-	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id}
+	p := store.UpdateSubscriptionParams{WorkspaceID: ws, ID: id, Now: time.Now()}
+	if err := in.optionsPatch.apply(r.Context(), &p); err != nil {
+		return err
+	}
 	if f := in.WebhookURL; f.Set {
 		if f.Null || f.Value == "" {
 			return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "webhook_url cannot be empty", Field: "webhook_url"}

@@ -42,6 +42,7 @@ func subscriptionView(sub store.Subscription) map[string]any {
 	if sub.PreviousUntil != nil && sub.PreviousUntil.After(time.Now()) {
 		v["previous_secret_expires_at"] = timePtr(sub.PreviousUntil)
 	}
+	optionsView(v, sub)
 	return v
 }
 
@@ -60,21 +61,54 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		RateLimit        *float64 `json:"rate_limit"`
 		Ordered          bool     `json:"ordered"`
 		AutoRecover      *bool    `json:"auto_recover"`
+		// Delivery options (options.go).
+		EventTypes        []string               `json:"event_types"`
+		Headers           map[string]headerInput `json:"headers"`
+		Filter            *string                `json:"filter"`
+		ClientCertificate *clientCertInput       `json:"client_certificate"`
 	}
 	if err := jsonx.Decode(body, &in); err != nil {
 		return err
 	}
+	now := time.Now()
 	switch {
 	case in.WebhookURL == "":
 		return &Error{Status: http.StatusBadRequest, Code: "missing_field", Message: "webhook_url is required", Field: "webhook_url"}
-	case in.EventType == "":
-		return &Error{Status: http.StatusBadRequest, Code: "missing_field", Message: "event_type is required", Field: "event_type"}
+	case in.EventType == "" && in.EventTypes == nil:
+		return &Error{Status: http.StatusBadRequest, Code: "missing_field", Message: "event_type (or event_types) is required", Field: "event_type"}
+	case in.EventType != "" && in.EventTypes != nil:
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "give event_type or event_types, not both", Field: "event_types"}
 	}
-	if _, ok := catalog.Lookup(in.EventType); !ok {
+	p := store.CreateSubscriptionParams{EventType: in.EventType, Now: now}
+	if in.EventTypes != nil {
+		if p.EventTypes, err = eventTypes(in.EventTypes); err != nil {
+			return err
+		}
+		p.EventType = store.MultiType
+	} else if _, ok := catalog.Lookup(in.EventType); !ok {
 		return &Error{Status: http.StatusBadRequest, Code: "unknown_event_type", Message: "unknown event_type " + strconv.Quote(in.EventType) + "; GET /api/v1/event_types lists them", Field: "event_type"}
 	}
-	if !callerOf(r.Context()).sees(in.EventType) {
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this portal session cannot subscribe to " + in.EventType, Field: "event_type"}
+	for _, t := range append([]string{in.EventType}, in.EventTypes...) {
+		if t != "" && !callerOf(r.Context()).sees(t) {
+			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this portal session cannot subscribe to " + t, Field: "event_type"}
+		}
+	}
+	if in.Headers != nil {
+		if p.Headers, err = headers(in.Headers); err != nil {
+			return err
+		}
+	}
+	if in.Filter != nil {
+		if err := checkFilter(*in.Filter); err != nil {
+			return err
+		}
+		p.Filter = *in.Filter
+	}
+	if c := in.ClientCertificate; c != nil {
+		if err := clientCert(*c, now); err != nil {
+			return err
+		}
+		p.ClientCert, p.ClientKey = c.Certificate, c.PrivateKey
 	}
 	if err := netguard.ValidateURL(in.WebhookURL, s.cfg.AllowHTTP, s.cfg.Policy); err != nil {
 		return err
@@ -93,18 +127,11 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) erro
 		}
 		rateLimit = *in.RateLimit
 	}
-	sub, err := s.store.CreateSubscription(r.Context(), store.CreateSubscriptionParams{
-		WorkspaceID:      workspaceID(r.Context()),
-		WebhookURL:       in.WebhookURL,
-		EventType:        in.EventType,
-		WorkflowID:       deref(in.WorkflowID),
-		CampaignID:       deref(in.CampaignID),
-		SigningSecret:    secret,
-		StandardWebhooks: in.StandardWebhooks,
-		RateLimit:        rateLimit,
-		Ordered:          in.Ordered,
-		NoAutoRecover:    in.AutoRecover != nil && !*in.AutoRecover,
-	})
+	p.WorkspaceID, p.WebhookURL = workspaceID(r.Context()), in.WebhookURL
+	p.WorkflowID, p.CampaignID = deref(in.WorkflowID), deref(in.CampaignID)
+	p.SigningSecret, p.StandardWebhooks, p.RateLimit, p.Ordered = secret, in.StandardWebhooks, rateLimit, in.Ordered
+	p.NoAutoRecover = in.AutoRecover != nil && !*in.AutoRecover
+	sub, err := s.store.CreateSubscription(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -156,7 +183,7 @@ func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := s.checkVisible(r.Context(), r.PathValue("id"), ""); err != nil {
 		return err
 	}
-	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id")); err != nil {
+	if err := s.store.DeleteSubscription(r.Context(), workspaceID(r.Context()), r.PathValue("id"), time.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -177,7 +204,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reaso
 	}
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
 		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason,
-		By: requestedBy(r),
+		By: requestedBy(r), Now: time.Now(),
 	})
 	if err != nil {
 		return err
@@ -241,7 +268,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: `mode must be "overlap" or "immediate"`, Field: "mode"}
 	}
-	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until})
+	sub, err := s.store.RotateSecret(r.Context(), store.RotateSecretParams{WorkspaceID: ws, ID: id, NewSecret: secret, PreviousUntil: until, Now: time.Now()})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +42,11 @@ type Options struct {
 	Rate          float64 // events per second; 0 as fast as possible
 	Backlog       bool    // receivers down during ingest; measures draining a backlog
 	Shape         Shape   // how the receivers behave
+	History       int     // deliveries of history written before the run (history.go)
 	Progress      io.Writer
+	// Ordered makes the subscriptions ordered; every event is about a
+	// resource of its own (a distinct data id), so keys never wait.
+	Ordered bool
 }
 
 // Result is what a run measured.
@@ -72,9 +78,10 @@ type Result struct {
 	// load generator when in-process) per delivery over the measured
 	// phase: steadier than the rates on a shared machine, so it is what
 	// to compare when judging a change.
-	CPUMicrosPerDelivery float64 `json:"cpu_us_per_delivery"`
-	RawPostsPerSec       float64 `json:"raw_loopback_posts_per_sec"`
-	CeilingRatio         float64 `json:"ratio_to_loopback_ceiling"`
+	CPUMicrosPerDelivery float64        `json:"cpu_us_per_delivery"`
+	RawPostsPerSec       float64        `json:"raw_loopback_posts_per_sec"`
+	CeilingRatio         float64        `json:"ratio_to_loopback_ceiling"`
+	History              *HistoryResult `json:"history,omitempty"`
 }
 
 const benchKey = "rdk_bench_local_key"
@@ -111,7 +118,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if o.Backlog {
 			schedule = slices.Repeat([]time.Duration{2 * time.Second}, 10000)
 		}
-		base, res.Engine, stop, err = startEmbedded(ctx, o.DB, schedule)
+		db := o.DB
+		if o.History > 0 {
+			var cleanup func()
+			if db, res.History, cleanup, err = prepareHistory(ctx, o); err != nil {
+				return nil, err
+			}
+			defer cleanup()
+		}
+		base, res.Engine, stop, err = startEmbedded(ctx, db, schedule)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +135,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	c := &client{base: base, key: key, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}}
 	for _, u := range sk.urls {
-		if err := c.post(ctx, "/api/v1/webhook_subscriptions", fmt.Sprintf(`{"webhook_url":%q,"event_type":"sms_sent","signing_secret":""}`, u), nil); err != nil {
+		if err := c.post(ctx, "/api/v1/webhook_subscriptions", fmt.Sprintf(`{"webhook_url":%q,"event_type":"sms_sent","signing_secret":"","ordered":%t}`, u, o.Ordered), nil); err != nil {
 			return nil, fmt.Errorf("creating subscription: %w", err)
 		}
 	}
@@ -318,11 +333,15 @@ func startEmbedded(ctx context.Context, db string, schedule []time.Duration) (ba
 	ln.Close()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	secretsKey := make([]byte, 32)
+	_, _ = rand.Read(secretsKey)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
 		done <- server.Run(runCtx, server.Config{
 			Addr: addr, DB: db, AllowHTTP: true, AllowPrivateNetworks: true, APIKey: benchKey,
 			RetrySchedule: schedule, DeliveryTimeout: 10 * time.Second,
+			// The run's database is its own: a key of its own seals it.
+			SecretsKeys: []string{base64.StdEncoding.EncodeToString(secretsKey)},
 		}, log)
 	}()
 	base = "http://" + addr

@@ -27,7 +27,9 @@ type BenchCmd struct {
 	Batch             int           `default:"100" help:"Events per ingest request."`
 	Concurrency       int           `default:"8" help:"Ingest requests in flight."`
 	Rate              float64       `help:"Events per second; 0 for as fast as possible."`
+	Ordered           bool          `help:"Make the subscriptions ordered (every event about a resource of its own)."`
 	Backlog           bool          `help:"Keep receivers down during ingest, then measure draining the backlog."`
+	History           int           `help:"Fill the in-process server's database with this many deliveries of history (a week of it: several workspaces, every status, attempts) before measuring; also measures the delivery log's queries and the bytes per delivery."`
 	JSON              bool          `name:"json" help:"Print the result as JSON."`
 	CPUProfile        string        `help:"Write a CPU profile of this process (server included when in-process) to FILE."`
 	MemProfile        string        `help:"Write a heap profile at the end of the run to FILE."`
@@ -49,8 +51,9 @@ func (c *BenchCmd) Run() error {
 	}
 	res, err := bench.Run(ctx, bench.Options{
 		Server: c.Server, APIKey: c.APIKey, DB: c.DB, Subscriptions: c.Subscriptions, Events: c.Events,
-		Batch: c.Batch, Concurrency: c.Concurrency, Rate: c.Rate, Backlog: c.Backlog, Progress: os.Stderr,
-		Shape: bench.Shape{Receivers: c.Receivers, Latency: c.ReceiverLatency, ShedAbove: c.ShedAbove, RateLimit: c.ReceiverRateLimit},
+		Batch: c.Batch, Concurrency: c.Concurrency, Rate: c.Rate, Backlog: c.Backlog, History: c.History, Progress: os.Stderr,
+		Shape:   bench.Shape{Receivers: c.Receivers, Latency: c.ReceiverLatency, ShedAbove: c.ShedAbove, RateLimit: c.ReceiverRateLimit},
+		Ordered: c.Ordered,
 	})
 	if err != nil {
 		return err
@@ -87,5 +90,6 @@ ratio to ceiling   %.2f
 `, res.Engine, res.Subscriptions, res.Receivers, res.ReceiverLatencyMS, res.Events, res.Deliveries, res.Seconds, res.DeliveriesPerSec, res.IngestEventsPerSec,
 		res.LatencyMS.P50, res.LatencyMS.P90, res.LatencyMS.P99, res.LatencyMS.Max, res.PeakRSSMiB, res.CPUMicrosPerDelivery,
 		res.PeakInFlight, 100*res.WastedShare, res.Requests, res.RawPostsPerSec, res.CeilingRatio)
+	printHistory(res.History)
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/dashboard"
 	"github.com/revdesk/webhooks/internal/delivery"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/maintenance"
 	"github.com/revdesk/webhooks/internal/server"
 )
@@ -55,7 +56,7 @@ type ServeCmd struct {
 	AllowCIDR            []string      `name:"allow-cidr" env:"REVDESK_ALLOW_CIDR" help:"Open one otherwise forbidden address range (repeatable), e.g. 10.1.2.0/24."`
 	Dev                  bool          `env:"REVDESK_DEV" help:"Development mode: --allow-http, --allow-private-networks and readable logs."`
 	RetrySchedule        string        `default:"${retry_schedule}" env:"REVDESK_RETRY_SCHEDULE" help:"Delays before each retry, comma-separated; empty for no retries."`
-	DeliveryTimeout      time.Duration `default:"10s" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
+	DeliveryTimeout      time.Duration `default:"${delivery_timeout}" env:"REVDESK_DELIVERY_TIMEOUT" help:"Time limit of one delivery attempt."`
 	Lease                time.Duration `env:"REVDESK_LEASE" help:"How long a process holds claimed deliveries before another may take them over; 0 means 2×delivery-timeout+30s."`
 	MaxIngestBody        int64         `default:"${max_ingest_body}" aliases:"max-body" env:"REVDESK_MAX_INGEST_BODY,REVDESK_MAX_BODY" help:"Largest body of POST /api/v1/events in bytes (other requests: ${max_body} bytes). --max-body is its old name."`
 	RateLimit            float64       `default:"2000" env:"REVDESK_RATE_LIMIT" help:"Requests per second allowed per API key; 0 for no limit."`
@@ -65,8 +66,10 @@ type ServeCmd struct {
 	FailingAfter         int           `default:"5" env:"REVDESK_FAILING_AFTER" help:"Send subscription_failing after this many failed attempts in a row (once per streak); 0 never."`
 	RecoverySchedule     string        `default:"1m,2m,4m,8m,16m,32m,1h" env:"REVDESK_RECOVERY_SCHEDULE" help:"Delays between the probes of a subscription disabled for failing, comma-separated (the last repeats)."`
 	RecoveryReplay       bool          `default:"true" negatable:"" env:"REVDESK_RECOVERY_REPLAY" help:"Replay what a subscription missed while disabled when automatic recovery re-enables it."`
-	MaxInFlight          int           `default:"2048" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
-	MaxPerEndpoint       int           `default:"1000" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
+	PartitionInterval    time.Duration `default:"${partition_interval}" env:"REVDESK_PARTITION_INTERVAL" help:"PostgreSQL: the time range of one history partition (events, deliveries, attempts); retention drops whole partitions."`
+	PartitionsAhead      time.Duration `default:"${partitions_ahead}" env:"REVDESK_PARTITIONS_AHEAD" help:"PostgreSQL: how far ahead of now history partitions are kept ready."`
+	MaxInFlight          int           `default:"${max_in_flight}" env:"REVDESK_MAX_IN_FLIGHT" help:"Delivery requests in flight in all (a memory bound: some 50 KiB each)."`
+	MaxPerEndpoint       int           `default:"${max_per_endpoint}" env:"REVDESK_MAX_PER_ENDPOINT" help:"Ceiling of an endpoint's adaptive limit of requests in flight."`
 	APIKey               string        `name:"api-key" env:"REVDESK_API_KEY" help:"An API key made valid for the default workspace."`
 	PortalFrameAncestors []string      `env:"REVDESK_PORTAL_FRAME_ANCESTORS" help:"Origins allowed to embed the customer portal (/portal) in an iframe, as CSP frame-ancestors sources (repeatable), e.g. https://app.example.com; none by default."`
 	PublicURL            string        `env:"REVDESK_PUBLIC_URL" help:"Base URL of portal links (e.g. https://webhooks.example.com); default: the host each request came to."`
@@ -76,6 +79,9 @@ type ServeCmd struct {
 	ReadTimeout          time.Duration `default:"${read_timeout}" env:"REVDESK_READ_TIMEOUT" help:"Time limit for a client to send a whole request, body included."`
 	IdleTimeout          time.Duration `default:"${idle_timeout}" env:"REVDESK_IDLE_TIMEOUT" help:"How long a kept-alive connection may wait for its next request."`
 	MaxHeaderBytes       int           `default:"${max_header_bytes}" env:"REVDESK_MAX_HEADER_BYTES" help:"Largest request line and headers in bytes (431 beyond)."`
+	SecretsKey           []string      `env:"REVDESK_SECRETS_KEY" placeholder:"BASE64" help:"Key sealing subscription secrets at rest (32 bytes, base64: openssl rand -base64 32); repeat for rotation: the first seals, the others only open. Required on PostgreSQL unless --secrets-key-file."`
+	SecretsKeyFile       string        `env:"REVDESK_SECRETS_KEY_FILE" placeholder:"FILE" help:"File of base64 keys, one a line, the first sealing; default on SQLite: DB.secrets-key beside the database, created on first start."`
+	EgressProxy          string        `env:"REVDESK_EGRESS_PROXY" placeholder:"URL" help:"Send every delivery through this HTTP CONNECT proxy (http://[user:password@]host:port); destinations are still resolved and checked here."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -108,6 +114,12 @@ func (c *ServeCmd) Run() error {
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--public-url %q: want the server's base URL, such as https://webhooks.example.com", c.PublicURL)
 	}
+	var egress *url.URL
+	if c.EgressProxy != "" {
+		if egress, err = url.Parse(c.EgressProxy); err != nil || egress.Scheme != "http" || egress.Port() == "" {
+			return fmt.Errorf("--egress-proxy: want http://host:port (an HTTP CONNECT proxy)")
+		}
+	}
 	if c.Dev {
 		c.AllowHTTP, c.AllowPrivateNetworks = true, true
 	}
@@ -131,6 +143,8 @@ func (c *ServeCmd) Run() error {
 		FailingAfter:         c.FailingAfter,
 		RecoverySchedule:     recovery,
 		NoRecoveryReplay:     !c.RecoveryReplay,
+		PartitionInterval:    c.PartitionInterval,
+		PartitionsAhead:      c.PartitionsAhead,
 		MaxInFlight:          c.MaxInFlight,
 		MaxPerEndpoint:       c.MaxPerEndpoint,
 		APIKey:               c.APIKey,
@@ -140,6 +154,9 @@ func (c *ServeCmd) Run() error {
 		ReadTimeout:          c.ReadTimeout,
 		IdleTimeout:          c.IdleTimeout,
 		MaxHeaderBytes:       c.MaxHeaderBytes,
+		EgressProxy:          egress,
+		SecretsKeys:          c.SecretsKey,
+		SecretsKeyFile:       c.SecretsKeyFile,
 		Extra:                dashboard.Routes(dashboard.Options{FrameAncestors: c.PortalFrameAncestors}),
 	}, log)
 }
@@ -184,6 +201,11 @@ var defaults = kong.Vars{
 	"max_ingest_body":      strconv.Itoa(api.DefaultMaxIngestBody),
 	"max_body":             strconv.Itoa(api.DefaultMaxBody),
 	"maintenance_interval": maintenance.DefaultInterval.String(),
+	"delivery_timeout":     delivery.DefaultTimeout.String(),
+	"partition_interval":   maintenance.DefaultPartitionInterval.String(),
+	"partitions_ahead":     maintenance.DefaultPartitionsAhead.String(),
+	"max_per_endpoint":     strconv.Itoa(limiter.DefaultMax),
+	"max_in_flight":        strconv.Itoa(delivery.DefaultMaxInFlight),
 	"shutdown_timeout":     server.DefaultShutdownTimeout.String(),
 	"read_header_timeout":  server.DefaultReadHeaderTimeout.String(),
 	"read_timeout":         server.DefaultReadTimeout.String(),

@@ -55,9 +55,13 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer srv.Stop()
 	serverURL = srv.Base
 	code := m.Run()
+	srv.Stop()
+	if srv.Raced() {
+		fmt.Fprintln(os.Stderr, "the server had a data race")
+		code = 1
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "server log:\n%s\n", srv.Logs)
 	}
@@ -442,7 +446,12 @@ func TestConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Stop)
+	t.Cleanup(func() {
+		srv.Stop()
+		if srv.Raced() {
+			t.Errorf("the server had a data race:\n%s", srv.Logs)
+		}
+	})
 	clientConfig := write("client.json", map[string]any{"server": "http://" + addr, "api_key": key})
 
 	tests := []struct {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/revdesk/webhooks/internal/api"
 	"github.com/revdesk/webhooks/internal/delivery"
+	"github.com/revdesk/webhooks/internal/limiter"
 	"github.com/revdesk/webhooks/internal/maintenance"
+	"github.com/revdesk/webhooks/internal/server"
 )
 
 // parseServe parses a serve command line without running it.
@@ -31,14 +33,29 @@ func TestServeDefaults(t *testing.T) {
 	t.Parallel()
 	c := parseServe(t)
 	schedule, err := delivery.ParseSchedule(c.RetrySchedule)
-	if err != nil || delivery.FormatSchedule(schedule) != delivery.FormatSchedule(delivery.DefaultRetrySchedule) {
-		t.Errorf("--retry-schedule defaults to %q (%v), want delivery.DefaultRetrySchedule", c.RetrySchedule, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c.MaxIngestBody != api.DefaultMaxIngestBody {
-		t.Errorf("--max-ingest-body defaults to %d, want %d", c.MaxIngestBody, api.DefaultMaxIngestBody)
+	tests := []struct {
+		flag      string
+		got, want any
+	}{
+		{"retry-schedule", delivery.FormatSchedule(schedule), delivery.FormatSchedule(delivery.DefaultRetrySchedule)},
+		{"max-ingest-body", c.MaxIngestBody, int64(api.DefaultMaxIngestBody)},
+		{"maintenance-interval", c.MaintenanceInterval, maintenance.DefaultInterval},
+		{"max-per-endpoint", c.MaxPerEndpoint, limiter.DefaultMax},
+		{"max-in-flight", c.MaxInFlight, delivery.DefaultMaxInFlight},
+		{"delivery-timeout", c.DeliveryTimeout, delivery.DefaultTimeout},
+		{"shutdown-timeout", c.ShutdownTimeout, server.DefaultShutdownTimeout},
+		{"read-header-timeout", c.ReadHeaderTimeout, server.DefaultReadHeaderTimeout},
+		{"read-timeout", c.ReadTimeout, server.DefaultReadTimeout},
+		{"idle-timeout", c.IdleTimeout, server.DefaultIdleTimeout},
+		{"max-header-bytes", c.MaxHeaderBytes, server.DefaultMaxHeaderBytes},
 	}
-	if c.MaintenanceInterval != maintenance.DefaultInterval {
-		t.Errorf("--maintenance-interval defaults to %s, want %s", c.MaintenanceInterval, maintenance.DefaultInterval)
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("--%s defaults to %v, want %v", tt.flag, tt.got, tt.want)
+		}
 	}
 }
 

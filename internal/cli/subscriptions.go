@@ -17,7 +17,7 @@ type SubscriptionsCmd struct {
 	Create       SubscriptionCreateCmd      `cmd:"" help:"Subscribe a URL to an event type; prints the signing secret once."`
 	List         SubscriptionListCmd        `cmd:"" help:"List subscriptions."`
 	Get          SubscriptionIDCmd          `cmd:"" aliases:"show" help:"Show a subscription."`
-	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering, Standard Webhooks or automatic recovery."`
+	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering, Standard Webhooks, automatic recovery or delivery options."`
 	Delete       SubscriptionDeleteCmd      `cmd:"" help:"Delete a subscription."`
 	RotateSecret SubscriptionRotateCmd      `cmd:"" name:"rotate-secret" help:"Rotate the signing secret; prints the new one once."`
 	Enable       SubscriptionEnableCmd      `cmd:"" help:"Re-enable a disabled subscription."`
@@ -30,7 +30,7 @@ type SubscriptionsCmd struct {
 
 // subscriptionColumns are the columns of subscription tables.
 var subscriptionColumns = []Column{
-	Col("id"), Col("event_type"), Col("status"),
+	Col("id"), {Header: "EVENT TYPE", Value: typesText}, Col("status"),
 	{Header: "SIGNING", Value: signingText},
 	{Header: "SCOPE", Value: scopeText},
 	Col("webhook_url"),
@@ -84,7 +84,7 @@ func subscriptionText(w io.Writer, raw []byte) error {
 // SubscriptionCreateCmd creates a subscription.
 type SubscriptionCreateCmd struct {
 	WebhookURL       string  `name:"webhook-url" aliases:"url" required:"" help:"URL that receives the POSTs."`
-	EventType        string  `name:"event-type" required:"" help:"One of the 21 event types, e.g. call_completed, number_purchased or subscription_disabled."`
+	EventType        string  `name:"event-type" help:"One of the 21 event types, e.g. call_completed, number_purchased or subscription_disabled (or --event-types)."`
 	WorkflowID       string  `name:"workflow-id" help:"Only events of this workflow."`
 	CampaignID       string  `name:"campaign-id" help:"Only events of this campaign."`
 	Secret           string  `xor:"secret" help:"Signing secret (default: a generated whsec_ secret)."`
@@ -93,11 +93,18 @@ type SubscriptionCreateCmd struct {
 	RateLimit        float64 `name:"rate-limit" help:"Send at most this many deliveries per second (default: no limit)."`
 	Ordered          bool    `help:"Deliver events about one resource (the id in their data) one at a time, in order."`
 	NoAutoRecover    bool    `name:"no-auto-recover" help:"Once disabled for failing, stay disabled (by default it is probed and re-enabled when its receiver answers again)."`
+	OptionFlags      `embed:""`
 }
 
 func (c *SubscriptionCreateCmd) Run(cl *Client) error {
-	body := map[string]any{"webhook_url": c.WebhookURL, "event_type": c.EventType}
-	for k, v := range map[string]string{"workflow_id": c.WorkflowID, "campaign_id": c.CampaignID, "signing_secret": c.Secret} {
+	if (c.EventType == "") == (len(c.EventTypes) == 0) {
+		return errors.New("give --event-type or --event-types (one of them)")
+	}
+	body := map[string]any{"webhook_url": c.WebhookURL}
+	if err := c.OptionFlags.add(body); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{"event_type": c.EventType, "workflow_id": c.WorkflowID, "campaign_id": c.CampaignID, "signing_secret": c.Secret} {
 		if v != "" {
 			body[k] = v
 		}
@@ -131,6 +138,7 @@ type SubscriptionUpdateCmd struct {
 	Ordered          *bool    `negatable:"" help:"Ordered delivery per resource (--no-ordered turns it off)."`
 	StandardWebhooks *bool    `name:"standard-webhooks" negatable:"" help:"Standard Webhooks headers (--no-standard-webhooks turns them off)."`
 	AutoRecover      *bool    `name:"auto-recover" negatable:"" help:"Automatic recovery once disabled for failing (--no-auto-recover turns it off)."`
+	OptionFlags      `embed:""`
 }
 
 func (c *SubscriptionUpdateCmd) Run(cl *Client) error {
@@ -145,8 +153,11 @@ func (c *SubscriptionUpdateCmd) Run(cl *Client) error {
 	if c.NoRateLimit {
 		body["rate_limit"] = nil
 	}
+	if err := c.OptionFlags.add(body); err != nil {
+		return err
+	}
 	if len(body) == 0 {
-		return errors.New("nothing to change: give at least one of --webhook-url, --workflow-id, --campaign-id, --rate-limit, --no-rate-limit, --[no-]ordered, --[no-]standard-webhooks")
+		return errors.New("nothing to change: give at least one of --webhook-url, --workflow-id, --campaign-id, --rate-limit, --no-rate-limit, --[no-]ordered, --[no-]standard-webhooks, --[no-]auto-recover, --event-types, --header, --secret-header, --no-headers, --filter, --client-cert/--client-key, --no-client-cert")
 	}
 	return cl.show(http.MethodPatch, subscriptionPath(c.ID), nil, body, subscriptionText)
 }

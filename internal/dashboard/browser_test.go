@@ -152,6 +152,17 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	manageSubscription(t, ctx, text(t, ctx, `[data-testid=secret]`))
 
+	// Signing out revokes the session token, not just forgets it.
+	token := eval[string](t, ctx, `JSON.parse(sessionStorage.getItem("revdesk.session")).token`)
+	step(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS("button.signout")),
+		chromedp.WaitVisible(chromedp.ID("api-key")),
+	)
+	if left := eval[int](t, ctx, `sessionStorage.length`); left != 0 {
+		t.Errorf("sessionStorage holds %d items after signing out", left)
+	}
+	call(t, base, token, "GET", "/api/v1/event_types", "", http.StatusUnauthorized)
+
 	var unexpected []string
 	for _, p := range problems() {
 		// The browser logs the 401 of the wrong key tried on purpose.
@@ -180,6 +191,7 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
 		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
 		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		screenshot(t, "edit-subscription"),
 		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
 	)
 	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&

@@ -148,10 +148,14 @@ func TestPortalInBrowser(t *testing.T) {
 	expiredPage(t, ctx)
 	step(t, ctx, "screenshot expired", screenshot(t, "portal-expired"))
 
-	short := session(`{"expires_in":1}`)
-	waitExpired(t, srv.base, short["token"].(string))
-	step(t, ctx, "expired session", chromedp.Navigate(short["url"].(string)), chromedp.WaitVisible(chromedp.CSS(".expired")))
+	// Expired: an open page turns into the expired page at the end of its
+	// session, without waiting for a request to fail.
+	short := session(`{"expires_in":3}`)
+	step(t, ctx, "open a short session", chromedp.Navigate(short["url"].(string)), chromedp.WaitVisible(chromedp.CSS("li.sub")))
+	step(t, ctx, "the short session ends", chromedp.WaitVisible(chromedp.CSS(".expired")))
 	expiredPage(t, ctx)
+	waitExpired(t, srv.base, short["token"].(string))
+	step(t, ctx, "an expired link", chromedp.Navigate(short["url"].(string)), chromedp.WaitVisible(chromedp.CSS(".expired")))
 	step(t, ctx, "no token at all", chromedp.Navigate(srv.base+"/portal"), chromedp.Evaluate[chromedp.Void](`sessionStorage.clear()`),
 		chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".expired")))
 

@@ -63,6 +63,9 @@ func startServerWith(t *testing.T, apiKey string, args ...string) running {
 	}
 	t.Cleanup(func() {
 		proc.Stop()
+		if proc.Raced() {
+			t.Error("the server had a data race")
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", proc.Logs)
 		}

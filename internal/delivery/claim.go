@@ -41,7 +41,7 @@ func (d *Dispatcher) claimThreshold() int {
 }
 
 // claim leases as much due work as there is room for; it reports whether it
-// got all it asked for.
+// got all it asked for and could take some of it.
 func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
 	d.mu.Lock()
 	room := d.cfg.Capacity - d.held
@@ -56,6 +56,9 @@ func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	d.Enqueue(jobs, leaseUntil)
-	return len(jobs) == limit, nil
+	// Claimed work that all went back (its endpoints' queues are full) is
+	// no reason to claim again at once: the backlog behind it is most
+	// likely for the same endpoints.
+	taken := d.enqueue(jobs, leaseUntil)
+	return len(jobs) == limit && taken > 0, nil
 }

@@ -1,9 +1,13 @@
 package delivery
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/limiter"
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 func TestClaimTakesNoMoreThanCapacity(t *testing.T) {
@@ -43,4 +47,32 @@ func TestClaimTakesNoMoreThanCapacity(t *testing.T) {
 	if count != 0 {
 		t.Errorf("%d deliveries still pending, want all 10 sent and recorded", count)
 	}
+}
+
+// TestClaimBacksOffWhenNothingFits: a claim whose work all goes back (the
+// endpoint's queue is full) waits for the poll interval instead of claiming
+// and handing back the rest of the backlog at once.
+func TestClaimBacksOffWhenNothingFits(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Config{LaneCapacity: 1, Limits: limiter.Config{Max: 1}, ClaimBatch: 1, PollInterval: time.Hour})
+	f.subscribe(t, "https://a.example.com/hook")
+	f.ingest(t, 20, time.Time{}) // unleased: Run must claim them
+	f.run(t)
+	// Claims of one: the first goes in flight, the second fills the queue,
+	// the third goes back.
+	inFlight := f.doer.next(t)
+	testutil.Eventually(t, waitTimeout, func() (bool, string) {
+		n := len(f.st.releasedIDs())
+		return n == 1, fmt.Sprintf("%d handed back, want the third claim's 1", n)
+	})
+	// A claimer that did not back off would claim the next batch within
+	// milliseconds (each claim is one SQLite statement); 100 ms cannot miss it.
+	f.doer.none(t)
+	f.st.mu.Lock()
+	claims := len(f.st.claimLimits)
+	f.st.mu.Unlock()
+	if claims != 3 {
+		t.Errorf("%d claims, want 3: two taken and the one that all went back", claims)
+	}
+	inFlight.reply <- 200
 }

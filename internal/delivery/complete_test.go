@@ -1,10 +1,12 @@
 package delivery
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/revdesk/webhooks/internal/store"
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 func TestCapacityHoldsBackWorkUntilRecorded(t *testing.T) {
@@ -50,14 +52,11 @@ func TestRunRetriesRecordingOutcomes(t *testing.T) {
 	stop := f.run(t)
 	f.doer.next(t).reply <- 200
 	f.doer.next(t).reply <- 503
-	deadline := time.Now().Add(waitTimeout)
-	for f.st.completes.Load() < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, waitTimeout, func() (bool, string) {
+		n := f.st.completes.Load()
+		return n >= 3, fmt.Sprintf("CompleteDeliveries called %d times, want retries after 2 failures", n)
+	})
 	stop()
-	if n := f.st.completes.Load(); n < 3 {
-		t.Fatalf("CompleteDeliveries called %d times, want retries after 2 failures", n)
-	}
 	statuses := map[string]int{}
 	for _, j := range jobs {
 		d, as := f.delivery(t, j.Delivery.ID)

@@ -54,6 +54,7 @@ func (g *gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // deliveryID reads the delivery id header (set with its documented,
 // non-canonical spelling, so Header.Get does not find it).
 func deliveryID(r *http.Request) string {
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	if v := r.Header[HeaderDeliveryID]; len(v) == 1 {
 		return v[0]
 	}
@@ -81,6 +82,11 @@ func (g *gateTransport) none(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// aliveness is a fixed answer to Liveness.Alive.
+type aliveness bool
+
+func (a aliveness) Alive() bool { return bool(a) }
 
 // fakeObserver records attempts.
 type fakeObserver struct {
@@ -155,7 +161,7 @@ func setup(t *testing.T, cfg Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test"})
+	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +186,7 @@ func (w tLogWriter) Write(p []byte) (int, error) {
 // subscribe makes an active sms_sent subscription to url.
 func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 	t.Helper()
-	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent"})
+	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: url, EventType: "sms_sent", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +198,7 @@ func (f *fixture) subscribe(t *testing.T, url string) store.Subscription {
 func (f *fixture) ingest(t *testing.T, n int, leaseUntil time.Time) []store.Job {
 	t.Helper()
 	et, _ := catalog.Lookup("sms_sent")
-	p := store.IngestParams{WorkspaceID: f.ws}
+	p := store.IngestParams{WorkspaceID: f.ws, Now: time.Now()}
 	for range n {
 		id := ids.New(ids.Event)
 		p.Events = append(p.Events, store.NewEvent{ID: id, EventType: "sms_sent", OccurredAt: time.Now(), Data: et.Example})
@@ -291,6 +297,7 @@ func TestProcessOutcome(t *testing.T) {
 		exactNext bool
 		wantCalls int
 		disable   bool
+		notAlive  bool // the process is no longer counted as alive
 	}{
 		{name: "success", doer: &fakeTransport{status: 200}, wantOK: true, wantStatus: store.DeliverySucceeded, wantCalls: 1},
 		{name: "500 retries on schedule", doer: &fakeTransport{status: 500}, wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
@@ -307,18 +314,23 @@ func TestProcessOutcome(t *testing.T) {
 		{name: "Retry-After ignored on 500", doer: &fakeTransport{status: 500, header: http.Header{"Retry-After": {"3600"}}},
 			wantOK: true, wantStatus: store.DeliveryPending, wantNext: time.Minute, wantCalls: 1},
 		{name: "410 fails and disables", doer: &fakeTransport{status: 410}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1, disable: true},
-		{name: "forbidden address fails at once", doer: &fakeTransport{err: forbiddenErr}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
+		{name: "forbidden address fails at once", doer: &fakeTransport{err: errForbidden}, wantOK: true, wantStatus: store.DeliveryFailed, wantCalls: 1},
 		{name: "deleted subscription skipped", doer: &fakeTransport{status: 200}, edit: func(j *store.Job) { j.Deleted = true },
 			wantOK: true, wantStatus: store.DeliverySkipped},
 		{name: "disabled subscription skipped", doer: &fakeTransport{status: 200}, edit: func(j *store.Job) { j.Subscription.Status = store.SubscriptionDisabled },
 			wantOK: true, wantStatus: store.DeliverySkipped},
 		{name: "lease too short is left alone", doer: &fakeTransport{status: 200}, leaseFor: 5 * time.Second, wantOK: false},
+		{name: "not alive hands it back", doer: &fakeTransport{status: 200}, notAlive: true, wantOK: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			obs := &fakeObserver{}
-			d := New(nil, tt.doer, Config{Owner: "me", RetrySchedule: schedule, Timeout: 5 * time.Second, RetryAfterCap: 2 * time.Hour, Observer: obs})
+			cfg := Config{Owner: "me", RetrySchedule: schedule, Timeout: 5 * time.Second, RetryAfterCap: 2 * time.Hour, Observer: obs}
+			if tt.notAlive {
+				cfg.Liveness = aliveness(false)
+			}
+			d := New(nil, tt.doer, cfg)
 			job := testJob(t, "sms_sent")
 			job.Delivery.Attempts = tt.attempts
 			if tt.edit != nil {
@@ -337,6 +349,9 @@ func TestProcessOutcome(t *testing.T) {
 			}
 			if got := tt.doer.calls(); got != tt.wantCalls {
 				t.Errorf("%d requests, want %d", got, tt.wantCalls)
+			}
+			if released := len(d.queuedReleases()); released != map[bool]int{false: 0, true: 1}[tt.notAlive] {
+				t.Errorf("%d releases queued", released)
 			}
 			if !ok {
 				return

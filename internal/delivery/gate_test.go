@@ -13,7 +13,7 @@ import (
 func (f *fixture) limit(t *testing.T, sub store.Subscription, perSecond float64) {
 	t.Helper()
 	if _, err := f.st.UpdateSubscription(t.Context(), store.UpdateSubscriptionParams{WorkspaceID: f.ws, ID: sub.ID,
-		RateLimit: &perSecond}); err != nil {
+		RateLimit: &perSecond, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 }

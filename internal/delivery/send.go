@@ -95,8 +95,9 @@ func newRequest(ctx context.Context, job *store.Job, target *url.URL, userAgent 
 		// Lets HTTP/2 resend the request on a new connection if the
 		// receiver refuses the stream.
 		GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
-	}).WithContext(ctx)
+	}).WithContext(withClientCert(ctx, sub))
 	h := req.Header
+	setCustomHeaders(h, sub.Headers)
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
 	setHeader(h, HeaderEventType, et.Name)

@@ -167,6 +167,7 @@ func TestRequest(t *testing.T) {
 					t.Errorf("header %s = %q, want [%q]", name, got, want)
 				}
 			}
+			//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 			if got, want := req.Header[HeaderTest], tt.test; (len(got) == 1 && got[0] == "true") != want || len(got) > 1 {
 				t.Errorf("header %s = %q on a test=%v delivery", HeaderTest, got, want)
 			}
@@ -177,6 +178,7 @@ func TestRequest(t *testing.T) {
 				t.Errorf("User-Agent = %q", got)
 			}
 
+			//lint:ignore SA1008 the documented spelling is set in the map as is (setHeader)
 			sig, hasSig := req.Header[signing.HeaderSignature256]
 			switch {
 			case tt.wantSig == "-":
@@ -228,10 +230,10 @@ func TestRequestUnknownType(t *testing.T) {
 	}
 }
 
-// forbiddenErr is what netguard's dialer reports for a refused address.
 var errConnRefused = syscall.ECONNREFUSED
 
-var forbiddenErr = fmt.Errorf("dial tcp 10.0.0.1:443: %w", netguard.ErrForbiddenAddress)
+// errForbidden is what netguard's dialer reports for a refused address.
+var errForbidden = fmt.Errorf("dial tcp 10.0.0.1:443: %w", netguard.ErrForbiddenAddress)
 
 func TestAttemptClassification(t *testing.T) {
 	t.Parallel()
@@ -256,7 +258,7 @@ func TestAttemptClassification(t *testing.T) {
 		{name: "500", doer: &fakeTransport{status: 500, body: "boom"}, wantClass: ClassHTTPStatus, wantStatus: 500, wantCalls: 1},
 		{name: "connection refused", doer: &fakeTransport{err: fmt.Errorf("dial: %w", errConnRefused)},
 			wantClass: netguard.ClassConnectionRefused, wantNetwork: true, wantCalls: 1},
-		{name: "forbidden address", doer: &fakeTransport{err: forbiddenErr},
+		{name: "forbidden address", doer: &fakeTransport{err: errForbidden},
 			wantClass: netguard.ClassForbiddenAddress, wantForbidden: true, wantNetwork: true, wantCalls: 1},
 		{name: "unknown event type", doer: &fakeTransport{status: 200}, eventType: "nope",
 			wantClass: ClassBadRequest, wantForbidden: true, wantCalls: 0},
@@ -388,6 +390,7 @@ func TestSourceEventHeader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 		if got := req.Header[HeaderSourceEventID]; (tt.source == "" && len(got) != 0) ||
 			(tt.source != "" && (len(got) != 1 || got[0] != tt.source)) {
 			t.Errorf("%s: %s = %q, want %q", tt.name, HeaderSourceEventID, got, tt.source)

@@ -72,12 +72,12 @@ func TestLimitGrowsForSlowHealthyReceiverAndShrinksWhenItDegrades(t *testing.T) 
 	var g gauge
 	var latency atomic.Int64
 	latency.Store(int64(100 * time.Millisecond))
-	e.rcv.answer = func(http.ResponseWriter, string, int) int {
+	e.rcv.setAnswer(func(http.ResponseWriter, string, int) int {
 		g.enter()
 		defer g.leave()
 		time.Sleep(time.Duration(latency.Load()))
 		return http.StatusOK
-	}
+	})
 	const path = "/slow"
 	e.srv.subscribe(`{"webhook_url":"` + e.rcv.url(path) + `","event_type":"sms_sent"}`)
 
@@ -114,7 +114,7 @@ func TestRetryAfterPausesTheEndpoint(t *testing.T) {
 	var mu sync.Mutex
 	var first time.Time
 	var early, refused atomic.Int64 // requests within the limited span; 429s
-	e.rcv.answer = func(w http.ResponseWriter, _ string, _ int) int {
+	e.rcv.setAnswer(func(w http.ResponseWriter, _ string, _ int) int {
 		mu.Lock()
 		if first.IsZero() {
 			first = time.Now()
@@ -128,7 +128,7 @@ func TestRetryAfterPausesTheEndpoint(t *testing.T) {
 			return http.StatusTooManyRequests
 		}
 		return http.StatusOK
-	}
+	})
 	const path = "/limited"
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url(path) + `","event_type":"sms_sent"}`)
 	e.srv.ingestMany(t, 500)
@@ -157,7 +157,7 @@ func TestSheddingReceiverGetsFew503s(t *testing.T) {
 	const capacity = 8
 	var g gauge
 	var shed, served atomic.Int64
-	e.rcv.answer = func(http.ResponseWriter, string, int) int {
+	e.rcv.setAnswer(func(http.ResponseWriter, string, int) int {
 		n := g.enter()
 		defer g.leave()
 		time.Sleep(20 * time.Millisecond)
@@ -167,7 +167,7 @@ func TestSheddingReceiverGetsFew503s(t *testing.T) {
 		}
 		served.Add(1)
 		return http.StatusOK
-	}
+	})
 	const path = "/shedding"
 	sub, _ := e.srv.subscribe(`{"webhook_url":"` + e.rcv.url(path) + `","event_type":"sms_sent"}`)
 	e.srv.ingestMany(t, 600)

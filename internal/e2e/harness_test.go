@@ -151,11 +151,18 @@ type server struct {
 	env  []string
 }
 
+// testSecretsKey seals the secrets of the PostgreSQL servers of the tests.
+const testSecretsKey = "cmV2ZGVzay1lMmUtdGVzdC1zZWNyZXRzLWtleS0zMmI="
+
 // startServer runs `revdesk serve` on the given database with args.
 func startServer(t *testing.T, key, db, caFile string, args ...string) *server {
 	t.Helper()
 	s := &server{t: t, key: key, db: db, args: args}
 	s.env = append(os.Environ(), "REVDESK_API_KEY="+key, "SSL_CERT_FILE="+caFile)
+	if strings.HasPrefix(db, "postgres") {
+		// PostgreSQL needs the secrets key every process shares.
+		s.env = append(s.env, "REVDESK_SECRETS_KEY="+testSecretsKey)
+	}
 	s.start()
 	t.Cleanup(func() {
 		s.stop()
@@ -182,14 +189,33 @@ func (s *server) start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.proc, s.base = proc, proc.Base
+	s.proc = proc
+	// A restart keeps the address, so base is written once: load goroutines
+	// read it while the test restarts the server.
+	if s.base == "" {
+		s.base = proc.Base
+	}
 }
 
 // kill ends the process with SIGKILL: a crash, no shutdown code runs.
-func (s *server) kill() { s.proc.Kill() }
+func (s *server) kill() {
+	s.proc.Kill()
+	s.checkRaces()
+}
 
 // stop ends the process gracefully.
-func (s *server) stop() { s.proc.Stop() }
+func (s *server) stop() {
+	s.proc.Stop()
+	s.checkRaces()
+}
+
+// checkRaces fails the test if the race detector found a race in the
+// process just ended (under go test -race only).
+func (s *server) checkRaces() {
+	if s.proc.Raced() {
+		s.t.Errorf("the server had a data race:\n%s", s.logs())
+	}
+}
 
 func (s *server) logs() string { return s.proc.Logs.String() }
 

@@ -79,7 +79,7 @@ func (s *orderSink) serve(w http.ResponseWriter, r *http.Request) {
 
 // orderLoad sends, for each of keys resources, n events one after another
 // (each once the previous was accepted), alternating sms_sent and
-// sms_delivered, to the servers in turn; each event carries an
+// sms_delivered, to the servers alive in turn; each event carries an
 // Idempotency-Key, so one retried across a crash is still one event.
 type orderLoad struct {
 	mu       sync.Mutex
@@ -87,7 +87,7 @@ type orderLoad struct {
 	count    atomic.Int64
 }
 
-func (l *orderLoad) run(t *testing.T, servers []*server, keys, n int) {
+func (l *orderLoad) run(t *testing.T, servers func() []*server, keys, n int) {
 	l.accepted = map[string][]string{}
 	client := &http.Client{Timeout: 10 * time.Second}
 	var wg sync.WaitGroup
@@ -98,9 +98,10 @@ func (l *orderLoad) run(t *testing.T, servers []*server, keys, n int) {
 				typ := []string{"sms_sent", "sms_delivered"}[i%2]
 				data := strings.Replace(smsRecord, `"msg_uuid"`, `"`+key+`"`, 1)
 				body := `{"event_type":"` + typ + `","data":` + data + `}`
-				s := servers[i%len(servers)]
 				id := ""
 				for deadline := time.Now().Add(60 * time.Second); id == "" && time.Now().Before(deadline); {
+					list := servers()
+					s := list[i%len(list)]
 					req, _ := http.NewRequest("POST", s.base+"/api/v1/events", strings.NewReader(body))
 					req.Header.Set("Authorization", "Bearer "+s.key)
 					req.Header.Set("Content-Type", "application/json")
@@ -194,7 +195,7 @@ func TestOrderedDeliveryWithFailures(t *testing.T) {
 		"--retry-schedule", orderedRetries)
 	subscribeOrdered(t, srv, sink.URL+"/ordered")
 	var load orderLoad
-	load.run(t, []*server{srv}, 20, 10)
+	load.run(t, func() []*server { return []*server{srv} }, 20, 10)
 	sink.checkOrder(t, load.accepted, 60*time.Second)
 }
 
@@ -209,10 +210,11 @@ func TestOrderedDeliveryAcrossKill(t *testing.T) {
 	subscribeOrdered(t, srv, sink.URL+"/ordered")
 	var load orderLoad
 	done := make(chan struct{})
-	go func() { defer close(done); load.run(t, []*server{srv}, 20, 12) }()
-	for load.count.Load() < 120 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	go func() { defer close(done); load.run(t, func() []*server { return []*server{srv} }, 20, 12) }()
+	testutil.Eventually(t, ingestTimeout, func() (bool, string) {
+		n := load.count.Load()
+		return n >= 120, fmt.Sprintf("%d of 120 events accepted before the kill", n)
+	})
 	srv.kill()
 	srv.start()
 	<-done
@@ -231,9 +233,26 @@ func TestOrderedDeliveryPostgresTwoProcesses(t *testing.T) {
 	servers := []*server{startServer(t, "rdk_ordered_pg_key", dsn, ca, args...), startServer(t, "rdk_ordered_pg_key", dsn, ca, args...)}
 	subscribeOrdered(t, servers[0], sink.URL+"/ordered")
 	// Consecutive events of a resource go to alternate processes: each
-	// ingest must see the other's pending delivery of the key.
+	// ingest must see the other's pending delivery of the key. Midway one
+	// process is killed: the heads it held are taken over by the other
+	// once its liveness record lapses, still one at a time per resource.
 	var load orderLoad
-	load.run(t, servers, 20, 10)
+	var mu sync.Mutex
+	alive := servers
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		load.run(t, func() []*server { mu.Lock(); defer mu.Unlock(); return alive }, 20, 12)
+	}()
+	testutil.Eventually(t, ingestTimeout, func() (bool, string) {
+		n := load.count.Load()
+		return n >= 120, fmt.Sprintf("%d of 120 events accepted before the kill", n)
+	})
+	servers[1].kill()
+	mu.Lock()
+	alive = servers[:1]
+	mu.Unlock()
+	<-done
 	sink.checkOrder(t, load.accepted, 90*time.Second)
 }
 

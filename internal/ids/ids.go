@@ -67,3 +67,30 @@ func HasPrefix(id, prefix string) bool {
 	rest, ok := strings.CutPrefix(id, prefix+"_")
 	return ok && len(rest) == 29
 }
+
+// Floor is the smallest id of the prefix made at t's millisecond: every id
+// made at t or later sorts at or after it, every earlier one before it. The
+// PostgreSQL store bounds its time-range partitions with it.
+func Floor(prefix string, t time.Time) string {
+	var b [18]byte
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
+	copy(b[:6], ms[2:])
+	return prefix + "_" + encoding.EncodeToString(b[:])
+}
+
+// Time is the creation millisecond an id carries; ok is false when id is
+// not one of ours.
+func Time(id string) (t time.Time, ok bool) {
+	_, rest, found := strings.Cut(id, "_")
+	if !found || len(rest) != 29 {
+		return time.Time{}, false
+	}
+	b, err := encoding.DecodeString(rest)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var ms [8]byte
+	copy(ms[2:], b[:6])
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(ms[:]))).UTC(), true
+}

@@ -134,3 +134,39 @@ func TestNewUnique(t *testing.T) {
 		seen[id] = struct{}{}
 	}
 }
+
+func TestFloor(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	floor := ids.Floor(ids.Delivery, at)
+	// The bound migration 00010 computed in SQL for this midnight.
+	if want := "dlv_06h3838c000000000000000000000"; floor != want {
+		t.Errorf("Floor = %s, want %s", floor, want)
+	}
+	tests := []struct {
+		name  string
+		at    time.Time
+		after bool
+	}{
+		{"same millisecond", at, true},
+		{"a millisecond later", at.Add(time.Millisecond), true},
+		{"a day later", at.Add(24 * time.Hour), true},
+		{"a millisecond earlier", at.Add(-time.Millisecond), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			id := ids.NewAt(ids.Delivery, tc.at)
+			if got := id >= floor; got != tc.after {
+				t.Errorf("%s >= %s is %v, want %v", id, floor, got, tc.after)
+			}
+			got, ok := ids.Time(id)
+			if !ok || !got.Equal(tc.at.Truncate(time.Millisecond)) {
+				t.Errorf("Time(%s) = %v, %v; want %v", id, got, ok, tc.at)
+			}
+		})
+	}
+	if _, ok := ids.Time("dlv_short"); ok {
+		t.Error("Time of a malformed id is ok")
+	}
+}

@@ -102,7 +102,7 @@ func (s *Service) Ingest(ctx context.Context, workspaceID, idempotencyKey string
 		return nil, false, fmt.Errorf("%w: a batch holds 1 to %d events, got %d", ErrBatchSize, MaxBatch, len(inputs))
 	}
 	now := time.Now().UTC()
-	p := store.IngestParams{WorkspaceID: workspaceID, IdempotencyKey: idempotencyKey}
+	p := store.IngestParams{WorkspaceID: workspaceID, IdempotencyKey: idempotencyKey, Now: now}
 	for i, in := range inputs {
 		evs, err := prepare(in, now)
 		if err != nil {
@@ -131,9 +131,11 @@ func (s *Service) Test(ctx context.Context, sub store.Subscription, data []byte)
 	if err != nil {
 		return "", "", err
 	}
+	now := time.Now().UTC()
 	ev := store.NewEvent{ID: ids.New(ids.Event), EventType: sub.EventType, WorkflowID: sub.WorkflowID,
-		CampaignID: sub.CampaignID, OccurredAt: time.Now().UTC(), Data: compact, TestSubscriptionID: sub.ID}
-	res, err := s.submit(ctx, store.IngestParams{WorkspaceID: sub.WorkspaceID, Events: []store.NewEvent{ev}, ResponseIDs: []string{ev.ID}})
+		CampaignID: sub.CampaignID, OccurredAt: now, Data: compact, TestSubscriptionID: sub.ID}
+	res, err := s.submit(ctx, store.IngestParams{WorkspaceID: sub.WorkspaceID, Events: []store.NewEvent{ev},
+		ResponseIDs: []string{ev.ID}, Now: now})
 	if err != nil {
 		return "", "", err
 	}

@@ -114,7 +114,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test"})
+	ws, err := db.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "test", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func (f *fixture) run(t *testing.T) {
 
 func (f *fixture) subscribe(t *testing.T, eventType string) store.Subscription {
 	t.Helper()
-	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://a.example.com/" + eventType, EventType: eventType})
+	sub, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://a.example.com/" + eventType, EventType: eventType, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,7 +594,7 @@ func TestTestEventOfEveryType(t *testing.T) {
 		if et.Name == "number_purchased" {
 			number = sub
 		}
-		sibling, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://b.example.com/", EventType: et.Name})
+		sibling, err := f.st.CreateSubscription(t.Context(), store.CreateSubscriptionParams{WorkspaceID: f.ws, WebhookURL: "https://b.example.com/", EventType: et.Name, Now: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,8 @@
 // be in flight to it and when it must be left alone.
 //
 // The concurrency limit follows TCP congestion control: slow start, then
-// additive increase / multiplicative decrease (AIMD, RFC 5681), with the
+// additive increase / multiplicative decrease (AIMD, RFC 5681; the increase
+// is a tenth of the limit per round trip once that is more than one), with the
 // delay signal of TCP Vegas (Brakmo and Peterson, 1995) as used by Netflix's
 // concurrency-limits: the limit grows while the smoothed latency stays near
 // the endpoint's no-load latency (its recent minimum) and is cut when the
@@ -30,11 +31,14 @@ import (
 	"time"
 )
 
+// DefaultMax is the default ceiling of an endpoint's limit.
+const DefaultMax = 1000
+
 // Config tunes the endpoints made from it. Zero values take the defaults
 // noted.
 type Config struct {
 	Initial int // limit of an endpoint never seen before; default 8
-	Max     int // ceiling of the limit (--max-per-endpoint); default 1000
+	Max     int // ceiling of the limit (--max-per-endpoint); default DefaultMax
 	// Latency near the baseline is at most Tolerance×baseline+Slack: the
 	// slack keeps the scheduling jitter of sub-millisecond receivers from
 	// reading as queueing. Defaults 2 and 5 ms.
@@ -57,7 +61,7 @@ func (c Config) WithDefaults() Config {
 		c.Initial = 8
 	}
 	if c.Max <= 0 {
-		c.Max = 1000
+		c.Max = DefaultMax
 	}
 	c.Initial = min(c.Initial, c.Max)
 	if c.Tolerance < 1 {
@@ -189,7 +193,11 @@ func (e *Endpoint) Done(now time.Time, s Sample) time.Time {
 		if e.limit < e.ssthresh {
 			e.limit++ // slow start: doubles per round trip
 		} else {
-			e.limit += 1 / e.limit // one more per round trip
+			// A tenth more per round trip, at least one (TCP's one alone):
+			// one more per round trip would take a receiver at 50 ms a
+			// minute to go from 100 to 1,000, and more than one at small
+			// limits overshoots a receiver that sheds above a few.
+			e.limit += max(1, e.limit/10) / e.limit
 		}
 		e.limit = math.Min(e.limit, float64(e.cfg.Max))
 	}

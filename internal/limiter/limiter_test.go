@@ -87,6 +87,37 @@ func TestGrowsWhileLatencyHolds(t *testing.T) {
 	}
 }
 
+// Past a cut the limit grows by a tenth per round trip (at least one): fast
+// enough for a receiver that takes hundreds in flight, gentler than slow
+// start, and one at a time at small limits.
+func TestGrowthAfterACut(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		rounds   int // of slow start before the cut
+		min, max float64
+	}{
+		{"large limit: a tenth per round trip", 5, 1.10 * 1.10 * 1.10 * 0.9, 1.10 * 1.10 * 1.10 * 1.15},
+		{"small limit: one per round trip", 1, 1.2, 1.8}, // cut to about 5, then +1 a round trip
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, c := setup(t, Config{})
+			const rtt = 50 * time.Millisecond
+			traffic(e, c, time.Duration(tt.rounds)*rtt, rtt, Success)
+			round(e, c, rtt, Overload, 0)
+			cut := e.Limit()
+			traffic(e, c, 3*rtt, rtt, Success)
+			ratio := float64(e.Limit()) / float64(cut)
+			t.Logf("limit %d after the cut, %d after 3 round trips", cut, e.Limit())
+			if ratio < tt.min || ratio > tt.max {
+				t.Fatalf("limit %d → %d in 3 round trips (×%.2f), want ×%.2f to ×%.2f", cut, e.Limit(), ratio, tt.min, tt.max)
+			}
+		})
+	}
+}
+
 func TestCeiling(t *testing.T) {
 	t.Parallel()
 	e, c := setup(t, Config{Max: 40})

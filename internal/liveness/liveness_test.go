@@ -3,6 +3,7 @@ package liveness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -66,16 +69,6 @@ func setup(t *testing.T, st *fakeStore, cfg Config) *Heartbeat {
 	return New(st, cfg)
 }
 
-// eventually polls cond until it holds or the wait times out.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
-}
-
 func TestAliveFollowsRenewals(t *testing.T) {
 	t.Parallel()
 	st := &fakeStore{}
@@ -99,11 +92,11 @@ func TestAliveFollowsRenewals(t *testing.T) {
 	st.mu.Unlock()
 	// Without renewals the record stops counting once less than half its
 	// TTL is left.
-	eventually(t, "renewals failing make the process not alive", func() bool { return !h.Alive() })
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) { return !h.Alive(), "renewals failing leave the process alive" })
 	st.mu.Lock()
 	st.fail = false
 	st.mu.Unlock()
-	eventually(t, "renewals succeeding again make it alive", h.Alive)
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) { return h.Alive(), "renewals succeeding again leave it not alive" })
 	if err := h.Retire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -126,9 +119,9 @@ func TestTookOverIsTold(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	eventually(t, "the takeover is told", func() bool {
+	testutil.Eventually(t, 10*time.Second, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(told) == 1 && told[0] == 3
+		return len(told) == 1 && told[0] == 3, fmt.Sprintf("told %v, want [3]", told)
 	})
 }

@@ -3,6 +3,7 @@
 package maintenance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,15 +17,27 @@ const DefaultInterval = time.Minute
 
 // Store is what maintenance needs of the store.
 type Store interface {
-	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	TryLead(ctx context.Context, p store.LeadParams) (bool, error)
 	DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error)
-	Prune(ctx context.Context, before time.Time) (int, error)
+	Prune(ctx context.Context, before time.Time) (store.PruneResult, error)
 	StartProbes(ctx context.Context, p store.ProbeParams) (int, error)
 	AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error)
 }
 
 // ReplayPage is how many deliveries a replay makes per transaction.
 const ReplayPage = 500
+
+// Reporter learns what each round of retention found (metrics).
+type Reporter interface {
+	Retention(store.PruneResult)
+}
+
+// DefaultPartitionInterval is the time range of one history partition, and
+// DefaultPartitionsAhead how far ahead of now partitions are kept ready.
+const (
+	DefaultPartitionInterval = 24 * time.Hour
+	DefaultPartitionsAhead   = 48 * time.Hour
+)
 
 // Maintainer disables subscriptions that keep failing and prunes old
 // deliveries and events. With many processes on one database only the one
@@ -38,7 +51,13 @@ type Maintainer struct {
 	// RecoverySchedule is the delays between the probes of automatic
 	// recovery (default store.DefaultRecoverySchedule).
 	RecoverySchedule []time.Duration
-	Logger           *slog.Logger
+	// PartitionInterval and PartitionsAhead shape the history partitions
+	// of a store.Partitioned (defaults DefaultPartitionInterval,
+	// DefaultPartitionsAhead).
+	PartitionInterval time.Duration
+	PartitionsAhead   time.Duration
+	Reporter          Reporter // optional
+	Logger            *slog.Logger
 }
 
 // Run works every Interval until ctx ends.
@@ -67,9 +86,22 @@ func (m *Maintainer) Run(ctx context.Context) error {
 
 // RunOnce does one round if this process leads.
 func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.Duration) error {
-	lead, err := m.Store.TryLead(ctx, "maintenance", m.Owner, now.Add(2*interval))
+	lead, err := m.Store.TryLead(ctx, store.LeadParams{Name: "maintenance", Owner: m.Owner, Now: now, Until: now.Add(2 * interval)})
 	if err != nil || !lead {
 		return err
+	}
+	// Partitions first: ingest (and the facts and replays of this round)
+	// must always find one for its rows.
+	if p, ok := m.Store.(store.Partitioned); ok {
+		interval := cmp.Or(m.PartitionInterval, DefaultPartitionInterval)
+		ahead := cmp.Or(m.PartitionsAhead, DefaultPartitionsAhead)
+		n, err := p.EnsurePartitions(ctx, store.PartitionParams{Now: now, Interval: interval, Ahead: ahead})
+		if err != nil {
+			return fmt.Errorf("creating history partitions: %w", err)
+		}
+		if n > 0 && m.Logger != nil {
+			m.Logger.Info("created history partitions", "count", n)
+		}
 	}
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
@@ -98,8 +130,16 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 		}
 	}
 	if m.Retention > 0 {
-		if _, err := m.Store.Prune(ctx, now.Add(-m.Retention)); err != nil {
+		res, err := m.Store.Prune(ctx, now.Add(-m.Retention))
+		if err != nil {
 			return fmt.Errorf("pruning: %w", err)
+		}
+		if m.Reporter != nil {
+			m.Reporter.Retention(res)
+		}
+		if res.Blocked > 0 && m.Logger != nil {
+			m.Logger.Warn("retention waits for pending deliveries", "blocked", res.Blocked,
+				"oldest_pending_created_at", res.OldestBlocked)
 		}
 	}
 	return nil

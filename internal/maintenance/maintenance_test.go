@@ -23,6 +23,8 @@ type answers struct {
 	disableN   int
 	disableErr error
 	pruneErr   error
+	pruned     store.PruneResult
+	ensureErr  error
 }
 
 // fakeStore records the calls maintenance makes and answers as told.
@@ -36,10 +38,10 @@ type fakeStore struct {
 	prunes   []time.Time
 }
 
-func (f *fakeStore) TryLead(_ context.Context, name, owner string, until time.Time) (bool, error) {
+func (f *fakeStore) TryLead(_ context.Context, p store.LeadParams) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.leads = append(f.leads, fmt.Sprintf("%s %s %s", name, owner, until.Format(time.RFC3339)))
+	f.leads = append(f.leads, fmt.Sprintf("%s %s %s", p.Name, p.Owner, p.Until.Format(time.RFC3339)))
 	return f.lead, f.leadErr
 }
 
@@ -50,11 +52,11 @@ func (f *fakeStore) DisableFailingSubscriptions(_ context.Context, p store.Disab
 	return make([]store.DisabledSubscription, f.disableN), f.disableErr
 }
 
-func (f *fakeStore) Prune(_ context.Context, before time.Time) (int, error) {
+func (f *fakeStore) Prune(_ context.Context, before time.Time) (store.PruneResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.prunes = append(f.prunes, before)
-	return 0, f.pruneErr
+	return f.pruned, f.pruneErr
 }
 
 func (f *fakeStore) StartProbes(_ context.Context, p store.ProbeParams) (int, error) {
@@ -67,6 +69,23 @@ func (f *fakeStore) StartProbes(_ context.Context, p store.ProbeParams) (int, er
 func (f *fakeStore) AdvanceReplays(context.Context, store.AdvanceReplaysParams) (int, error) {
 	return 0, nil
 }
+
+// partitionedStore is a fakeStore that keeps history in partitions.
+type partitionedStore struct {
+	*fakeStore
+	ensured []store.PartitionParams
+}
+
+func (p *partitionedStore) EnsurePartitions(_ context.Context, pp store.PartitionParams) (int, error) {
+	p.ensured = append(p.ensured, pp)
+	return 1, p.ensureErr
+}
+
+func (p *partitionedStore) Partitions(context.Context) ([]store.Partition, error) { return nil, nil }
+
+type reports []store.PruneResult
+
+func (r *reports) Retention(res store.PruneResult) { *r = append(*r, res) }
 
 func (f *fakeStore) leadCount() int {
 	f.mu.Lock()
@@ -149,5 +168,54 @@ func TestRun(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not end with its context")
+	}
+}
+
+// TestRunOncePartitions: a partitioned store gets its partitions made ahead
+// before retention runs, every round, and what retention found is reported.
+func TestRunOncePartitions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	oldest := now.Add(-800 * time.Hour)
+	blocked := store.PruneResult{Partitions: 1, Blocked: 2, OldestBlocked: &oldest}
+	tests := []struct {
+		name      string
+		interval  time.Duration
+		ahead     time.Duration
+		answers   answers
+		want      store.PartitionParams
+		wantErr   bool
+		wantPrune bool
+	}{
+		{name: "defaults", answers: answers{lead: true, pruned: blocked},
+			want:      store.PartitionParams{Now: now, Interval: 24 * time.Hour, Ahead: 48 * time.Hour},
+			wantPrune: true},
+		{name: "configured", interval: time.Hour, ahead: 3 * time.Hour, answers: answers{lead: true, pruned: blocked},
+			want:      store.PartitionParams{Now: now, Interval: time.Hour, Ahead: 3 * time.Hour},
+			wantPrune: true},
+		{name: "creating fails: no pruning", answers: answers{lead: true, ensureErr: errors.New("disk full")},
+			want:    store.PartitionParams{Now: now, Interval: 24 * time.Hour, Ahead: 48 * time.Hour},
+			wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &partitionedStore{fakeStore: &fakeStore{answers: tt.answers}}
+			var got reports
+			m := &Maintainer{Store: st, Owner: "proc-1", Retention: 720 * time.Hour, Logger: quiet,
+				PartitionInterval: tt.interval, PartitionsAhead: tt.ahead, Reporter: &got}
+			if err := m.RunOnce(context.Background(), now, time.Minute); (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if len(st.ensured) != 1 || st.ensured[0] != tt.want {
+				t.Errorf("EnsurePartitions(%+v), want once with %+v", st.ensured, tt.want)
+			}
+			if (len(st.prunes) == 1) != tt.wantPrune || (len(got) == 1) != tt.wantPrune {
+				t.Fatalf("pruned %v, reported %v; want pruning %v", st.prunes, got, tt.wantPrune)
+			}
+			if tt.wantPrune && (got[0].Blocked != 2 || got[0].OldestBlocked != &oldest) {
+				t.Errorf("reported %+v, want %+v", got[0], blocked)
+			}
+		})
 	}
 }

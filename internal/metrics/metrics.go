@@ -25,7 +25,7 @@ type Metrics struct {
 }
 
 // New registers the metrics; pending reads queue depth at scrape time.
-func New(st store.Store) *Metrics {
+func New(st QueueStats) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		ingested: prometheus.NewCounter(prometheus.CounterOpts{
@@ -76,9 +76,14 @@ func (m *Metrics) Attempted(subscriptionID string, a store.Attempt, status strin
 	m.latency.Observe(a.Latency.Seconds())
 }
 
+// QueueStats is what the metrics read of the store.
+type QueueStats interface {
+	PendingStats(ctx context.Context) (count int, oldest *time.Time, err error)
+}
+
 // queueCollector reads queue depth from the store when scraped.
 type queueCollector struct {
-	store store.Store
+	store QueueStats
 }
 
 var (

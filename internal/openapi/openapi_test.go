@@ -136,13 +136,13 @@ func newAPI(t *testing.T) (*api.Server, string) {
 	go func() { defer close(done); _ = in.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; st.Close() })
 
-	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "openapi"})
+	ws, err := st.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "openapi", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := apikey.New()
 	id, hash := apikey.Hash(key)
-	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: id, WorkspaceID: ws.ID, Hash: hash, Scopes: api.AllScopes, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	extra := map[string]http.Handler{"GET /openapi.json": Handler(), "GET /metrics": metrics.New(st).Handler()}

@@ -72,7 +72,9 @@ func Events(facts []store.Fact) ([]store.IngestParams, error) {
 		if !ok {
 			i = len(reqs)
 			index[f.WorkspaceID] = i
-			reqs = append(reqs, store.IngestParams{WorkspaceID: f.WorkspaceID})
+			// The request is stamped with its first fact's time: the store
+			// reads no clock (store.CheckNow).
+			reqs = append(reqs, store.IngestParams{WorkspaceID: f.WorkspaceID, Now: f.At})
 		}
 		reqs[i].Events = append(reqs[i].Events, ev)
 		reqs[i].ResponseIDs = append(reqs[i].ResponseIDs, ev.ID)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -61,6 +62,14 @@ type Config struct {
 	UserAgent      string
 	// Timeout bounds each request (default 10 s).
 	Timeout time.Duration
+	// Headers, ClientCert and ClientKey are the subscription's delivery
+	// options (custom headers, mutual TLS), so that the genuine delivery
+	// is exactly what the receiver gets from RevDesk.
+	Headers    []store.Header
+	ClientCert string
+	ClientKey  string
+	// Proxy, when set, is the egress proxy deliveries go through.
+	Proxy *url.URL
 }
 
 // Report is what the check found.
@@ -144,7 +153,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	transport := netguard.NewTransport(cfg.Policy, cfg.Timeout)
+	// A subscription's client certificate gets a transport of its own, as
+	// in the dispatcher.
+	base := netguard.NewTransport(cfg.Policy, cfg.Timeout)
+	if cfg.Proxy != nil {
+		var err error
+		if base, err = netguard.NewProxiedTransport(cfg.Policy, cfg.Timeout, cfg.Proxy); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+	}
+	transport := delivery.NewClientCerts(base)
 	defer transport.CloseIdleConnections()
 	now := time.Now()
 	c := &checker{
@@ -154,6 +172,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			ID: cmp.Or(cfg.SubscriptionID, ids.New(ids.Subscription)), WebhookURL: cfg.URL, EventType: et.Name,
 			SigningSecret: cfg.Secret, PreviousSecret: cfg.PreviousSecret, PreviousUntil: cfg.PreviousUntil,
 			StandardWebhooks: cfg.StandardWebhooks,
+			Headers:          cfg.Headers, ClientCert: cfg.ClientCert, ClientKey: cfg.ClientKey,
 		},
 	}
 	return c.run(ctx)
@@ -398,6 +417,7 @@ func (c *checker) reencoded() []probe {
 func (c *checker) resign(req *http.Request, body []byte, at time.Time) {
 	setBody(req, body)
 	secrets := c.secrets(at)
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	if _, ok := req.Header[signing.HeaderSignature256]; ok {
 		req.Header[signing.HeaderSignature256] = []string{signing.DocumentedHeader(secrets[len(secrets)-1], body)}
 	}
@@ -452,6 +472,7 @@ func (c *checker) send(ctx context.Context, p probe, deliveryID string) (Request
 	if p.kind != KindGenuine {
 		req.Header[HeaderCheck] = []string{p.kind}
 	}
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	out := Request{Name: p.name, Kind: p.kind, Description: p.description, DeliveryID: strings.Join(req.Header[delivery.HeaderDeliveryID], ",")}
 	resp, err := c.transport.RoundTrip(req)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 // Ordered delivery. The deliveries of ordered subscriptions that go to one
 // webhook URL about one resource (the "id" of the event's data: a call, a
 // message, a number) share an order key and are sent one at a time, in the
-// order their events were accepted. The drivers keep, per key, at most one
+// order their events were accepted (Resource.OrderKey). The drivers keep, per key, at most one
 // pending delivery claimable (the head); the others are parked, oldest
 // first. Every writer keeps that:
 //   - Ingest parks a new keyed delivery when its key already has a pending
@@ -25,22 +25,35 @@ import (
 // lock of the key, taken in LockIDs order, so an ingest and a completion of
 // the same key in two processes cannot both miss each other's rows.
 
-// OrderKey is the order key of a delivery of sub for an event with this
-// data: "" when sub is not ordered or the data has no id.
-func OrderKey(sub *Subscription, data []byte) string {
+// Resource is an event's resource id, read from its data at most once
+// whatever the number of ordered subscriptions it is routed to.
+type Resource struct {
+	data []byte
+	id   []byte
+	read bool
+}
+
+// NewResource is the resource of an event with this data.
+func NewResource(data []byte) *Resource { return &Resource{data: data} }
+
+// OrderKey is the order key of a delivery of the event to sub: "" when sub
+// is not ordered or the data has no id.
+func (r *Resource) OrderKey(sub *Subscription) string {
 	if !sub.Ordered {
 		return ""
 	}
-	id := ResourceID(data)
-	if id == nil {
+	if !r.read {
+		r.id, r.read = ResourceID(r.data), true
+	}
+	if r.id == nil {
 		return ""
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(sub.WorkspaceID), []byte(sub.WebhookURL), id} {
+	for _, part := range [][]byte{[]byte(sub.WorkspaceID), []byte(sub.WebhookURL), r.id} {
 		h.Write(part)
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // ResourceID is the "id" member of a JSON object, compacted (so 1 and "1"

@@ -3,6 +3,9 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/filter"
+	"github.com/revdesk/webhooks/internal/ids"
 )
 
 // The business rules of storage, as functions over plain values. Every
@@ -12,23 +15,42 @@ import (
 // and compares.
 
 // Receives reports whether sub receives an event of the given type and
-// scope: same type, and a scoped subscription only receives events carrying
-// its workflow or campaign. Deleted subscriptions receive nothing; drivers
-// never route to them.
+// scope: a type it covers, and a scoped subscription only receives events
+// carrying its workflow or campaign. Deleted subscriptions receive nothing;
+// drivers never route to them.
 func Receives(sub *Subscription, eventType, workflowID, campaignID string) bool {
-	return sub.EventType == eventType &&
+	return sub.Covers(eventType) &&
 		(sub.WorkflowID == "" || sub.WorkflowID == workflowID) &&
 		(sub.CampaignID == "" || sub.CampaignID == campaignID)
 }
 
 // Routes reports whether an ingested event goes to sub: a test event only to
-// the subscription it names (whatever its scope: the event carries its
-// type), any other as Receives says.
+// the subscription it names (whatever its scope or filter: the event
+// carries its type), any other as Receives says and when its data passes
+// the subscription's filter.
 func Routes(sub *Subscription, e *NewEvent) bool {
 	if e.TestSubscriptionID != "" {
 		return sub.ID == e.TestSubscriptionID
 	}
-	return Receives(sub, e.EventType, e.WorkflowID, e.CampaignID)
+	return Receives(sub, e.EventType, e.WorkflowID, e.CampaignID) && Passes(sub, e)
+}
+
+// Passes reports whether e's data passes sub's filter (compiled once per
+// filter text and cached; the data decoded once per event). A stored filter
+// that no longer compiles lets nothing through: the API only stores filters
+// that compile, so this means a newer server's filter read by an older one.
+func Passes(sub *Subscription, e *NewEvent) bool {
+	if sub.Filter == "" {
+		return true
+	}
+	f, err := filter.Cached(sub.Filter)
+	if err != nil {
+		return false
+	}
+	if e.filterData == nil {
+		e.filterData = filter.NewData(e.Data)
+	}
+	return f.Match(e.filterData)
 }
 
 // NewDeliveryStatus is the status of a delivery created for sub: pending
@@ -162,6 +184,15 @@ func FailingTooLong(cur SubscriptionState, failingBefore time.Time) bool {
 	return cur.Status == SubscriptionActive && cur.FailingSince != nil && cur.FailingSince.Before(failingBefore)
 }
 
+// CheckNow rejects the zero time: drivers stamp what callers give them and
+// never read the clock themselves.
+func CheckNow(now time.Time) error {
+	if now.IsZero() {
+		return ErrNoTime
+	}
+	return nil
+}
+
 // ValidateSubscriptionStatus accepts the statuses a subscription can be set
 // to.
 func ValidateSubscriptionStatus(status string) error {
@@ -203,4 +234,12 @@ func LastPerDelivery(cs []Completion) []Completion {
 		}
 	}
 	return out
+}
+
+// SinceBound is the smallest delivery id created at or after since: the
+// store makes delivery ids at their creation time (internal/ids), so a
+// "created since" filter becomes a range of the indexes that end in id, and
+// on PostgreSQL leaves out the partitions before it.
+func SinceBound(since time.Time) string {
+	return ids.Floor(ids.Delivery, since)
 }

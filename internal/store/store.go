@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/revdesk/webhooks/internal/filter"
 )
 
 // Sentinel errors. Drivers translate their own errors into these where they
@@ -18,9 +20,14 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database could not be reached or refused the work.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrLeaseLost: a completion named a delivery no longer leased to the caller.
-	ErrLeaseLost = errors.New("lease lost")
+	// ErrNoTime: a method that stamps times was called without one.
+	ErrNoTime = errors.New("the time (Now) is required")
 )
+
+// The clock: drivers never read it. Every method that stamps a time takes
+// it from its caller (a Now field, or a now argument), so tests can run on a
+// fixed clock and every engine stamps the same times; a zero time is an
+// error (CheckNow).
 
 // ConflictError names the existing row a create collided with.
 type ConflictError struct {
@@ -92,7 +99,18 @@ type Subscription struct {
 	RateLimit float64
 	// Ordered deliveries about one resource to one URL go one at a time
 	// in acceptance order (see OrderKey).
-	Ordered        bool
+	Ordered bool
+	// EventTypes are a multi-type subscription's types (EventType is
+	// MultiType), or ["*"] for every type; nil for a single-type one.
+	EventTypes []string
+	// Headers are added to every delivery request (Header.Secret ones are
+	// sealed at rest); Filter is a CEL expression over data (package
+	// filter) that an event must pass; ClientCert and ClientKey (PEM; the
+	// key sealed at rest) are presented for mutual TLS.
+	Headers        []Header
+	Filter         string
+	ClientCert     string
+	ClientKey      string
 	Status         string
 	DisabledReason string
 	FailingSince   *time.Time // first failure of the current failure streak
@@ -201,6 +219,9 @@ type NewEvent struct {
 	// to that subscription only (whatever its scope; the event carries its
 	// type) and stored with Event.Test set.
 	TestSubscriptionID string
+
+	// filterData is Data decoded once for every filter routing looks at.
+	filterData *filter.Data
 }
 
 // IngestParams is one ingest request: events stored together, each routed to
@@ -219,6 +240,8 @@ type IngestParams struct {
 	// without claiming them first.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Now stamps the request's rows; its deliveries are due then.
+	Now time.Time
 }
 
 type IngestResult struct {
@@ -229,6 +252,7 @@ type IngestResult struct {
 
 type CreateWorkspaceParams struct {
 	Name string
+	Now  time.Time
 }
 
 type CreateAPIKeyParams struct {
@@ -236,6 +260,7 @@ type CreateAPIKeyParams struct {
 	WorkspaceID string
 	Hash        []byte
 	Scopes      []string
+	Now         time.Time
 }
 
 type CreatePortalSessionParams struct {
@@ -247,6 +272,7 @@ type CreatePortalSessionParams struct {
 	BrandColor  string
 	BrandName   string
 	ExpiresAt   time.Time
+	Now         time.Time
 }
 
 type CreateSubscriptionParams struct {
@@ -261,11 +287,19 @@ type CreateSubscriptionParams struct {
 	Ordered          bool
 	// NoAutoRecover turns automatic recovery off (it is on by default).
 	NoAutoRecover bool
+	// EventTypes, for a multi-type subscription (EventType MultiType).
+	EventTypes []string
+	Headers    []Header
+	Filter     string
+	ClientCert string
+	ClientKey  string
+	Now        time.Time
 }
 
 // UpdateSubscriptionParams changes the fields that are set (non-nil) and
-// keeps the others. A new updatable field goes here, in Apply, and in the
-// drivers' list of updated columns (updatableColumns).
+// keeps the others. A new updatable field goes here, in Apply, in the SET
+// list of each driver's UpdateSubscription, and as a member of the PATCH
+// handler (api/subscription_update.go).
 type UpdateSubscriptionParams struct {
 	WorkspaceID      string
 	ID               string
@@ -276,6 +310,14 @@ type UpdateSubscriptionParams struct {
 	Ordered          *bool
 	StandardWebhooks *bool
 	AutoRecover      *bool
+	// EventTypes makes the subscription a multi-type one with these types.
+	EventTypes *[]string
+	Headers    *[]Header // empty clears them
+	Filter     *string   // "" clears it
+	// ClientCert and ClientKey change together; "" removes the certificate.
+	ClientCert *string
+	ClientKey  *string
+	Now        time.Time
 }
 
 // Apply sets on sub the fields p changes.
@@ -287,6 +329,13 @@ func (p UpdateSubscriptionParams) Apply(sub *Subscription) {
 	set(&sub.Ordered, p.Ordered)
 	set(&sub.StandardWebhooks, p.StandardWebhooks)
 	set(&sub.AutoRecover, p.AutoRecover)
+	if p.EventTypes != nil {
+		sub.EventType, sub.EventTypes = MultiType, *p.EventTypes
+	}
+	set(&sub.Headers, p.Headers)
+	set(&sub.Filter, p.Filter)
+	set(&sub.ClientCert, p.ClientCert)
+	set(&sub.ClientKey, p.ClientKey)
 }
 
 func set[T any](dst *T, v *T) {
@@ -312,7 +361,8 @@ type SetSubscriptionStatusParams struct {
 	Status      string
 	Reason      string
 	// By names who asked (ByAPI, ByDashboard), for the operational event.
-	By string
+	By  string
+	Now time.Time
 }
 
 type RotateSecretParams struct {
@@ -321,6 +371,7 @@ type RotateSecretParams struct {
 	NewSecret   string
 	// PreviousUntil keeps the old secret signing until then; nil drops it now.
 	PreviousUntil *time.Time
+	Now           time.Time
 }
 
 // Lists are in id (creation) order, oldest first, or newest first with
@@ -401,6 +452,14 @@ type DisabledSubscription struct {
 	At             time.Time
 }
 
+// LeadParams asks for the named leadership for Owner, at Now, until Until.
+type LeadParams struct {
+	Name  string
+	Owner string
+	Now   time.Time
+	Until time.Time
+}
+
 type RetryFailedParams struct {
 	WorkspaceID    string
 	SubscriptionID string
@@ -413,15 +472,15 @@ type RetryFailedParams struct {
 type Store interface {
 	CreateWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	GetWorkspace(ctx context.Context, id string) (Workspace, error)
-	// EnsureWorkspace returns the workspace with that name, creating it if missing.
-	EnsureWorkspace(ctx context.Context, name string) (Workspace, error)
+	// EnsureWorkspace returns the workspace named p.Name, creating it if missing.
+	EnsureWorkspace(ctx context.Context, p CreateWorkspaceParams) (Workspace, error)
 	CountWorkspaces(ctx context.Context) (int, error)
 
 	CreateAPIKey(ctx context.Context, p CreateAPIKeyParams) (APIKey, error)
 	// GetAPIKey finds a key by its public id, revoked or not.
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
 	ListAPIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, workspaceID, id string) error
+	RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// CreatePortalSession stores a session; a repeated id is a
 	// *ConflictError.
@@ -429,7 +488,7 @@ type Store interface {
 	// GetPortalSession finds a session by id, expired or revoked or not.
 	GetPortalSession(ctx context.Context, id string) (PortalSession, error)
 	// RevokePortalSession keeps the first revocation time when called again.
-	RevokePortalSession(ctx context.Context, workspaceID, id string) error
+	RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// CreateSubscription fails with a *ConflictError when an active
 	// subscription with the same url, type and scope exists.
@@ -444,7 +503,7 @@ type Store interface {
 	RotateSecret(ctx context.Context, p RotateSecretParams) (Subscription, error)
 	// DeleteSubscription hides the subscription; its pending deliveries are
 	// skipped and no new ones are created.
-	DeleteSubscription(ctx context.Context, workspaceID, id string) error
+	DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error
 
 	// Ingest stores each request's events and deliveries. All requests are
 	// committed in one transaction; results are in request order. Matching
@@ -476,6 +535,7 @@ type Store interface {
 	CompleteDeliveries(ctx context.Context, p CompleteParams) ([]DisabledSubscription, error)
 	// ReleaseDeliveries hands leased deliveries back unattempted, due at
 	// dueAt (now on shutdown; later when the process has no room for them).
+	// Like a claim, it leaves updated_at alone: no outcome changed.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error
 	// PendingStats reports the count of pending deliveries and the creation
 	// time of the oldest.
@@ -499,17 +559,86 @@ type Store interface {
 	// AdvanceReplays makes the next page of deliveries of unfinished
 	// replays and returns how many it made.
 	AdvanceReplays(ctx context.Context, p AdvanceReplaysParams) (int, error)
-	// Prune deletes final deliveries (with attempts) and events with no
-	// pending delivery, older than before, and portal sessions expired
-	// before it; it returns the rows deleted.
-	Prune(ctx context.Context, before time.Time) (int, error)
-	// TryLead takes or renews the named leadership for owner until the given
-	// time; it reports whether owner leads.
-	TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	// Prune removes history created before the cutoff: final deliveries
+	// (with attempts), events no delivery needs any more, idempotency keys,
+	// and portal sessions expired before it. Pending work is never removed,
+	// nor what it needs (its event); stores that keep history in time-range
+	// partitions (Partitioned) remove only whole partitions, so a partition
+	// holding pending work waits, with everything in it. The result says
+	// what was removed and what waits.
+	Prune(ctx context.Context, before time.Time) (PruneResult, error)
+	// TryLead takes or renews the named leadership for p.Owner until
+	// p.Until, when it is free, expired at p.Now, or p.Owner's already; it
+	// reports whether p.Owner leads.
+	TryLead(ctx context.Context, p LeadParams) (bool, error)
 	Workers
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// PruneResult is what one Prune did, and what it had to leave.
+type PruneResult struct {
+	// Rows removed (for whole partitions, the planner's count of their rows).
+	Rows int
+	// Partitions of deliveries dropped, each with the attempts and events
+	// of its time range (Partitioned stores only).
+	Partitions int
+	// Blocked is what retention waits for: partitions older than the cutoff
+	// kept for their pending deliveries (Partitioned stores), or pending
+	// deliveries older than the cutoff (others).
+	Blocked int
+	// OldestBlocked is the creation time of the oldest pending delivery
+	// older than the cutoff; nil when none.
+	OldestBlocked *time.Time
+}
+
+// Partitioned is implemented by stores that keep history (events,
+// deliveries, attempts) in time-range partitions (PostgreSQL), which
+// maintenance creates ahead of time and Prune drops whole.
+type Partitioned interface {
+	// EnsurePartitions makes partitions of p.Interval cover history from
+	// the newest existing partition through p.Now + p.Ahead; it returns how
+	// many it created.
+	EnsurePartitions(ctx context.Context, p PartitionParams) (int, error)
+	// Partitions lists the deliveries' partitions, oldest first.
+	Partitions(ctx context.Context) ([]Partition, error)
+}
+
+// PartitionParams asks for partitions of Interval (aligned to multiples of
+// it since the Unix epoch) through Now + Ahead.
+type PartitionParams struct {
+	Now      time.Time
+	Interval time.Duration
+	Ahead    time.Duration
+}
+
+// Partition is one time range of history: rows created in [From, To). The
+// first one of a database converted from unpartitioned tables has no From.
+type Partition struct {
+	From *time.Time
+	To   time.Time
+}
+
+// HistoryWriter is implemented by stores that take history written as it
+// is, past ingest and delivery, as fast as the engine allows: revdesk bench
+// --history fills a database with it. Pending deliveries among it are
+// queued, due at their NextAttemptAt.
+type HistoryWriter interface {
+	WriteHistory(ctx context.Context, h History) error
+	// SettleHistory brings what the planner knows up to date after a fill,
+	// as the engine's own upkeep would in time.
+	SettleHistory(ctx context.Context) error
+	// Size is the bytes the database takes on disk.
+	Size(ctx context.Context) (int64, error)
+}
+
+// History is rows of the log: events, their deliveries and the deliveries'
+// attempts, each complete (ids, times, statuses).
+type History struct {
+	Events     []Event
+	Deliveries []Delivery
+	Attempts   []Attempt
 }
 
 // Workers records which processes are alive, so that the deliveries leased

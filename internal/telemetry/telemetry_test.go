@@ -312,6 +312,7 @@ func (f *fakeReceiver) RoundTrip(r *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	f.seen = append(f.seen, r.Header.Clone())
 	f.mu.Unlock()
+	//lint:ignore SA1008 deliveries carry the documented, non-canonical spelling
 	id := strings.Join(r.Header[delivery.HeaderDeliveryID], "")
 	return &http.Response{StatusCode: f.status[id], Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(nil)), Request: r}, nil
 }

@@ -11,15 +11,22 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// Build compiles cmd/revdesk into dir and returns the binary's path.
+// Build compiles cmd/revdesk into dir and returns the binary's path. Under
+// the race detector (go test -race) the binary is built with it as well;
+// see Process.Raced.
 func Build(dir string) (string, error) {
 	bin := filepath.Join(dir, "revdesk")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/revdesk/webhooks/cmd/revdesk").CombinedOutput()
+	args := []string{"build", "-o", bin}
+	if race {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, "github.com/revdesk/webhooks/cmd/revdesk")...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("building revdesk: %w\n%s", err, out)
 	}
@@ -86,6 +93,12 @@ func (p *Process) Stop() {
 	case <-time.After(20 * time.Second):
 		p.Kill()
 	}
+}
+
+// Raced reports whether the race detector found a data race in the
+// process (only a binary that Build made under go test -race has one).
+func (p *Process) Raced() bool {
+	return strings.Contains(p.Logs.String(), "WARNING: DATA RACE")
 }
 
 // Kill ends the process with SIGKILL, as a crash would: no shutdown code runs.

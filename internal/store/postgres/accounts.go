@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,7 +20,10 @@ func scanWorkspace(r pgx.Row) (store.Workspace, error) {
 // CreateWorkspace fails with a *store.ConflictError when the name is taken:
 // names are unique so that EnsureWorkspace has one answer.
 func (s *Store) CreateWorkspace(ctx context.Context, p store.CreateWorkspaceParams) (store.Workspace, error) {
-	w := store.Workspace{ID: ids.New(ids.Workspace), Name: p.Name, CreatedAt: now()}
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Workspace{}, err
+	}
+	w := store.Workspace{ID: ids.NewAt(ids.Workspace, p.Now), Name: p.Name, CreatedAt: timestamp(p.Now)}
 	var id string
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)
@@ -49,8 +53,8 @@ func (s *Store) workspaceByName(ctx context.Context, name string) (store.Workspa
 
 // EnsureWorkspace is safe when several processes start at once: the unique
 // name lets exactly one insert win and the others read the winner.
-func (s *Store) EnsureWorkspace(ctx context.Context, name string) (store.Workspace, error) {
-	w, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: name})
+func (s *Store) EnsureWorkspace(ctx context.Context, p store.CreateWorkspaceParams) (store.Workspace, error) {
+	w, err := s.CreateWorkspace(ctx, p)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
 		return s.GetWorkspace(ctx, conflict.ExistingID)
@@ -73,7 +77,10 @@ func scanAPIKey(r pgx.Row) (store.APIKey, error) {
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, p store.CreateAPIKeyParams) (store.APIKey, error) {
-	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes, CreatedAt: now()}
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.APIKey{}, err
+	}
+	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes, CreatedAt: timestamp(p.Now)}
 	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, workspace_id, hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.ID, k.WorkspaceID, k.Hash, list(k.Scopes), k.CreatedAt)
 	if err = translate(err); errors.Is(err, store.ErrConflict) {
@@ -97,9 +104,12 @@ func (s *Store) ListAPIKeys(ctx context.Context, workspaceID string) ([]store.AP
 }
 
 // RevokeAPIKey keeps the first revocation time when called again.
-func (s *Store) RevokeAPIKey(ctx context.Context, workspaceID, id string) error {
+func (s *Store) RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3)
-		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, now())
+		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, timestamp(now))
 	if err != nil {
 		return translate(err)
 	}

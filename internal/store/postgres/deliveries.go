@@ -65,8 +65,18 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
 	cmp, dir := pageOrder(p.Newest)
+	// A subscription's (or an event's) deliveries are all of its
+	// workspace: checking the workspace on the subscription (the event)
+	// once, instead of on every delivery, leaves the planner one index to
+	// walk in id order, (subscription_id, id) or (event_id, id), rather than
+	// intersecting it with the workspace's and sorting every delivery the
+	// subscription ever had (on 200,000 deliveries of history, 70 ms ->
+	// 3.6 ms for a page of its failed ones). Custom plans fold the CASE.
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE workspace_id = $1 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR event_id = $3)
+		WHERE CASE WHEN $2 <> '' THEN subscription_id = (SELECT id FROM subscriptions WHERE workspace_id = $1 AND id = $2)
+			WHEN $3 <> '' THEN event_id = (SELECT id FROM events WHERE workspace_id = $1 AND id = $3)
+			ELSE workspace_id = $1 END
+		  AND ($3 = '' OR event_id = $3)
 		  AND ($4 = '' OR status = $4) AND ($5 = '' OR id `+cmp+` $5)
 		  AND (cardinality($7::text[]) = 0 OR event_type = ANY($7::text[]))
 		ORDER BY id `+dir+` LIMIT $6`,
@@ -80,7 +90,10 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // before the delivery when there is one, so they cannot deadlock. A keyed
 // delivery made pending again is parked, and its key settled.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at time.Time) (store.Delivery, error) {
-	t := now()
+	if err := store.CheckNow(at); err != nil {
+		return store.Delivery{}, err
+	}
+	t := timestamp(at)
 	var d store.Delivery
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -120,6 +133,9 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, at ti
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var found bool
 	var n int
 	// Keyed deliveries come back parked, then their keys are settled.
@@ -130,6 +146,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			), d AS (
 				UPDATE deliveries d SET status = 'pending', next_attempt_at = $4, updated_at = $5
 				FROM sub WHERE d.subscription_id = sub.id AND d.status = 'failed' AND d.created_at >= $3
+					AND d.id >= $6
 				RETURNING d.id, d.created_at, d.order_key
 			), q AS (
 				INSERT INTO delivery_queue (delivery_id, next_attempt_at, created_at, order_key, parked)
@@ -137,7 +154,7 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 			)
 			SELECT EXISTS (SELECT 1 FROM sub), (SELECT count(*) FROM d),
 				(SELECT coalesce(array_agg(DISTINCT order_key), '{}') FROM d WHERE order_key IS NOT NULL)`,
-			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, now()).Scan(&found, &n, &keys)
+			p.WorkspaceID, p.SubscriptionID, p.Since, p.Now, timestamp(p.Now), store.SinceBound(p.Since)).Scan(&found, &n, &keys)
 		if err != nil {
 			return err
 		}
@@ -170,6 +187,9 @@ var claimSQL = `WITH due AS (
 // rows others are not claiming (SKIP LOCKED), lease them, and return them
 // joined to their event and subscription.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -326,6 +346,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(p.Completions) == 0 {
 		return nil, nil
 	}
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	args, err := completeArgs(p.Completions, t)
 	if err != nil {
@@ -468,14 +491,6 @@ func completionFacts(changes []completionChange, exhausted []exhaustedRow, faili
 	return disabled, facts
 }
 
-// deref is *p, or "" for nil (a NULL column).
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // completeArgs turns completions into completeSQL's column arrays.
 func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 	var (
@@ -514,6 +529,9 @@ func completeArgs(cs []store.Completion, t time.Time) ([]any, error) {
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(ids) == 0 {
 		return nil
 	}
@@ -543,6 +561,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // transaction. What each missed starts with its oldest delivery pending or
 // failed in the streak.
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	t := timestamp(p.Now)
 	var disabled []store.DisabledSubscription
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -575,67 +596,50 @@ func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.Disable
 // grows huge or holds row locks for long.
 const pruneChunk = 2000
 
-// Prune counts every row it deletes: deliveries, their attempts, events and
-// idempotency keys of the same age.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
-	// Delivery ids start with their creation millisecond and the store makes
-	// them, so an id bound turns the scan into a primary key range;
-	// created_at then cuts it exactly.
-	idBound := ids.NewAt(ids.Delivery, before.Add(time.Millisecond))
-	// Each step returns the main rows it deleted (which decide whether
-	// another chunk is needed) and the attempts deleted with them.
-	steps := []struct {
-		query string
-		args  []any
-	}{
-		{`WITH d AS (
-			DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-				WHERE id < $1 AND created_at < $2 AND status <> 'pending' LIMIT $3)
-			RETURNING id
-		), a AS (
-			DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM d) RETURNING 1
-		)
-		SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a)`, []any{idBound, before, pruneChunk}},
-		{`WITH e AS (
-			DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE created_at < $1
-				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)
-			RETURNING 1
-		)
-		SELECT count(*), 0 FROM e`, []any{before, pruneChunk}},
-		{`WITH k AS (
+// Prune drops the history partitions older than the cutoff that hold no
+// pending work (partitions.go), then deletes idempotency keys and expired
+// portal sessions (small tables, not partitioned) in chunks.
+func (s *Store) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
+	res, err := s.dropHistory(ctx, before)
+	if err != nil {
+		return res, err
+	}
+	for _, query := range []string{
+		`WITH k AS (
 			DELETE FROM idempotency_keys WHERE (workspace_id, key) IN (SELECT workspace_id, key
 				FROM idempotency_keys WHERE created_at < $1 LIMIT $2)
 			RETURNING 1
 		)
-		SELECT count(*), 0 FROM k`, []any{before, pruneChunk}},
-		{`WITH p AS (
+		SELECT count(*) FROM k`,
+		`WITH p AS (
 			DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)
 			RETURNING 1
 		)
-		SELECT count(*), 0 FROM p`, []any{before, pruneChunk}},
-	}
-	total := 0
-	for _, step := range steps {
+		SELECT count(*) FROM p`,
+	} {
 		for {
-			var n, attempts int
-			if err := s.pool.QueryRow(ctx, step.query, step.args...).Scan(&n, &attempts); err != nil {
-				return total, translate(err)
+			var n int
+			if err := s.pool.QueryRow(ctx, query, before, pruneChunk).Scan(&n); err != nil {
+				return res, translate(err)
 			}
-			total += n + attempts
+			res.Rows += n
 			if n < pruneChunk {
 				break
 			}
 		}
 	}
-	return total, nil
+	return res, nil
 }
 
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var led bool
 	err := s.pool.QueryRow(ctx, `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
 		WHERE leases.owner = excluded.owner OR leases.until <= $4
-		RETURNING true`, name, owner, until, now()).Scan(&led)
+		RETURNING true`, p.Name, p.Owner, p.Until, p.Now).Scan(&led)
 	if err = translate(err); errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

@@ -59,6 +59,11 @@ func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]sto
 // claim idempotency keys, then (pipelined) insert events and read the
 // candidate subscriptions, then insert the deliveries routed in Go.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	for i := range reqs {
+		if err := store.CheckNow(reqs[i].Now); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]store.IngestResult, len(reqs))
 	err := s.tx(ctx, func(tx pgx.Tx) error { return ingestTx(ctx, tx, reqs, results) })
 	if err != nil {
@@ -73,12 +78,11 @@ func ingestTx(ctx context.Context, tx dbtx, reqs []store.IngestParams, results [
 	if err != nil {
 		return err
 	}
-	t := now()
-	events, subs, err := insertEvents(ctx, tx, reqs, fresh, t)
+	events, subs, err := insertEvents(ctx, tx, reqs, fresh)
 	if err != nil {
 		return err
 	}
-	return insertDeliveries(ctx, tx, reqs, results, events, subs, t)
+	return insertDeliveries(ctx, tx, reqs, results, events, subs)
 }
 
 type idemKey struct{ workspace, key string }
@@ -91,21 +95,23 @@ func claimIdempotencyKeys(ctx context.Context, tx dbtx, reqs []store.IngestParam
 	fresh := make([]bool, len(reqs))
 	var wss, keys []string
 	var responses [][]string
+	var created []time.Time
 	for i, r := range reqs {
 		fresh[i] = replays[i] < 0
 		if fresh[i] && r.IdempotencyKey != "" {
 			wss, keys, responses = append(wss, r.WorkspaceID), append(keys, r.IdempotencyKey), append(responses, r.ResponseIDs)
+			created = append(created, r.Now)
 		}
 	}
 	if len(keys) == 0 {
 		return fresh, nil
 	}
-	t := now()
 	// A key committed by a concurrent ingest makes the insert wait for that
 	// transaction, then skip the row; the second query then sees it.
 	rows, err := tx.Query(ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids, created_at)
-		SELECT w, k, string_to_array(r, ' '), $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(w, k, r)
-		ON CONFLICT DO NOTHING RETURNING workspace_id, key`, wss, keys, joinIDs(responses), t)
+		SELECT w, k, string_to_array(r, ' '), c
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(w, k, r, c)
+		ON CONFLICT DO NOTHING RETURNING workspace_id, key`, wss, keys, joinIDs(responses), created)
 	inserted, err := rowsOf(rows, err, func(r pgx.Row) (idemKey, error) {
 		var k idemKey
 		return k, r.Scan(&k.workspace, &k.key)
@@ -176,11 +182,11 @@ type routeKey struct{ workspace, eventType string }
 
 // insertEvents stores the events of the fresh requests and, in the same
 // round trip, reads the active subscriptions that could match them.
-func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh []bool, t time.Time) ([]eventRef, map[routeKey][]*store.Subscription, error) {
+func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh []bool) ([]eventRef, map[routeKey][]*store.Subscription, error) {
 	var events []eventRef
 	var (
 		cID, cWs, cType, cWf, cCamp, cSrc []string
-		cOcc                              []time.Time
+		cOcc, cCreated                    []time.Time
 		cData                             [][]byte
 		cTest                             []bool
 	)
@@ -189,6 +195,7 @@ func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh
 		if !fresh[i] {
 			continue
 		}
+		t := timestamp(r.Now)
 		for j := range r.Events {
 			ne := &r.Events[j]
 			occ := ne.OccurredAt.UTC().Truncate(time.Microsecond)
@@ -202,7 +209,7 @@ func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh
 			events = append(events, eventRef{req: i, event: e, new: ne})
 			cID, cWs, cType = append(cID, e.ID), append(cWs, e.WorkspaceID), append(cType, e.EventType)
 			cWf, cCamp, cSrc = append(cWf, e.WorkflowID), append(cCamp, e.CampaignID), append(cSrc, e.SourceEventID)
-			cOcc, cData, cTest = append(cOcc, occ), append(cData, data), append(cTest, e.Test)
+			cOcc, cData, cTest, cCreated = append(cOcc, occ), append(cData, data), append(cTest, e.Test), append(cCreated, t)
 			routes[routeKey{e.WorkspaceID, e.EventType}] = true
 		}
 	}
@@ -220,12 +227,13 @@ func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh
 	b.Queue(cachedPlans)
 	b.Queue(`INSERT INTO events (id, workspace_id, event_type, workflow_id, campaign_id, occurred_at,
 			data, source_event_id, test, created_at)
-		SELECT *, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::timestamptz[], $7::bytea[], $8::text[], $9::boolean[])
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::timestamptz[], $7::bytea[], $8::text[], $9::boolean[], $10::timestamptz[])
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
-		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, cTest, t)
+		cID, cWs, cType, cWf, cCamp, cOcc, cData, cSrc, cTest, cCreated)
 	b.Queue(`SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE (workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		WHERE ((workspace_id, event_type) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		    OR (workspace_id = ANY($1::text[]) AND event_type = '*'))
 		  AND deleted_at IS NULL
 		ORDER BY id`, rWs, rType)
 	br := tx.SendBatch(ctx, b)
@@ -248,8 +256,18 @@ func insertEvents(ctx context.Context, tx dbtx, reqs []store.IngestParams, fresh
 	}
 	subs := map[routeKey][]*store.Subscription{}
 	for i := range list {
-		k := routeKey{list[i].WorkspaceID, list[i].EventType}
-		subs[k] = append(subs[k], &list[i])
+		sub := &list[i]
+		if sub.EventType != store.MultiType {
+			k := routeKey{sub.WorkspaceID, sub.EventType}
+			subs[k] = append(subs[k], sub)
+			continue
+		}
+		// A multi-type subscription joins each of its types routed here.
+		for k := range routes {
+			if k.workspace == sub.WorkspaceID && sub.Covers(k.eventType) {
+				subs[k] = append(subs[k], sub)
+			}
+		}
 	}
 	return events, subs, br.Close()
 }
@@ -274,7 +292,7 @@ func duplicateEvent(all, inserted []string) error {
 // deliveries in one statement and fills the fresh requests' results.
 // Disabled subscriptions get a delivery recorded as skipped, not a job.
 func insertDeliveries(ctx context.Context, tx dbtx, reqs []store.IngestParams, results []store.IngestResult,
-	events []eventRef, subs map[routeKey][]*store.Subscription, t time.Time) error {
+	events []eventRef, subs map[routeKey][]*store.Subscription) error {
 	for i, r := range reqs {
 		if !results[i].Replayed {
 			results[i] = store.IngestResult{ResponseIDs: r.ResponseIDs, Jobs: []store.Job{}}
@@ -284,11 +302,14 @@ func insertDeliveries(ctx context.Context, tx dbtx, reqs []store.IngestParams, r
 		cID, cWs, cEvent, cSub, cType, cStatus, cKey []string
 		cOwner                                       []*string
 		cNext, cUntil                                []*time.Time
+		cCreated                                     []time.Time
 		jobAt                                        []store.JobRef // each row's job, or -1s
 	)
 	for i := range events {
 		ref := &events[i]
 		req := reqs[ref.req]
+		t := ref.event.CreatedAt
+		resource := store.NewResource(ref.event.Data)
 		for _, sub := range subs[routeKey{ref.event.WorkspaceID, ref.event.EventType}] {
 			e := &ref.event
 			if !store.Routes(sub, ref.new) {
@@ -302,7 +323,7 @@ func insertDeliveries(ctx context.Context, tx dbtx, reqs []store.IngestParams, r
 			at := store.JobRef{Req: -1, Job: -1}
 			if d.Status == store.DeliveryPending {
 				d.NextAttemptAt = &t
-				d.OrderKey = store.OrderKey(sub, e.Data)
+				d.OrderKey = resource.OrderKey(sub)
 				if req.LeaseOwner != "" {
 					owner, until = &req.LeaseOwner, &req.LeaseUntil
 				}
@@ -314,6 +335,7 @@ func insertDeliveries(ctx context.Context, tx dbtx, reqs []store.IngestParams, r
 				append(cEvent, d.EventID), append(cSub, d.SubscriptionID), append(cType, d.EventType),
 				append(cStatus, d.Status)
 			cNext, cOwner, cUntil = append(cNext, d.NextAttemptAt), append(cOwner, owner), append(cUntil, until)
+			cCreated = append(cCreated, t)
 		}
 	}
 	if len(cID) == 0 {
@@ -333,18 +355,18 @@ func insertDeliveries(ctx context.Context, tx dbtx, reqs []store.IngestParams, r
 	store.RemoveJobs(results, drop)
 	_, err = tx.Exec(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-				$7::timestamptz[], $8::text[], $9::timestamptz[], $11::text[], $12::bool[])
+				$7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::bool[])
 				AS u(id, workspace_id, event_id, subscription_id, event_type, status, next_at, owner, until,
-					order_key, parked)
+					created, order_key, parked)
 		), q AS (
 			INSERT INTO delivery_queue (delivery_id, next_attempt_at, lease_owner, lease_until, created_at,
 				order_key, parked)
-			SELECT id, next_at, owner, until, $10, nullif(order_key, ''), parked FROM u WHERE status = 'pending'
+			SELECT id, next_at, owner, until, created, nullif(order_key, ''), parked FROM u WHERE status = 'pending'
 		)
 		INSERT INTO deliveries (id, workspace_id, event_id, subscription_id, event_type, status,
 			next_attempt_at, created_at, updated_at, order_key)
-		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, $10, $10,
+		SELECT id, workspace_id, event_id, subscription_id, event_type, status, next_at, created, created,
 			nullif(order_key, '') FROM u`,
-		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, t, cKey, parked)
+		cID, cWs, cEvent, cSub, cType, cStatus, cNext, cOwner, cUntil, cCreated, cKey, parked)
 	return err
 }

@@ -9,9 +9,12 @@ import (
 )
 
 func (s *Store) CreatePortalSession(ctx context.Context, p store.CreatePortalSessionParams) (store.PortalSession, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.PortalSession{}, err
+	}
 	ps := store.PortalSession{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes,
 		EventTypes: p.EventTypes, BrandColor: p.BrandColor, BrandName: p.BrandName,
-		ExpiresAt: p.ExpiresAt.UTC().Truncate(time.Microsecond), CreatedAt: now()}
+		ExpiresAt: p.ExpiresAt.UTC().Truncate(time.Microsecond), CreatedAt: timestamp(p.Now)}
 	_, err := s.pool.Exec(ctx, `INSERT INTO portal_sessions (id, workspace_id, hash, scopes, event_types,
 		brand_color, brand_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		ps.ID, ps.WorkspaceID, ps.Hash, list(ps.Scopes), list(ps.EventTypes), ps.BrandColor, ps.BrandName,
@@ -34,9 +37,12 @@ func (s *Store) GetPortalSession(ctx context.Context, id string) (store.PortalSe
 }
 
 // RevokePortalSession keeps the first revocation time when called again.
-func (s *Store) RevokePortalSession(ctx context.Context, workspaceID, id string) error {
+func (s *Store) RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, $3)
-		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, now())
+		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, timestamp(now))
 	if err != nil {
 		return translate(err)
 	}

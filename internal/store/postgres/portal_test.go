@@ -3,6 +3,7 @@ package postgres
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/revdesk/webhooks/internal/store"
 )
@@ -11,7 +12,7 @@ import (
 func TestKeyFromBeforeScopes(t *testing.T) {
 	t.Parallel()
 	s := openFresh(t)
-	ws, err := s.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "old"})
+	ws, err := s.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "old", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,12 +188,6 @@ func unavailable(err error) bool {
 		pgconn.SafeToRetry(err)
 }
 
-// now is the store's clock for the times it stamps, at the precision
-// timestamptz keeps, so values returned equal values read back later.
-func now() time.Time {
-	return time.Now().UTC().Truncate(time.Microsecond)
-}
-
 // timestamp is t at the precision timestamptz keeps, so values returned
 // equal values read back later.
 func timestamp(t time.Time) time.Time {

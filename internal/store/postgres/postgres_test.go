@@ -23,6 +23,7 @@ import (
 	"github.com/revdesk/webhooks/internal/ids"
 	"github.com/revdesk/webhooks/internal/store"
 	"github.com/revdesk/webhooks/internal/store/storetest"
+	"github.com/revdesk/webhooks/internal/testutil"
 )
 
 const dsnEnv = "REVDESK_TEST_POSTGRES"
@@ -171,12 +172,12 @@ func TestMissingSchema(t *testing.T) {
 func setup(t testing.TB, s *Store, subs int) store.Workspace {
 	t.Helper()
 	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: randomName("ws")})
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: randomName("ws")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range subs {
-		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws.ID,
+		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(), WorkspaceID: ws.ID,
 			WebhookURL: fmt.Sprintf("https://example.com/hook/%d", i), EventType: "call_completed"}); err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +186,7 @@ func setup(t testing.TB, s *Store, subs int) store.Workspace {
 }
 
 func ingestRequest(ws store.Workspace, events int) store.IngestParams {
-	req := store.IngestParams{WorkspaceID: ws.ID}
+	req := store.IngestParams{WorkspaceID: ws.ID, Now: time.Now()}
 	for range events {
 		id := ids.New(ids.Event)
 		req.Events = append(req.Events, store.NewEvent{ID: id, EventType: "call_completed",
@@ -369,22 +370,6 @@ func proxied(t *testing.T) (*proxy, string) {
 	return p, withParams(t, withHost(t, dsn, p.addr), map[string]string{"connect_timeout": "2"})
 }
 
-// eventually retries f until it succeeds or time runs out.
-func eventually(t *testing.T, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestUnavailable: with the server unreachable every kind of operation fails
 // with store.ErrUnavailable, and the pool recovers once it is back.
 func TestUnavailable(t *testing.T) {
@@ -396,7 +381,7 @@ func TestUnavailable(t *testing.T) {
 	ops := map[string]func(ctx context.Context) error{
 		"ping": s.Ping,
 		"create workspace": func(ctx context.Context) error {
-			_, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: randomName("ws")})
+			_, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: randomName("ws")})
 			return err
 		},
 		"ingest": func(ctx context.Context) error {
@@ -429,9 +414,9 @@ func TestUnavailable(t *testing.T) {
 	}
 
 	p.start()
-	eventually(t, "ingest after restart", func() error {
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
 		_, err := s.Ingest(context.Background(), []store.IngestParams{ingestRequest(ws, 3)})
-		return err
+		return err == nil, fmt.Sprintf("ingest after restart: %v", err)
 	})
 }
 
@@ -465,7 +450,7 @@ func TestTerminatedBackends(t *testing.T) {
 		t.Fatal("no backend to terminate")
 	}
 	failures := 0
-	eventually(t, "ingest after terminate", func() error {
+	testutil.Eventually(t, 15*time.Second, func() (bool, string) {
 		_, err := s.Ingest(ctx, []store.IngestParams{ingestRequest(ws, 1)})
 		if err != nil {
 			failures++
@@ -473,7 +458,7 @@ func TestTerminatedBackends(t *testing.T) {
 				t.Fatalf("after terminate: %v, want ErrUnavailable", err)
 			}
 		}
-		return err
+		return err == nil, fmt.Sprintf("ingest after terminate: %v", err)
 	})
 	t.Logf("%d backends terminated, %d failed operations before recovery", killed, failures)
 }
@@ -528,6 +513,9 @@ func TestListenReconnects(t *testing.T) {
 	awaitWake("notify")
 
 	p.stop()
+	// A notification read off the old connection just before it closed may
+	// still be on its way to wakes; give it time to land so drain removes
+	// it, and the wake awaited below can only come from a new connection.
 	time.Sleep(300 * time.Millisecond)
 	drain()
 	p.start()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,8 +14,8 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, rate_limit, ordered, failures, auto_recover, disabled_kind,
-	next_probe_at, probes, probe_delivery_id, recover_since`
+	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options, failures, auto_recover,
+	disabled_kind, next_probe_at, probes, probe_delivery_id, recover_since`
 
 // subscriptionColumnsOf is subscriptionColumns qualified with a table alias.
 func subscriptionColumnsOf(alias string) string {
@@ -22,16 +23,17 @@ func subscriptionColumnsOf(alias string) string {
 	%[1]s.workflow_id, %[1]s.campaign_id, %[1]s.signing_secret, %[1]s.previous_secret,
 	%[1]s.previous_until, %[1]s.standard_webhooks, %[1]s.status, %[1]s.disabled_reason,
 	%[1]s.failing_since, %[1]s.created_at, %[1]s.updated_at, %[1]s.rate_limit, %[1]s.ordered,
-	%[1]s.failures, %[1]s.auto_recover, %[1]s.disabled_kind, %[1]s.next_probe_at, %[1]s.probes,
-	%[1]s.probe_delivery_id, %[1]s.recover_since`, alias)
+	%[1]s.event_types, %[1]s.options, %[1]s.failures, %[1]s.auto_recover, %[1]s.disabled_kind,
+	%[1]s.next_probe_at, %[1]s.probes, %[1]s.probe_delivery_id, %[1]s.recover_since`, alias)
 }
 
 func subscriptionDest(sub *store.Subscription) []any {
 	return []any{&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID,
 		&sub.CampaignID, &sub.SigningSecret, &sub.PreviousSecret, &sub.PreviousUntil,
 		&sub.StandardWebhooks, &sub.Status, &sub.DisabledReason, &sub.FailingSince,
-		&sub.CreatedAt, &sub.UpdatedAt, &sub.RateLimit, &sub.Ordered, &sub.Failures, &sub.AutoRecover,
-		&sub.DisabledKind, &sub.NextProbeAt, &sub.Probes, &sub.ProbeDeliveryID, &sub.RecoverSince}
+		&sub.CreatedAt, &sub.UpdatedAt, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
+		store.OptionsColumn{Sub: sub}, &sub.Failures, &sub.AutoRecover, &sub.DisabledKind, &sub.NextProbeAt,
+		&sub.Probes, &sub.ProbeDeliveryID, &sub.RecoverSince}
 }
 
 func scanSubscription(r pgx.Row) (store.Subscription, error) {
@@ -45,9 +47,12 @@ func scanSubscription(r pgx.Row) (store.Subscription, error) {
 const conflictRetries = 3
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	t := now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	t := timestamp(p.Now)
 	sub := store.Subscription{
-		ID:               ids.New(ids.Subscription),
+		ID:               ids.NewAt(ids.Subscription, p.Now),
 		WorkspaceID:      p.WorkspaceID,
 		WebhookURL:       p.WebhookURL,
 		EventType:        p.EventType,
@@ -58,6 +63,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		RateLimit:        p.RateLimit,
 		Ordered:          p.Ordered,
 		AutoRecover:      !p.NoAutoRecover,
+		EventTypes:       p.EventTypes,
+		Headers:          p.Headers,
+		Filter:           p.Filter,
+		ClientCert:       p.ClientCert,
+		ClientKey:        p.ClientKey,
 		Status:           store.SubscriptionActive,
 		CreatedAt:        t,
 		UpdatedAt:        t,
@@ -65,10 +75,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 	for range conflictRetries {
 		_, err := s.pool.Exec(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
 			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
-			rate_limit, ordered, auto_recover)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)`,
+			rate_limit, ordered, event_types, options, auto_recover)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
-			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t, sub.RateLimit, sub.Ordered, sub.AutoRecover)
+			sub.SigningSecret, sub.StandardWebhooks, sub.Status, t, sub.RateLimit, sub.Ordered,
+			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, sub.AutoRecover)
 		if err = translate(err); !errors.Is(err, store.ErrConflict) {
 			if err != nil {
 				return store.Subscription{}, err
@@ -108,7 +119,9 @@ func (s *Store) GetSubscription(ctx context.Context, workspaceID, id string) (st
 func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = $1 AND deleted_at IS NULL
-		  AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3) AND id > $4
+		  AND ($2 = '' OR event_type = $2 OR (event_type = '*'
+		    AND (strpos(event_types, ',*,') > 0 OR strpos(event_types, ',' || $2 || ',') > 0)))
+		  AND ($3 = '' OR status = $3) AND id > $4
 		  AND (cardinality($6::text[]) = 0 OR event_type = ANY($6::text[]))
 		ORDER BY id LIMIT $5`, p.WorkspaceID, p.EventType, p.Status, p.After, limitArg(p.Limit), list(p.EventTypes))
 	return rowsOf(rows, err, scanSubscription)
@@ -118,6 +131,9 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 // updatable column back. A collision with an identical active subscription
 // is caught by the unique index and named afterwards.
 func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -127,11 +143,13 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 			return err
 		}
 		p.Apply(&sub)
-		sub.UpdatedAt = now()
+		sub.UpdatedAt = timestamp(p.Now)
 		_, err = tx.Exec(ctx, `UPDATE subscriptions SET webhook_url = $2, workflow_id = $3, campaign_id = $4,
-				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8, auto_recover = $9
+				rate_limit = $5, ordered = $6, standard_webhooks = $7, updated_at = $8, event_type = $9,
+				event_types = $10, options = $11, auto_recover = $12
 			WHERE id = $1`, sub.ID, sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered,
-			sub.StandardWebhooks, sub.UpdatedAt, sub.AutoRecover)
+			sub.StandardWebhooks, sub.UpdatedAt, sub.EventType, store.TypesColumn(sub.EventTypes),
+			store.OptionsColumn{Sub: &sub}, sub.AutoRecover)
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -151,7 +169,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 // active subscription is a *store.ConflictError. The change's fact is
 // written in its transaction.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	var sub store.Subscription
@@ -161,7 +179,7 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 		if err != nil {
 			return err
 		}
-		t := now()
+		t := timestamp(p.Now)
 		sub, err = scanSubscription(tx.QueryRow(ctx, `UPDATE subscriptions SET
 				status = $3,
 				disabled_reason = CASE WHEN $3 = 'active' THEN '' ELSE $4 END,
@@ -196,13 +214,16 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	sub, err := scanSubscription(s.pool.QueryRow(ctx, `UPDATE subscriptions SET
 			previous_secret = CASE WHEN $4::timestamptz IS NULL THEN '' ELSE signing_secret END,
 			previous_until = $4,
 			signing_secret = $3,
 			updated_at = $5
 		WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, now()))
+		RETURNING `+subscriptionColumns, p.WorkspaceID, p.ID, p.NewSecret, p.PreviousUntil, timestamp(p.Now)))
 	return sub, translate(err)
 }
 
@@ -210,9 +231,12 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // history still reference it. Pending deliveries nobody holds become skipped
 // now; one under a live lease is left to its holder, and if the holder dies
 // the next claim returns it with Job.Deleted set.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
+	t := timestamp(now)
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		t := now()
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET deleted_at = $3, updated_at = $3
 			WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, workspaceID, id, t)
 		if err != nil {
@@ -222,8 +246,18 @@ func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) 
 			return store.ErrNotFound
 		}
 		// Keys whose head is skipped here hand over to their next delivery
-		// (of another ordered subscription to the same URL).
+		// (of another ordered subscription to the same URL). Their locks
+		// come first, as in every writer of a key: a completion holding one
+		// may be waiting for a queue row this statement would lock.
 		var keys []string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT q.order_key), '{}')
+			FROM delivery_queue q JOIN deliveries d ON d.id = q.delivery_id
+			WHERE d.subscription_id = $1 AND d.status = 'pending' AND q.order_key IS NOT NULL`, id).Scan(&keys); err != nil {
+			return err
+		}
+		if err := lockKeys(ctx, tx, keys); err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `WITH q AS (
 				DELETE FROM delivery_queue q USING deliveries d
 				WHERE d.subscription_id = $1 AND d.status = 'pending' AND q.delivery_id = d.id

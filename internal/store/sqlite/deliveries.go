@@ -99,12 +99,19 @@ func (s *Store) GetDelivery(ctx context.Context, workspaceID, id string) (store.
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
 	cmp, dir := pageOrder(p.Newest)
-	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR subscription_id = ?3)
-		AND (?4 = '' OR event_id = ?4) AND (?5 = '' OR status = ?5)
-		AND (?7 = '' OR event_type IN (SELECT value FROM json_each(?7)))
-		ORDER BY id `+dir+` LIMIT ?6`,
-		p.WorkspaceID, p.After, p.SubscriptionID, p.EventID, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes)))
+	f := &filters{}
+	f.add("workspace_id = ?", p.WorkspaceID) // always: a list never spans workspaces
+	f.eq("subscription_id", p.SubscriptionID)
+	f.eq("event_id", p.EventID)
+	f.eq("status", p.Status)
+	if p.After != "" {
+		f.add("id "+cmp+" ?", p.After)
+	}
+	if types := typeList(p.EventTypes); types != "" {
+		f.add("event_type IN (SELECT value FROM json_each(?))", types)
+	}
+	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries`+f.where()+`
+		ORDER BY id `+dir+` LIMIT ?`, append(f.args, limitOrAll(p.Limit))...))
 }
 
 // RetryDelivery makes a final delivery pending and due at now. A pending one
@@ -112,6 +119,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 // being sent already and is returned as is). A keyed one made pending again
 // is parked and goes when its key has no head; a parked one stays parked.
 func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now time.Time) (store.Delivery, error) {
+	if err := store.CheckNow(now); err != nil {
+		return store.Delivery{}, err
+	}
 	var d store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -120,7 +130,7 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now t
 			due_at = CASE WHEN order_key IS NULL OR (status = 'pending' AND due_at IS NOT NULL) THEN ?1 END
 			WHERE id = ?3 AND workspace_id = ?4
 			AND (status <> 'pending' OR lease_owner IS NULL OR lease_until < ?1)
-			RETURNING `+deliveryColumns, ns(now), ns(time.Now()), id, workspaceID))
+			RETURNING `+deliveryColumns, ns(now), ns(now), id, workspaceID))
 		if errors.Is(err, store.ErrNotFound) {
 			d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 				WHERE id = ? AND workspace_id = ?`, id, workspaceID))
@@ -135,6 +145,9 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string, now t
 }
 
 func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID); err != nil {
@@ -143,9 +156,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 		// Keyed ones are parked, then each key without a head gets one.
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
 			due_at = CASE WHEN order_key IS NULL THEN ?1 END, updated_at = ?2
-			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4
+			WHERE subscription_id = ?3 AND status = 'failed' AND created_at >= ?4 AND id >= ?5
 			RETURNING order_key`,
-			ns(p.Now), ns(time.Now()), p.SubscriptionID, ns(p.Since))
+			ns(p.Now), ns(p.Now), p.SubscriptionID, ns(p.Since), store.SinceBound(p.Since))
 		keys, err := countRows(rows, err, &n)
 		if err != nil {
 			return err
@@ -158,6 +171,9 @@ func (s *Store) RetryFailed(ctx context.Context, p store.RetryFailedParams) (int
 // ClaimDeliveries leases due deliveries with one UPDATE … RETURNING (see
 // claimStmt).
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Job, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	if p.Limit <= 0 {
 		return nil, nil
 	}
@@ -243,7 +259,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, p store.CompleteParams) 
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	if err := store.ValidateCompletions(cs); err != nil {
+	if err := errors.Join(store.ValidateCompletions(cs), store.CheckNow(p.Now)); err != nil {
 		return nil, err
 	}
 	now := p.Now
@@ -502,17 +518,20 @@ func (s *Store) completeRows(ctx context.Context, tx *sql.Tx, cs []store.Complet
 // ReleaseDeliveries hands back, unattempted, leases the owner still holds,
 // due at dueAt.
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, idList []string, dueAt time.Time) error {
+	if err := store.CheckNow(dueAt); err != nil {
+		return err
+	}
 	if len(idList) == 0 {
 		return nil
 	}
-	args := []any{ns(dueAt), ns(time.Now()), owner}
+	args := []any{ns(dueAt), owner}
 	for _, id := range idList {
 		args = append(args, id)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
-			next_attempt_at = ?1, due_at = ?1, updated_at = ?2
-			WHERE lease_owner = ?3 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
+			next_attempt_at = ?1, due_at = ?1
+			WHERE lease_owner = ?2 AND status = 'pending' AND id IN (`+placeholders(len(idList))+`)`, args...)
 		return err
 	})
 }
@@ -532,6 +551,9 @@ func (s *Store) PendingStats(ctx context.Context) (int, *time.Time, error) {
 // (storetest checks the two agree). What each missed starts with its
 // oldest delivery pending or failed in the streak (RecoverSince).
 func (s *Store) DisableFailingSubscriptions(ctx context.Context, p store.DisableFailingParams) ([]store.DisabledSubscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return nil, err
+	}
 	now := p.Now
 	at := fromNS(ns(now))
 	var disabled []store.DisabledSubscription
@@ -574,8 +596,35 @@ const pruneChunk = 2000
 
 // Prune deletes, in chunks, final deliveries created before the cutoff with
 // their attempts, then events before it that no delivery refers to, then
-// idempotency keys before it.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
+// idempotency keys before it, then gives the freed pages back to the file
+// system (vacuum.go), and reports the pending deliveries it had to keep.
+func (s *Store) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
+	total, err := s.prune(ctx, before)
+	res := store.PruneResult{Rows: total}
+	if err != nil {
+		return res, err
+	}
+	if err := s.vacuum(ctx); err != nil {
+		return res, err
+	}
+	// Pending deliveries are in the partial due index, created_at beside
+	// due_at: counted from the index alone.
+	var n int
+	var oldest *int64
+	err = s.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM deliveries
+		WHERE status = 'pending' AND created_at < ?1`, ns(before)).Scan(&n, &oldest)
+	if err != nil {
+		return res, translate(err)
+	}
+	res.Blocked = n
+	if oldest != nil {
+		t := time.Unix(0, *oldest).UTC()
+		res.OldestBlocked = &t
+	}
+	return res, nil
+}
+
+func (s *Store) prune(ctx context.Context, before time.Time) (int, error) {
 	// Delivery ids start with their creation millisecond (internal/ids) and
 	// the store makes them, so an id bound turns the scan into a primary key
 	// range; created_at then cuts it exactly.
@@ -625,13 +674,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 
 // TryLead takes the named leadership when it is free or expired, or renews
 // it for its owner.
-func (s *Store) TryLead(ctx context.Context, name, owner string, until time.Time) (bool, error) {
+func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return false, err
+	}
 	var leads bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leaders (name, owner, lease_until) VALUES (?1, ?2, ?3)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
 			WHERE leaders.owner = excluded.owner OR leaders.lease_until <= ?4`,
-			name, owner, ns(until), ns(time.Now()))
+			p.Name, p.Owner, ns(p.Until), ns(p.Now))
 		if err != nil {
 			return err
 		}

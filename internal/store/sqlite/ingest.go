@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/revdesk/webhooks/internal/ids"
 	"github.com/revdesk/webhooks/internal/store"
@@ -18,10 +17,15 @@ import (
 // SELECT. A request repeating an earlier one's idempotency key within the
 // call replays it (store.BatchReplays); only the first looks the key up.
 func (s *Store) Ingest(ctx context.Context, reqs []store.IngestParams) ([]store.IngestResult, error) {
+	for i := range reqs {
+		if err := store.CheckNow(reqs[i].Now); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]store.IngestResult, len(reqs))
 	replays := store.BatchReplays(reqs)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		in := ingester{s: s, ctx: ctx, tx: tx, now: time.Now(), routes: map[routeKey][]*store.Subscription{}}
+		in := ingester{s: s, ctx: ctx, tx: tx, routes: map[routeKey][]*store.Subscription{}}
 		for i, req := range reqs {
 			if j := replays[i]; j >= 0 {
 				results[i] = store.IngestResult{ResponseIDs: results[j].ResponseIDs, Replayed: true}
@@ -52,7 +56,6 @@ type ingester struct {
 	s          *Store
 	ctx        context.Context
 	tx         *sql.Tx
-	now        time.Time
 	routes     map[routeKey][]*store.Subscription
 	events     []any
 	deliveries []any
@@ -90,12 +93,12 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			return store.IngestResult{}, err
 		}
 		if _, err := in.tx.ExecContext(in.ctx, `INSERT INTO idempotency_keys (workspace_id, key, response_ids,
-			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(in.now)); err != nil {
+			created_at) VALUES (?,?,?,?)`, req.WorkspaceID, req.IdempotencyKey, string(b), ns(req.Now)); err != nil {
 			return store.IngestResult{}, err
 		}
 	}
 
-	now := ns(in.now)
+	now := ns(req.Now)
 	created := fromNS(now)
 	var owner, leaseUntil any
 	due := now
@@ -127,18 +130,19 @@ func (in *ingester) request(reqIndex int, req store.IngestParams) (store.IngestR
 			SourceEventID: e.SourceEventID, Test: test, CreatedAt: created,
 		}
 		var eventIDV, typeV any = e.ID, e.EventType
+		resource := store.NewResource(e.Data)
 		for _, sub := range subs {
 			if !store.Routes(sub, &e) {
 				continue
 			}
-			id := ids.NewAt(ids.Delivery, in.now)
+			id := ids.NewAt(ids.Delivery, req.Now)
 			if store.NewDeliveryStatus(sub) == store.DeliverySkipped {
 				in.deliveries = append(in.deliveries, id, wsV, eventIDV, sub.ID, typeV,
 					store.DeliverySkipped, nil, nil, nil, nil, nowV, nowV, nil)
 				continue
 			}
 			var keyV any
-			key := store.OrderKey(sub, e.Data)
+			key := resource.OrderKey(sub)
 			if key != "" {
 				keyV = key
 				in.keyed = append(in.keyed, keyed{key: key, values: len(in.deliveries), req: reqIndex, job: len(res.Jobs)})
@@ -168,7 +172,7 @@ func (in *ingester) subscriptions(workspaceID, eventType string) ([]*store.Subsc
 		return subs, nil
 	}
 	rows, err := in.tx.QueryContext(in.ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE workspace_id = ? AND event_type = ? AND deleted_at IS NULL`,
+		WHERE workspace_id = ? AND event_type IN (?, '*') AND deleted_at IS NULL`,
 		workspaceID, eventType)
 	if err != nil {
 		return nil, err
@@ -211,10 +215,17 @@ func (s *Store) GetEvent(ctx context.Context, workspaceID, id string) (store.Eve
 
 func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) ([]store.Event, error) {
 	cmp, dir := pageOrder(p.Newest)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE workspace_id = ?1 AND (?2 = '' OR id `+cmp+` ?2) AND (?3 = '' OR event_type = ?3)
-		AND (?5 = '' OR event_type IN (SELECT value FROM json_each(?5))) AND NOT test
-		ORDER BY id `+dir+` LIMIT ?4`, p.WorkspaceID, p.After, p.EventType, limitOrAll(p.Limit), typeList(p.EventTypes))
+	f := &filters{conds: []string{"NOT test"}}
+	f.add("workspace_id = ?", p.WorkspaceID) // always: a list never spans workspaces
+	f.eq("event_type", p.EventType)
+	if p.After != "" {
+		f.add("id "+cmp+" ?", p.After)
+	}
+	if types := typeList(p.EventTypes); types != "" {
+		f.add("event_type IN (SELECT value FROM json_each(?))", types)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events`+f.where()+`
+		ORDER BY id `+dir+` LIMIT ?`, append(f.args, limitOrAll(p.Limit))...)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -53,7 +53,7 @@ func promote(ctx context.Context, tx *sql.Tx, keys []string) error {
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE deliveries SET due_at = next_attempt_at WHERE id IN (
 			SELECT (SELECT p.id FROM deliveries p WHERE p.order_key = k.value AND p.status = 'pending'
-				ORDER BY p.created_at, p.id LIMIT 1)
+				ORDER BY p.id LIMIT 1)
 			FROM json_each(?) k
 			WHERE NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.order_key = k.value
 				AND h.status = 'pending' AND h.due_at IS NOT NULL))`, string(list))

@@ -13,7 +13,10 @@ import (
 // repeated id is a *store.ConflictError and an unknown workspace
 // store.ErrNotFound.
 func (s *Store) CreatePortalSession(ctx context.Context, p store.CreatePortalSessionParams) (store.PortalSession, error) {
-	now := fromNS(ns(time.Now()))
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.PortalSession{}, err
+	}
+	now := fromNS(ns(p.Now))
 	ps := store.PortalSession{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes,
 		EventTypes: p.EventTypes, BrandColor: p.BrandColor, BrandName: p.BrandName,
 		ExpiresAt: fromNS(ns(p.ExpiresAt)), CreatedAt: now}
@@ -49,10 +52,13 @@ func (s *Store) GetPortalSession(ctx context.Context, id string) (store.PortalSe
 	return ps, nil
 }
 
-func (s *Store) RevokePortalSession(ctx context.Context, workspaceID, id string) error {
+func (s *Store) RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, ?)
-			WHERE id = ? AND workspace_id = ?`, ns(time.Now()), id, workspaceID)
+			WHERE id = ? AND workspace_id = ?`, ns(now), id, workspaceID)
 		return expectOne(res, err)
 	})
 }

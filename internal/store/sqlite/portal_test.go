@@ -12,7 +12,7 @@ import (
 func TestKeyFromBeforeScopes(t *testing.T) {
 	t.Parallel()
 	s := open(t)
-	ws, err := s.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "old"})
+	ws, err := s.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: "old", Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type Store struct {
 	w *sql.DB // the single writer
 	r *sql.DB // readers
 
+	// incremental: the file is in auto_vacuum=INCREMENTAL mode (vacuum.go).
+	incremental bool
+
 	claimStmt *sql.Stmt
 	// Multi-row statements, prepared once (see multiRow).
 	insertEvents, insertDeliveries, insertAttempts, complete multiRow
@@ -103,6 +106,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 func (s *Store) init(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
+		return err
+	}
+	// Before the migrations, so that a new file is incremental from its
+	// first table on.
+	if s.incremental, err = s.ensureIncremental(ctx); err != nil {
 		return err
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)
@@ -269,16 +277,14 @@ func placeholders(n int) string {
 // the driver cost more than SQLite's own insert, so one statement per chunk
 // instead of per row is what makes batches fast. Parsing and planning such
 // a statement costs about as much again as running it, so each is prepared
-// once, at Open, for every power of two up to maxRowsPerStatement rows, and a
-// batch of n rows runs as the statements of n's binary digits (at most
-// log2(maxRowsPerStatement)+1 of them, e.g. 100 = 64+32+4), each reused
-// through tx.StmtContext on the writer's only connection.
+// once, at Open, for every power of two up to 256 rows, and a batch of n rows
+// runs as the statements of n's binary digits (e.g. 100 = 64+32+4), each
+// reused through tx.StmtContext on the writer's only connection.
 
-// maxRowsPerStatement is a power of two that bounds multi-row statements
-// well below SQLite's limit of 32,766 bound parameters.
-const maxRowsPerStatement = 256
-
-const multiRowSizes = 9 // 1, 2, 4, … maxRowsPerStatement
+// multiRowSizes is how many statements are prepared: 1, 2, 4, … 256 rows,
+// which keeps the largest well below SQLite's limit of 32,766 bound
+// parameters.
+const multiRowSizes = 9
 
 // multiRow holds one multi-row statement prepared for each row count
 // 1<<i, i < multiRowSizes.
@@ -305,7 +311,7 @@ func (m *multiRow) close() {
 
 // next returns the statement for the first chunk of a batch of n > 0 rows
 // and the chunk's row count: the largest power of two not above n, capped
-// at maxRowsPerStatement.
+// at 256 (1 << (multiRowSizes-1)).
 func (m *multiRow) next(ctx context.Context, tx *sql.Tx, n int) (*sql.Stmt, int) {
 	i := min(bits.Len(uint(n))-1, multiRowSizes-1)
 	return tx.StmtContext(ctx, m[i]), 1 << i

@@ -34,7 +34,7 @@ func TestOpenTwiceKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme"})
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,12 @@ const (
 func benchSetup(b *testing.B) (*Store, string) {
 	s := open(b)
 	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "bench"})
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for i := range benchSubs {
-		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws.ID,
+		if _, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(), WorkspaceID: ws.ID,
 			WebhookURL: fmt.Sprintf("https://example.com/%d", i), EventType: "new_call"}); err != nil {
 			b.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func benchSetup(b *testing.B) (*Store, string) {
 }
 
 func benchRequest(ws string) []store.IngestParams {
-	p := store.IngestParams{WorkspaceID: ws}
+	p := store.IngestParams{WorkspaceID: ws, Now: time.Now()}
 	data := []byte(`{"id":"call_123","direction":"inbound","from":"+15555550100","to":"+15555550101",` +
 		`"status":"RINGING","workflow_id":null,"campaign_id":null,"created_at":"2026-06-30T19:30:00.000Z"}`)
 	for range benchEvents {
@@ -174,11 +174,11 @@ func TestFirstAttemptFromBeforeInlining(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := open(t)
-	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme"})
+	ws, err := s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws.ID,
+	sub, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(), WorkspaceID: ws.ID,
 		WebhookURL: "https://example.com/a", EventType: "new_call"})
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 
 const subscriptionColumns = `id, workspace_id, webhook_url, event_type, workflow_id, campaign_id,
 	signing_secret, previous_secret, previous_until, standard_webhooks, status, disabled_reason,
-	failing_since, created_at, updated_at, rate_limit, ordered, failures, auto_recover, disabled_kind,
-	next_probe_at, probes, probe_delivery_id, recover_since, deleted_at IS NOT NULL`
+	failing_since, created_at, updated_at, rate_limit, ordered, event_types, options, failures, auto_recover,
+	disabled_kind, next_probe_at, probes, probe_delivery_id, recover_since, deleted_at IS NOT NULL`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -24,8 +24,9 @@ func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err er
 	var created, updated int64
 	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
 		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
-		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, &sub.Failures, &sub.AutoRecover,
-		&sub.DisabledKind, &probeAt, &sub.Probes, &sub.ProbeDeliveryID, &recoverSince, &deleted)
+		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
+		store.OptionsColumn{Sub: &sub}, &sub.Failures, &sub.AutoRecover, &sub.DisabledKind, &probeAt,
+		&sub.Probes, &sub.ProbeDeliveryID, &recoverSince, &deleted)
 	if err != nil {
 		return sub, false, translate(err)
 	}
@@ -62,13 +63,17 @@ func activeTwin(ctx context.Context, tx *sql.Tx, sub store.Subscription) error {
 }
 
 func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscriptionParams) (store.Subscription, error) {
-	now := time.Now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
+	now := p.Now
 	at := fromNS(ns(now))
 	sub := store.Subscription{
 		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
 		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
 		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
-		RateLimit: p.RateLimit, Ordered: p.Ordered, AutoRecover: !p.NoAutoRecover,
+		RateLimit: p.RateLimit, Ordered: p.Ordered, AutoRecover: !p.NoAutoRecover, EventTypes: p.EventTypes,
+		Headers: p.Headers, Filter: p.Filter, ClientCert: p.ClientCert, ClientKey: p.ClientKey,
 		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -77,11 +82,11 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, workspace_id, webhook_url, event_type,
 			workflow_id, campaign_id, signing_secret, standard_webhooks, status, created_at, updated_at,
-			rate_limit, ordered, auto_recover)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			rate_limit, ordered, event_types, options, auto_recover)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.WorkspaceID, sub.WebhookURL, sub.EventType, sub.WorkflowID, sub.CampaignID,
 			sub.SigningSecret, sub.StandardWebhooks, sub.Status, ns(now), ns(now), sub.RateLimit, sub.Ordered,
-			sub.AutoRecover)
+			store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, sub.AutoRecover)
 		return err
 	})
 	if err != nil {
@@ -97,7 +102,9 @@ func (s *Store) GetSubscription(ctx context.Context, workspaceID, id string) (st
 func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptionsParams) ([]store.Subscription, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE workspace_id = ?1 AND deleted_at IS NULL AND id > ?2
-		AND (?3 = '' OR event_type = ?3) AND (?4 = '' OR status = ?4)
+		AND (?3 = '' OR event_type = ?3 OR (event_type = '*'
+			AND (instr(event_types, ',*,') > 0 OR instr(event_types, ',' || ?3 || ',') > 0)))
+		AND (?4 = '' OR status = ?4)
 		AND (?6 = '' OR event_type IN (SELECT value FROM json_each(?6)))
 		ORDER BY id LIMIT ?5`, p.WorkspaceID, p.After, p.EventType, p.Status, limitOrAll(p.Limit), typeList(p.EventTypes))
 	if err != nil {
@@ -118,6 +125,9 @@ func (s *Store) ListSubscriptions(ctx context.Context, p store.ListSubscriptions
 // UpdateSubscription applies p to the current row and writes every
 // updatable column back, after the identical-twin check for an active one.
 func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscriptionParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -130,13 +140,14 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 				return err
 			}
 		}
-		now := time.Now()
+		now := p.Now
 		sub.UpdatedAt = fromNS(ns(now))
 		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET webhook_url = ?, workflow_id = ?,
-			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, auto_recover = ?,
-			updated_at = ? WHERE id = ?`,
+			campaign_id = ?, rate_limit = ?, ordered = ?, standard_webhooks = ?, event_type = ?, event_types = ?,
+			options = ?, auto_recover = ?, updated_at = ? WHERE id = ?`,
 			sub.WebhookURL, sub.WorkflowID, sub.CampaignID, sub.RateLimit, sub.Ordered, sub.StandardWebhooks,
-			sub.AutoRecover, ns(now), sub.ID)
+			sub.EventType, store.TypesColumn(sub.EventTypes), store.OptionsColumn{Sub: &sub}, sub.AutoRecover,
+			ns(now), sub.ID)
 		return err
 	})
 	if err != nil {
@@ -149,7 +160,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, p store.UpdateSubscripti
 // fresh failure streak, and is a *store.ConflictError when an identical
 // subscription became active meanwhile.
 func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscriptionStatusParams) (store.Subscription, error) {
-	if err := store.ValidateSubscriptionStatus(p.Status); err != nil {
+	if err := errors.Join(store.ValidateSubscriptionStatus(p.Status), store.CheckNow(p.Now)); err != nil {
 		return store.Subscription{}, err
 	}
 	var sub store.Subscription
@@ -158,7 +169,7 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 		if err != nil {
 			return err
 		}
-		now := time.Now()
+		now := p.Now
 		if p.Status == store.SubscriptionActive {
 			if err := activeTwin(ctx, tx, cur); err != nil {
 				return err
@@ -185,6 +196,9 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 }
 
 func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (store.Subscription, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Subscription{}, err
+	}
 	var sub store.Subscription
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// With an overlap the current secret becomes the previous one;
@@ -193,7 +207,7 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 			previous_secret = CASE WHEN ?1 IS NULL THEN '' ELSE signing_secret END,
 			previous_until = ?1, signing_secret = ?2, updated_at = ?3
 			WHERE id = ?4 AND workspace_id = ?5 AND deleted_at IS NULL`,
-			nsPtr(p.PreviousUntil), p.NewSecret, ns(time.Now()), p.ID, p.WorkspaceID)
+			nsPtr(p.PreviousUntil), p.NewSecret, ns(p.Now), p.ID, p.WorkspaceID)
 		if err := expectOne(res, err); err != nil {
 			return err
 		}
@@ -206,8 +220,11 @@ func (s *Store) RotateSecret(ctx context.Context, p store.RotateSecretParams) (s
 // DeleteSubscription hides the subscription and skips its pending deliveries
 // that nobody holds; leased ones are skipped by their holder, which sees
 // Job.Deleted when it next claims them.
-func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) error {
-	now := ns(time.Now())
+func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string, at time.Time) error {
+	if err := store.CheckNow(at); err != nil {
+		return err
+	}
+	now := ns(at)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET deleted_at = ?, updated_at = ?
 			WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`, now, now, id, workspaceID)

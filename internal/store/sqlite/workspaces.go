@@ -16,23 +16,26 @@ func (s *Store) CreateWorkspace(ctx context.Context, p store.CreateWorkspacePara
 	var ws store.Workspace
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		ws, err = createWorkspace(ctx, tx, p.Name)
+		ws, err = createWorkspace(ctx, tx, p)
 		return err
 	})
 	return ws, err
 }
 
-func createWorkspace(ctx context.Context, tx *sql.Tx, name string) (store.Workspace, error) {
+func createWorkspace(ctx context.Context, tx *sql.Tx, p store.CreateWorkspaceParams) (store.Workspace, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Workspace{}, err
+	}
 	var existing string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM workspaces WHERE name = ?`, name).Scan(&existing)
+	err := tx.QueryRowContext(ctx, `SELECT id FROM workspaces WHERE name = ?`, p.Name).Scan(&existing)
 	if err == nil {
 		return store.Workspace{}, &store.ConflictError{ExistingID: existing}
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return store.Workspace{}, err
 	}
-	now := time.Now()
-	ws := store.Workspace{ID: ids.NewAt(ids.Workspace, now), Name: name, CreatedAt: fromNS(ns(now))}
+	now := p.Now
+	ws := store.Workspace{ID: ids.NewAt(ids.Workspace, now), Name: p.Name, CreatedAt: fromNS(ns(now))}
 	_, err = tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES (?,?,?)`,
 		ws.ID, ws.Name, ns(now))
 	return ws, err
@@ -42,14 +45,14 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (store.Workspace, e
 	return scanWorkspace(s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM workspaces WHERE id = ?`, id))
 }
 
-func (s *Store) EnsureWorkspace(ctx context.Context, name string) (store.Workspace, error) {
+func (s *Store) EnsureWorkspace(ctx context.Context, p store.CreateWorkspaceParams) (store.Workspace, error) {
 	var ws store.Workspace
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		ws, err = scanWorkspace(tx.QueryRowContext(ctx,
-			`SELECT id, name, created_at FROM workspaces WHERE name = ?`, name))
+			`SELECT id, name, created_at FROM workspaces WHERE name = ?`, p.Name))
 		if errors.Is(err, store.ErrNotFound) {
-			ws, err = createWorkspace(ctx, tx, name)
+			ws, err = createWorkspace(ctx, tx, p)
 		}
 		return err
 	})
@@ -75,7 +78,10 @@ func (s *Store) CountWorkspaces(ctx context.Context) (int, error) {
 // CreateAPIKey stores a key; the id is chosen by the caller, so a repeated
 // id is a *store.ConflictError and an unknown workspace store.ErrNotFound.
 func (s *Store) CreateAPIKey(ctx context.Context, p store.CreateAPIKeyParams) (store.APIKey, error) {
-	now := time.Now()
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.APIKey{}, err
+	}
+	now := p.Now
 	k := store.APIKey{ID: p.ID, WorkspaceID: p.WorkspaceID, Hash: p.Hash, Scopes: p.Scopes, CreatedAt: fromNS(ns(now))}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, workspace_id, hash, scopes, created_at) VALUES (?,?,?,?,?)`,
@@ -132,10 +138,13 @@ func scanAPIKeys(rows *sql.Rows) ([]store.APIKey, error) {
 }
 
 // RevokeAPIKey marks a key revoked; revoking it again keeps the first time.
-func (s *Store) RevokeAPIKey(ctx context.Context, workspaceID, id string) error {
+func (s *Store) RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if err := store.CheckNow(now); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)
-			WHERE id = ? AND workspace_id = ?`, ns(time.Now()), id, workspaceID)
+			WHERE id = ? AND workspace_id = ?`, ns(now), id, workspaceID)
 		return expectOne(res, err)
 	})
 }

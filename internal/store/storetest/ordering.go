@@ -16,7 +16,7 @@ func ptr[T any](v T) *T { return &v }
 func testSubscriptionUpdate(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ws := newWorkspace(t, s)
-	sub := must[store.Subscription](t)(s.CreateSubscription(ctx, store.CreateSubscriptionParams{
+	sub := must[store.Subscription](t)(s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(),
 		WorkspaceID: ws, WebhookURL: "https://example.com/a", EventType: "sms_sent", SigningSecret: "whsec_x",
 		RateLimit: 2.5, Ordered: true,
 	}))
@@ -48,7 +48,7 @@ func testSubscriptionUpdate(t *testing.T, s store.Store) {
 	want := must[store.Subscription](t)(s.GetSubscription(ctx, ws, sub.ID))
 	for _, st := range steps {
 		p := st.p
-		p.WorkspaceID, p.ID = ws, sub.ID
+		p.WorkspaceID, p.ID, p.Now = ws, sub.ID, time.Now()
 		got, err := s.UpdateSubscription(ctx, p)
 		if !errors.Is(err, st.err) {
 			t.Fatalf("%s: err = %v, want %v", st.name, err, st.err)
@@ -68,16 +68,16 @@ func testSubscriptionUpdate(t *testing.T, s store.Store) {
 	}
 	// A disabled subscription may take the identity of an active one
 	// (enabling it later is the conflict).
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled}))
-	if _, err := s.UpdateSubscription(ctx, store.UpdateSubscriptionParams{WorkspaceID: ws, ID: sub.ID,
+	if _, err := s.UpdateSubscription(ctx, store.UpdateSubscriptionParams{Now: time.Now(), WorkspaceID: ws, ID: sub.ID,
 		WebhookURL: ptr(other.WebhookURL)}); err != nil {
 		t.Errorf("disabled subscription to an active one's url: %v", err)
 	}
-	_, err := s.UpdateSubscription(ctx, store.UpdateSubscriptionParams{WorkspaceID: newWorkspace(t, s), ID: sub.ID,
+	_, err := s.UpdateSubscription(ctx, store.UpdateSubscriptionParams{Now: time.Now(), WorkspaceID: newWorkspace(t, s), ID: sub.ID,
 		RateLimit: ptr(1.0)})
 	wantErr(t, "UpdateSubscription(another workspace)", err, store.ErrNotFound)
-	_, err = s.UpdateSubscription(ctx, store.UpdateSubscriptionParams{WorkspaceID: ws, ID: ids.New(ids.Subscription)})
+	_, err = s.UpdateSubscription(ctx, store.UpdateSubscriptionParams{Now: time.Now(), WorkspaceID: ws, ID: ids.New(ids.Subscription)})
 	wantErr(t, "UpdateSubscription(unknown)", err, store.ErrNotFound)
 }
 
@@ -100,7 +100,7 @@ func about(eventType, resource string) store.NewEvent {
 
 func orderedSub(t *testing.T, s store.Store, ws, url, eventType string) store.Subscription {
 	t.Helper()
-	return must[store.Subscription](t)(s.CreateSubscription(t.Context(), store.CreateSubscriptionParams{
+	return must[store.Subscription](t)(s.CreateSubscription(t.Context(), store.CreateSubscriptionParams{Now: time.Now(),
 		WorkspaceID: ws, WebhookURL: url, EventType: eventType, Ordered: true}))
 }
 
@@ -249,7 +249,7 @@ func testOrderedDelete(t *testing.T, s store.Store) {
 	ingest(t, s, ws, about("number_released", "n1"))
 	// Deleting the head's subscription skips the head and lets the key's
 	// next delivery (of the other subscription) go.
-	if err := s.DeleteSubscription(ctx, ws, a.ID); err != nil {
+	if err := s.DeleteSubscription(ctx, ws, a.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := getDelivery(t, s, ws, heads[0].Delivery.ID); d.Status != store.DeliverySkipped {
@@ -274,9 +274,9 @@ func testOrderedConcurrentIngest(t *testing.T, s store.Store) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			res, err := s.Ingest(t.Context(), []store.IngestParams{{WorkspaceID: ws,
+			res, err := s.Ingest(t.Context(), stamped([]store.IngestParams{{WorkspaceID: ws,
 				Events: []store.NewEvent{about("call_completed", "race")}, LeaseOwner: "a",
-				LeaseUntil: time.Now().Add(time.Minute)}})
+				LeaseUntil: time.Now().Add(time.Minute)}}))
 			if err != nil {
 				t.Error(err)
 				return

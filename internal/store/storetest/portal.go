@@ -15,7 +15,7 @@ func testAPIKeyScopes(t *testing.T, s store.Store) {
 	ws := newWorkspace(t, s)
 	made := map[string][]string{}
 	for _, scopes := range [][]string{{"read"}, {"ingest", "read", "subscriptions:write"}, nil} {
-		k := must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: ids.New(ids.APIKey), WorkspaceID: ws, Hash: []byte("h"), Scopes: scopes}))
+		k := must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: ids.New(ids.APIKey), WorkspaceID: ws, Hash: []byte("h"), Scopes: scopes, Now: time.Now()}))
 		got := must[store.APIKey](t)(s.GetAPIKey(ctx, k.ID))
 		if !slices.Equal(got.Scopes, scopes) || !slices.Equal(k.Scopes, scopes) {
 			t.Errorf("scopes %q stored as %q (create returned %q)", scopes, got.Scopes, k.Scopes)
@@ -35,7 +35,7 @@ func testPortalSessions(t *testing.T, s store.Store) {
 	expires := time.Now().Add(time.Hour)
 	p := store.CreatePortalSessionParams{ID: "pts_" + ids.New(ids.APIKey), WorkspaceID: ws, Hash: []byte{0, 0xff, 1},
 		Scopes: []string{"read"}, EventTypes: []string{"sms_sent", "new_call"}, BrandColor: "#0a7c59", BrandName: "Acme",
-		ExpiresAt: expires}
+		ExpiresAt: expires, Now: time.Now()}
 	created := must[store.PortalSession](t)(s.CreatePortalSession(ctx, p))
 	got := must[store.PortalSession](t)(s.GetPortalSession(ctx, p.ID))
 	for _, ps := range []store.PortalSession{created, got} {
@@ -62,16 +62,16 @@ func testPortalSessions(t *testing.T, s store.Store) {
 	_, err = s.GetPortalSession(ctx, "pts_unknown")
 	wantErr(t, "GetPortalSession(unknown)", err, store.ErrNotFound)
 
-	wantErr(t, "RevokePortalSession(other workspace)", s.RevokePortalSession(ctx, other, p.ID), store.ErrNotFound)
-	wantErr(t, "RevokePortalSession(unknown)", s.RevokePortalSession(ctx, ws, "pts_unknown"), store.ErrNotFound)
-	if err := s.RevokePortalSession(ctx, ws, p.ID); err != nil {
+	wantErr(t, "RevokePortalSession(other workspace)", s.RevokePortalSession(ctx, other, p.ID, time.Now()), store.ErrNotFound)
+	wantErr(t, "RevokePortalSession(unknown)", s.RevokePortalSession(ctx, ws, "pts_unknown", time.Now()), store.ErrNotFound)
+	if err := s.RevokePortalSession(ctx, ws, p.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	first := must[store.PortalSession](t)(s.GetPortalSession(ctx, p.ID)).RevokedAt
 	if first == nil {
 		t.Fatal("RevokedAt not set after RevokePortalSession")
 	}
-	if err := s.RevokePortalSession(ctx, ws, p.ID); err != nil {
+	if err := s.RevokePortalSession(ctx, ws, p.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if again := must[store.PortalSession](t)(s.GetPortalSession(ctx, p.ID)).RevokedAt; again == nil || !again.Equal(*first) {
@@ -85,7 +85,7 @@ func testPortalSessions(t *testing.T, s store.Store) {
 	later := p
 	later.ID, later.ExpiresAt = "pts_"+ids.New(ids.APIKey), expires.Add(2*time.Hour)
 	must[store.PortalSession](t)(s.CreatePortalSession(ctx, later))
-	must[int](t)(s.Prune(ctx, expires.Add(time.Hour)))
+	must[store.PruneResult](t)(s.Prune(ctx, expires.Add(time.Hour)))
 	for id, kept := range map[string]bool{p.ID: false, plain.ID: false, later.ID: true} {
 		if _, err := s.GetPortalSession(ctx, id); (err == nil) != kept {
 			t.Errorf("after Prune, GetPortalSession(%s) = %v, want kept=%v", id, err, kept)

@@ -31,7 +31,7 @@ func testRoutingRule(t *testing.T, s store.Store) {
 				sub := newSub(t, s, ws, fmt.Sprintf("https://example.com/%s/%d/%s", typ, i, status), typ,
 					scoped(sc[0], sc[1]))
 				if status == store.SubscriptionDisabled {
-					sub = must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+					sub = must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 						WorkspaceID: ws, ID: sub.ID, Status: status, Reason: "paused"}))
 				}
 				subs = append(subs, sub)
@@ -109,7 +109,7 @@ func testIdempotencyRule(t *testing.T, s store.Store) {
 		reqs[i] = store.IngestParams{WorkspaceID: k.ws, IdempotencyKey: k.key, Events: []store.NewEvent{e},
 			ResponseIDs: []string{e.ID}}
 	}
-	results := must[[]store.IngestResult](t)(s.Ingest(ctx, reqs))
+	results := must[[]store.IngestResult](t)(s.Ingest(ctx, stamped(reqs)))
 	if len(results) != len(reqs) {
 		t.Fatalf("%d results for %d requests", len(results), len(reqs))
 	}
@@ -178,7 +178,7 @@ func testCompletionFoldRule(t *testing.T, s store.Store) {
 				if subscriptionState(t, s, ws, sub.ID).Status == status {
 					status = store.SubscriptionActive
 				}
-				must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+				must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 					WorkspaceID: ws, ID: sub.ID, Status: status, Reason: "by hand"}))
 			}
 		}
@@ -292,7 +292,7 @@ func testDisableFailingRule(t *testing.T, s store.Store) {
 	before := map[string]store.SubscriptionState{}
 	for i, sub := range subs {
 		if setups[i].disabled {
-			must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+			must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 				WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled, Reason: "by hand"}))
 		}
 		before[sub.ID] = subscriptionState(t, s, ws, sub.ID)
@@ -308,7 +308,7 @@ func testDisableFailingRule(t *testing.T, s store.Store) {
 		}
 		complete(t, s, c)
 	}
-	if err := s.DeleteSubscription(ctx, ws, deleted.ID); err != nil {
+	if err := s.DeleteSubscription(ctx, ws, deleted.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -126,7 +126,8 @@ func testFactsInTransaction(t *testing.T, s store.Store) {
 	}
 
 	// By hand, naming who.
-	p := store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive, By: store.ByDashboard}
+	p := store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive, By: store.ByDashboard,
+		Now: time.Now()}
 	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, p))
 	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, p)) // no change, no fact
 	p.Status, p.Reason, p.By = store.SubscriptionDisabled, "paused", store.ByAPI
@@ -349,7 +350,7 @@ func testReplay(t *testing.T, s store.Store) {
 	_, err := s.GetReplay(ctx, newWorkspace(t, s), "rpl_x")
 	wantErr(t, "GetReplay of another workspace", err, store.ErrNotFound)
 	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID,
-		Status: store.SubscriptionDisabled}))
+		Status: store.SubscriptionDisabled, Now: time.Now()}))
 	_, err = s.CreateReplay(ctx, store.CreateReplayParams{WorkspaceID: ws, SubscriptionID: sub.ID, Since: since,
 		Mode: store.ReplayMissed, Now: time.Now()})
 	wantErr(t, "CreateReplay of a disabled subscription", err, store.ErrNotActive)

@@ -54,7 +54,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PendingStats", testPendingStats},
 		{"DisableFailingSubscriptions", testDisableFailing},
 		{"Prune", testPrune},
+		{"PruneWaitsForPending", testPruneWaitsForPending},
+		{"Partitions", testPartitions},
 		{"TryLead", testTryLead},
+		{"Clock", testClock},
+		{"NoTime", testNoTime},
+		{"Validation", testValidation},
 		{"SubscriptionUpdate", testSubscriptionUpdate},
 		{"OrderedHeads", testOrderedHeads},
 		{"OrderedAcrossCalls", testOrderedAcrossCalls},
@@ -73,6 +78,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StreakFacts", testStreakFacts},
 		{"Recovery", testRecovery},
 		{"Replay", testReplay},
+		{"Options", testOptions},
+		{"SecretsRewriter", testSecretsRewriter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,7 +132,7 @@ func newWorkspace(t *testing.T, s store.Store) string {
 	nameN++
 	name := fmt.Sprintf("ws-%d", nameN)
 	nameSeq.Unlock()
-	return must[store.Workspace](t)(s.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Name: name})).ID
+	return must[store.Workspace](t)(s.CreateWorkspace(t.Context(), store.CreateWorkspaceParams{Now: time.Now(), Name: name})).ID
 }
 
 type subOpt func(*store.CreateSubscriptionParams)
@@ -136,7 +143,7 @@ func scoped(workflow, campaign string) subOpt {
 
 func newSub(t *testing.T, s store.Store, ws, url, eventType string, opts ...subOpt) store.Subscription {
 	t.Helper()
-	p := store.CreateSubscriptionParams{WorkspaceID: ws, WebhookURL: url, EventType: eventType}
+	p := store.CreateSubscriptionParams{Now: time.Now(), WorkspaceID: ws, WebhookURL: url, EventType: eventType}
 	for _, o := range opts {
 		o(&p)
 	}
@@ -167,11 +174,22 @@ func ingestReq(t *testing.T, s store.Store, p store.IngestParams) store.IngestRe
 			}
 		}
 	}
-	res := must[[]store.IngestResult](t)(s.Ingest(t.Context(), []store.IngestParams{p}))
+	res := must[[]store.IngestResult](t)(s.Ingest(t.Context(), stamped([]store.IngestParams{p})))
 	if len(res) != 1 {
 		t.Fatalf("Ingest returned %d results for 1 request", len(res))
 	}
 	return res[0]
+}
+
+// stamped sets Now, where it is not set, on each request.
+func stamped(reqs []store.IngestParams) []store.IngestParams {
+	now := time.Now()
+	for i := range reqs {
+		if reqs[i].Now.IsZero() {
+			reqs[i].Now = now
+		}
+	}
+	return reqs
 }
 
 func claim(t *testing.T, s store.Store, owner string, now time.Time, limit int) []store.Job {
@@ -245,7 +263,7 @@ func attempt(at time.Time, code int, class string) *store.Attempt {
 func testWorkspaces(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	before := time.Now()
-	ws := must[store.Workspace](t)(s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme"}))
+	ws := must[store.Workspace](t)(s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: "acme"}))
 	if !ids.HasPrefix(ws.ID, ids.Workspace) || ws.Name != "acme" || ws.CreatedAt.Before(before.Add(-precision)) {
 		t.Errorf("CreateWorkspace = %+v", ws)
 	}
@@ -256,21 +274,21 @@ func testWorkspaces(t *testing.T, s store.Store) {
 	_, err := s.GetWorkspace(ctx, ids.New(ids.Workspace))
 	wantErr(t, "GetWorkspace(unknown)", err, store.ErrNotFound)
 
-	_, err = s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme"})
+	_, err = s.CreateWorkspace(ctx, store.CreateWorkspaceParams{Now: time.Now(), Name: "acme"})
 	var conflict *store.ConflictError
 	if !errors.As(err, &conflict) || conflict.ExistingID != ws.ID || !errors.Is(err, store.ErrConflict) {
 		t.Errorf("CreateWorkspace(taken name): err = %v, want a ConflictError naming %s", err, ws.ID)
 	}
 
-	ensured := must[store.Workspace](t)(s.EnsureWorkspace(ctx, "acme"))
+	ensured := must[store.Workspace](t)(s.EnsureWorkspace(ctx, store.CreateWorkspaceParams{Name: "acme", Now: time.Now()}))
 	if ensured.ID != ws.ID {
 		t.Errorf("EnsureWorkspace(existing) = %s, want %s", ensured.ID, ws.ID)
 	}
-	fresh := must[store.Workspace](t)(s.EnsureWorkspace(ctx, "globex"))
+	fresh := must[store.Workspace](t)(s.EnsureWorkspace(ctx, store.CreateWorkspaceParams{Name: "globex", Now: time.Now()}))
 	if fresh.ID == ws.ID || fresh.Name != "globex" || !ids.HasPrefix(fresh.ID, ids.Workspace) {
 		t.Errorf("EnsureWorkspace(new) = %+v", fresh)
 	}
-	if again := must[store.Workspace](t)(s.EnsureWorkspace(ctx, "globex")); again.ID != fresh.ID {
+	if again := must[store.Workspace](t)(s.EnsureWorkspace(ctx, store.CreateWorkspaceParams{Name: "globex", Now: time.Now()})); again.ID != fresh.ID {
 		t.Errorf("EnsureWorkspace twice gave %s then %s", fresh.ID, again.ID)
 	}
 	if n := must[int](t)(s.CountWorkspaces(ctx)); n != 2 {
@@ -285,9 +303,9 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ws, other := newWorkspace(t, s), newWorkspace(t, s)
 	hash := []byte{0, 1, 2, 0xff, 0x80}
-	k1 := must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: ids.New(ids.APIKey), WorkspaceID: ws, Hash: hash}))
-	k2 := must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: ids.New(ids.APIKey), WorkspaceID: ws, Hash: []byte("h2")}))
-	must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: ids.New(ids.APIKey), WorkspaceID: other, Hash: []byte("h3")}))
+	k1 := must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{Now: time.Now(), ID: ids.New(ids.APIKey), WorkspaceID: ws, Hash: hash}))
+	k2 := must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{Now: time.Now(), ID: ids.New(ids.APIKey), WorkspaceID: ws, Hash: []byte("h2")}))
+	must[store.APIKey](t)(s.CreateAPIKey(ctx, store.CreateAPIKeyParams{Now: time.Now(), ID: ids.New(ids.APIKey), WorkspaceID: other, Hash: []byte("h3")}))
 
 	got := must[store.APIKey](t)(s.GetAPIKey(ctx, k1.ID))
 	if got.ID != k1.ID || got.WorkspaceID != ws || !bytes.Equal(got.Hash, hash) || got.RevokedAt != nil ||
@@ -296,9 +314,9 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	}
 	_, err := s.GetAPIKey(ctx, ids.New(ids.APIKey))
 	wantErr(t, "GetAPIKey(unknown)", err, store.ErrNotFound)
-	_, err = s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: k1.ID, WorkspaceID: ws, Hash: []byte("x")})
+	_, err = s.CreateAPIKey(ctx, store.CreateAPIKeyParams{Now: time.Now(), ID: k1.ID, WorkspaceID: ws, Hash: []byte("x")})
 	wantErr(t, "CreateAPIKey(same id)", err, store.ErrConflict)
-	_, err = s.CreateAPIKey(ctx, store.CreateAPIKeyParams{ID: ids.New(ids.APIKey), WorkspaceID: ids.New(ids.Workspace), Hash: []byte("x")})
+	_, err = s.CreateAPIKey(ctx, store.CreateAPIKeyParams{Now: time.Now(), ID: ids.New(ids.APIKey), WorkspaceID: ids.New(ids.Workspace), Hash: []byte("x")})
 	if err == nil {
 		t.Error("CreateAPIKey(unknown workspace) succeeded")
 	}
@@ -312,12 +330,12 @@ func testAPIKeys(t *testing.T, s store.Store) {
 		t.Errorf("ListAPIKeys = %v, want %v", listed, want)
 	}
 
-	wantErr(t, "RevokeAPIKey(other workspace)", s.RevokeAPIKey(ctx, other, k1.ID), store.ErrNotFound)
-	wantErr(t, "RevokeAPIKey(unknown)", s.RevokeAPIKey(ctx, ws, ids.New(ids.APIKey)), store.ErrNotFound)
+	wantErr(t, "RevokeAPIKey(other workspace)", s.RevokeAPIKey(ctx, other, k1.ID, time.Now()), store.ErrNotFound)
+	wantErr(t, "RevokeAPIKey(unknown)", s.RevokeAPIKey(ctx, ws, ids.New(ids.APIKey), time.Now()), store.ErrNotFound)
 	if got := must[store.APIKey](t)(s.GetAPIKey(ctx, k1.ID)); got.RevokedAt != nil {
 		t.Error("a failed revoke revoked the key")
 	}
-	if err := s.RevokeAPIKey(ctx, ws, k1.ID); err != nil {
+	if err := s.RevokeAPIKey(ctx, ws, k1.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	revoked := must[store.APIKey](t)(s.GetAPIKey(ctx, k1.ID))
@@ -333,7 +351,7 @@ func testSubscriptionCRUD(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ws := newWorkspace(t, s)
 	before := time.Now()
-	sub := must[store.Subscription](t)(s.CreateSubscription(ctx, store.CreateSubscriptionParams{
+	sub := must[store.Subscription](t)(s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(),
 		WorkspaceID: ws, WebhookURL: "https://example.com/hook", EventType: "number_purchased",
 		WorkflowID: "wf_1", CampaignID: "cmp_1", SigningSecret: "whsec_abc", StandardWebhooks: true,
 	}))
@@ -354,7 +372,7 @@ func testSubscriptionCRUD(t *testing.T, s store.Store) {
 	_, err := s.GetSubscription(ctx, ws, ids.New(ids.Subscription))
 	wantErr(t, "GetSubscription(unknown)", err, store.ErrNotFound)
 
-	disabled := must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	disabled := must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled, Reason: "by user"}))
 	if disabled.Status != store.SubscriptionDisabled || disabled.DisabledReason != "by user" {
 		t.Errorf("after disable: %+v", disabled)
@@ -362,14 +380,14 @@ func testSubscriptionCRUD(t *testing.T, s store.Store) {
 	if got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, sub.ID)); got.Status != store.SubscriptionDisabled {
 		t.Errorf("disable not stored: status %q", got.Status)
 	}
-	enabled := must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	enabled := must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive}))
 	if enabled.Status != store.SubscriptionActive || enabled.DisabledReason != "" || enabled.FailingSince != nil {
 		t.Errorf("after enable: %+v", enabled)
 	}
 
 	until := time.Now().Add(time.Hour)
-	rotated := must[store.Subscription](t)(s.RotateSecret(ctx, store.RotateSecretParams{
+	rotated := must[store.Subscription](t)(s.RotateSecret(ctx, store.RotateSecretParams{Now: time.Now(),
 		WorkspaceID: ws, ID: sub.ID, NewSecret: "whsec_new", PreviousUntil: &until}))
 	if rotated.SigningSecret != "whsec_new" || rotated.PreviousSecret != "whsec_abc" {
 		t.Errorf("rotate with overlap: secret %q previous %q", rotated.SigningSecret, rotated.PreviousSecret)
@@ -379,21 +397,21 @@ func testSubscriptionCRUD(t *testing.T, s store.Store) {
 	if got.SigningSecret != "whsec_new" || got.PreviousSecret != "whsec_abc" || got.PreviousUntil == nil {
 		t.Errorf("rotation not stored: %+v", got)
 	}
-	rotated = must[store.Subscription](t)(s.RotateSecret(ctx, store.RotateSecretParams{
+	rotated = must[store.Subscription](t)(s.RotateSecret(ctx, store.RotateSecretParams{Now: time.Now(),
 		WorkspaceID: ws, ID: sub.ID, NewSecret: "whsec_leaked_fix"}))
 	if rotated.SigningSecret != "whsec_leaked_fix" || rotated.PreviousSecret != "" || rotated.PreviousUntil != nil {
 		t.Errorf("immediate rotate: %+v", rotated)
 	}
 
-	if err := s.DeleteSubscription(ctx, ws, sub.ID); err != nil {
+	if err := s.DeleteSubscription(ctx, ws, sub.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.GetSubscription(ctx, ws, sub.ID)
 	wantErr(t, "GetSubscription(deleted)", err, store.ErrNotFound)
-	wantErr(t, "DeleteSubscription(deleted)", s.DeleteSubscription(ctx, ws, sub.ID), store.ErrNotFound)
-	_, err = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive})
+	wantErr(t, "DeleteSubscription(deleted)", s.DeleteSubscription(ctx, ws, sub.ID, time.Now()), store.ErrNotFound)
+	_, err = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(), WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive})
 	wantErr(t, "SetSubscriptionStatus(deleted)", err, store.ErrNotFound)
-	_, err = s.RotateSecret(ctx, store.RotateSecretParams{WorkspaceID: ws, ID: sub.ID, NewSecret: "x"})
+	_, err = s.RotateSecret(ctx, store.RotateSecretParams{Now: time.Now(), WorkspaceID: ws, ID: sub.ID, NewSecret: "x"})
 	wantErr(t, "RotateSecret(deleted)", err, store.ErrNotFound)
 	if subs := must[[]store.Subscription](t)(s.ListSubscriptions(ctx, store.ListSubscriptionsParams{WorkspaceID: ws})); len(subs) != 0 {
 		t.Errorf("ListSubscriptions shows %d deleted subscriptions", len(subs))
@@ -444,7 +462,7 @@ func testSubscriptionList(t *testing.T, s store.Store) {
 	if got := pageAll(store.ListSubscriptionsParams{WorkspaceID: ws, EventType: "new_call", Limit: 2}); !slices.Equal(got, calls) {
 		t.Errorf("filtered by type = %v, want %v", got, calls)
 	}
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: calls[1], Status: store.SubscriptionDisabled, Reason: "r"}))
 	if got := pageAll(store.ListSubscriptionsParams{WorkspaceID: ws, Status: store.SubscriptionDisabled, Limit: 5}); !slices.Equal(got, calls[1:2]) {
 		t.Errorf("filtered by status disabled = %v, want %v", got, calls[1:2])
@@ -468,7 +486,7 @@ func testSubscriptionConflict(t *testing.T, s store.Store) {
 			t.Errorf("%s: err = %v, want a ConflictError naming %s", what, err, existing)
 		}
 	}
-	_, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{WorkspaceID: ws, WebhookURL: url,
+	_, err := s.CreateSubscription(ctx, store.CreateSubscriptionParams{Now: time.Now(), WorkspaceID: ws, WebhookURL: url,
 		EventType: "new_call", WorkflowID: "wf_1", SigningSecret: "different secrets do not matter"})
 	wantConflict("identical", err, orig.ID)
 
@@ -481,17 +499,17 @@ func testSubscriptionConflict(t *testing.T, s store.Store) {
 	newSub(t, s, newWorkspace(t, s), url, "new_call", scoped("wf_1", ""))
 
 	// A disabled one does not conflict, but enabling it again would.
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: orig.ID, Status: store.SubscriptionDisabled, Reason: "r"}))
 	twin := newSub(t, s, ws, url, "new_call", scoped("wf_1", ""))
-	_, err = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: orig.ID, Status: store.SubscriptionActive})
+	_, err = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(), WorkspaceID: ws, ID: orig.ID, Status: store.SubscriptionActive})
 	wantConflict("enabling next to an active twin", err, twin.ID)
 	if got := must[store.Subscription](t)(s.GetSubscription(ctx, ws, orig.ID)); got.Status != store.SubscriptionDisabled {
 		t.Errorf("conflicting enable changed status to %q", got.Status)
 	}
 
 	// A deleted one does not conflict either.
-	if err := s.DeleteSubscription(ctx, ws, twin.ID); err != nil {
+	if err := s.DeleteSubscription(ctx, ws, twin.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	newSub(t, s, ws, url, "new_call", scoped("wf_1", ""))
@@ -511,11 +529,11 @@ func testWorkspaceIsolation(t *testing.T, s store.Store) {
 
 	_, err := s.GetSubscription(ctx, b, sub.ID)
 	wantErr(t, "GetSubscription", err, store.ErrNotFound)
-	_, err = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: b, ID: sub.ID, Status: store.SubscriptionDisabled})
+	_, err = s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(), WorkspaceID: b, ID: sub.ID, Status: store.SubscriptionDisabled})
 	wantErr(t, "SetSubscriptionStatus", err, store.ErrNotFound)
-	_, err = s.RotateSecret(ctx, store.RotateSecretParams{WorkspaceID: b, ID: sub.ID, NewSecret: "x"})
+	_, err = s.RotateSecret(ctx, store.RotateSecretParams{Now: time.Now(), WorkspaceID: b, ID: sub.ID, NewSecret: "x"})
 	wantErr(t, "RotateSecret", err, store.ErrNotFound)
-	wantErr(t, "DeleteSubscription", s.DeleteSubscription(ctx, b, sub.ID), store.ErrNotFound)
+	wantErr(t, "DeleteSubscription", s.DeleteSubscription(ctx, b, sub.ID, time.Now()), store.ErrNotFound)
 	_, err = s.GetEvent(ctx, b, ev.ID)
 	wantErr(t, "GetEvent", err, store.ErrNotFound)
 	_, _, err = s.GetDelivery(ctx, b, dlv)
@@ -557,10 +575,10 @@ func testIngestRouting(t *testing.T, s store.Store) {
 	second := newSub(t, s, ws, "https://example.org/all", typ) // fan-out: another url
 	otherType := newSub(t, s, ws, "https://example.com/sms", "sms_sent")
 	disabled := newSub(t, s, ws, "https://example.com/disabled", typ)
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: disabled.ID, Status: store.SubscriptionDisabled, Reason: "r"}))
 	deleted := newSub(t, s, ws, "https://example.com/deleted", typ)
-	if err := s.DeleteSubscription(ctx, ws, deleted.ID); err != nil {
+	if err := s.DeleteSubscription(ctx, ws, deleted.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := newSub(t, s, newWorkspace(t, s), "https://example.com/all", typ)
@@ -743,10 +761,10 @@ func testIngestIdempotency(t *testing.T, s store.Store) {
 
 	// Two requests with one key in the same call: the second replays the first.
 	e1, e2 := newEvent("new_call", "", ""), newEvent("new_call", "", "")
-	results := must[[]store.IngestResult](t)(s.Ingest(ctx, []store.IngestParams{
+	results := must[[]store.IngestResult](t)(s.Ingest(ctx, stamped([]store.IngestParams{
 		{WorkspaceID: ws, IdempotencyKey: "k2", Events: []store.NewEvent{e1}, ResponseIDs: []string{e1.ID}},
 		{WorkspaceID: ws, IdempotencyKey: "k2", Events: []store.NewEvent{e2}, ResponseIDs: []string{e2.ID}},
-	}))
+	})))
 	if len(results) != 2 || results[0].Replayed || !results[1].Replayed ||
 		!slices.Equal(results[1].ResponseIDs, []string{e1.ID}) || len(results[1].Jobs) != 0 {
 		t.Errorf("same key twice in one call = %+v", results)
@@ -761,11 +779,11 @@ func testIngestManyRequests(t *testing.T, s store.Store) {
 	subA := newSub(t, s, a, "https://example.com/a", "new_call")
 	subB := newSub(t, s, b, "https://example.com/b", "new_call")
 	a1, a2, b1 := newEvent("new_call", "", ""), newEvent("new_call", "", ""), newEvent("new_call", "", "")
-	results := must[[]store.IngestResult](t)(s.Ingest(ctx, []store.IngestParams{
+	results := must[[]store.IngestResult](t)(s.Ingest(ctx, stamped([]store.IngestParams{
 		{WorkspaceID: a, Events: []store.NewEvent{a1, a2}, ResponseIDs: []string{a1.ID, a2.ID}},
 		{WorkspaceID: b, Events: []store.NewEvent{b1}, ResponseIDs: []string{b1.ID}},
 		{WorkspaceID: a, IdempotencyKey: "k"},
-	}))
+	})))
 	if len(results) != 3 {
 		t.Fatalf("%d results for 3 requests", len(results))
 	}
@@ -796,10 +814,10 @@ func testIngestAtomic(t *testing.T, s store.Store) {
 	dup := newEvent("new_call", "", "")
 	ingest(t, s, ws, dup)
 	fresh := newEvent("new_call", "", "")
-	_, err := s.Ingest(ctx, []store.IngestParams{
+	_, err := s.Ingest(ctx, stamped([]store.IngestParams{
 		{WorkspaceID: ws, Events: []store.NewEvent{fresh}, IdempotencyKey: "k"},
 		{WorkspaceID: ws, Events: []store.NewEvent{dup}},
-	})
+	}))
 	wantErr(t, "Ingest(repeated event id)", err, store.ErrConflict)
 	_, err = s.GetEvent(ctx, ws, fresh.ID)
 	wantErr(t, "GetEvent(event of a failed call)", err, store.ErrNotFound)
@@ -969,10 +987,10 @@ func testClaimDeletedAndDisabled(t *testing.T, s store.Store) {
 			freeOff = j.Delivery.ID
 		}
 	}
-	if err := s.DeleteSubscription(ctx, ws, gone.ID); err != nil {
+	if err := s.DeleteSubscription(ctx, ws, gone.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(),
 		WorkspaceID: ws, ID: off.ID, Status: store.SubscriptionDisabled, Reason: "paused"}))
 
 	// A pending delivery nobody held is skipped by the delete itself.
@@ -1204,8 +1222,8 @@ func testFailingSince(t *testing.T, s store.Store) {
 	checkTime(t, "FailingSince after failure, success, failures in one batch", failingSince(), ta.Add(2*time.Minute))
 
 	// Enabling again starts over.
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled}))
-	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive}))
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(), WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionDisabled}))
+	must[store.Subscription](t)(s.SetSubscriptionStatus(ctx, store.SetSubscriptionStatusParams{Now: time.Now(), WorkspaceID: ws, ID: sub.ID, Status: store.SubscriptionActive}))
 	if f := failingSince(); f != nil {
 		t.Errorf("FailingSince after re-enabling = %v, want nil", f)
 	}
@@ -1499,64 +1517,13 @@ func testDisableFailing(t *testing.T, s store.Store) {
 	}
 }
 
-func testPrune(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	ws := newWorkspace(t, s)
-	sub := newSub(t, s, ws, "https://example.com/a", "new_call")
-	finished, waiting, orphan := newEvent("new_call", "", ""), newEvent("new_call", "", ""), newEvent("sms_sent", "", "")
-	res := ingest(t, s, ws, finished, waiting, orphan)
-	ingestReq(t, s, store.IngestParams{WorkspaceID: ws, IdempotencyKey: "k"})
-	now := time.Now().Add(time.Second)
-	var done, pending string
-	for _, j := range claim(t, s, "o", now, 10) {
-		if j.Event.ID == finished.ID {
-			done = j.Delivery.ID
-			complete(t, s, store.Completion{DeliveryID: done, SubscriptionID: sub.ID, Owner: "o",
-				Attempt: attempt(now, 200, ""), Status: store.DeliverySucceeded})
-		} else {
-			pending = j.Delivery.ID
-		}
-	}
-	if done == "" || pending == "" || len(res.Jobs) != 2 {
-		t.Fatalf("setup: jobs %d, done %q, pending %q", len(res.Jobs), done, pending)
-	}
-
-	if n := must[int](t)(s.Prune(ctx, time.Now().Add(-time.Hour))); n != 0 {
-		t.Errorf("Prune before everything deleted %d rows", n)
-	}
-	if _, _, err := s.GetDelivery(ctx, ws, done); err != nil {
-		t.Errorf("young delivery pruned: %v", err)
-	}
-	// delivery + attempt, two events, one idempotency key at least
-	if n := must[int](t)(s.Prune(ctx, time.Now().Add(time.Hour))); n < 4 {
-		t.Errorf("Prune deleted %d rows, want at least 4", n)
-	}
-	_, _, err := s.GetDelivery(ctx, ws, done)
-	wantErr(t, "GetDelivery(pruned)", err, store.ErrNotFound)
-	for _, id := range []string{finished.ID, orphan.ID} {
-		_, err := s.GetEvent(ctx, ws, id)
-		wantErr(t, "GetEvent(pruned "+id+")", err, store.ErrNotFound)
-	}
-	if d, _ := getDelivery(t, s, ws, pending); d.Status != store.DeliveryPending {
-		t.Errorf("pending delivery after prune: %+v", d)
-	}
-	if _, err := s.GetEvent(ctx, ws, waiting.ID); err != nil {
-		t.Errorf("event with a pending delivery was pruned: %v", err)
-	}
-	// The pending delivery still carries its event when claimed.
-	jobs := claim(t, s, "p", now.Add(2*time.Minute), 10)
-	if len(jobs) != 1 || jobs[0].Event.ID != waiting.ID || len(jobs[0].Event.Data) == 0 {
-		t.Errorf("claim after prune = %+v", jobs)
-	}
-}
-
 func testTryLead(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	now := time.Now()
 	lead := func(name, owner string, until time.Time) bool {
 		t.Helper()
-		return must[bool](t)(s.TryLead(ctx, name, owner, until))
+		return must[bool](t)(s.TryLead(ctx, store.LeadParams{Name: name, Owner: owner, Now: now, Until: until}))
 	}
-	now := time.Now()
 	steps := []struct {
 		name, owner string
 		until       time.Time

@@ -2,7 +2,8 @@
 // definitions, from src/ with the pinned TypeScript. With --check it builds
 // into a temporary folder and fails if the committed dist/ differs, and
 // type-checks the examples: the CI check that dist/ is current.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -17,19 +18,27 @@ if (!existsSync(tsc)) {
 const check = process.argv.includes("--check");
 const out = check ? mkdtempSync(join(tmpdir(), "revdesk-node-dist-")) : join(root, "dist");
 
-function run(...args) {
-  execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: "inherit" });
+async function run(...args) {
+  try {
+    await promisify(execFile)(process.execPath, [tsc, ...args], { cwd: root });
+  } catch (e) {
+    console.error(`tsc ${args.join(" ")} failed:\n${e.stdout}${e.stderr}`);
+    process.exit(1);
+  }
 }
 
 rmSync(out, { recursive: true, force: true });
-run("-p", "tsconfig.json", "--outDir", join(out, "esm"));
-run("-p", "tsconfig.cjs.json", "--outDir", join(out, "cjs"));
+// The compilations are independent: run them side by side.
+await Promise.all([
+  run("-p", "tsconfig.json", "--outDir", join(out, "esm")),
+  run("-p", "tsconfig.cjs.json", "--outDir", join(out, "cjs")),
+  ...(check ? [run("-p", "tsconfig.examples.json")] : []),
+]);
 // The package is "type": "module"; this marks the CommonJS half as such.
 mkdirSync(join(out, "cjs"), { recursive: true });
 writeFileSync(join(out, "cjs", "package.json"), '{\n  "type": "commonjs"\n}\n');
 
 if (check) {
-  run("-p", "tsconfig.examples.json");
   const files = (dir) =>
     readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())

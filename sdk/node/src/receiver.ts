@@ -69,6 +69,9 @@ export interface WebhookEvent<T extends EventType = EventType> {
 /** The union of WebhookEvent over all event types: switch on `event.type`. */
 export type AnyWebhookEvent = { [K in EventType]: WebhookEvent<K> }[EventType];
 
+/** What parseEvent returns: the body's part of an event, still discriminated by `type`. */
+export type ParsedEvent = { [K in EventType]: Pick<WebhookEvent<K>, "type" | "data" | "triggerEvent" | "createdAt"> }[EventType];
+
 export function isEventType(name: string): name is EventType {
   return Object.prototype.hasOwnProperty.call(EVENT_TYPES, name);
 }
@@ -86,7 +89,7 @@ function text(body: RawBody): string {
  * without verifying it. For enveloped types the envelope's triggerEvent must
  * match, so a signed body cannot be passed off as another event type.
  */
-export function parseEvent(eventType: string, body: RawBody): Pick<AnyWebhookEvent, "type" | "data" | "triggerEvent" | "createdAt"> {
+export function parseEvent(eventType: string, body: RawBody): ParsedEvent {
   if (!isEventType(eventType)) throw new WebhookVerificationError("unknown_event_type", `unknown event type ${JSON.stringify(eventType)}`);
   let doc: unknown;
   try {
@@ -97,14 +100,14 @@ export function parseEvent(eventType: string, body: RawBody): Pick<AnyWebhookEve
   const info = EVENT_TYPES[eventType];
   if (!isObject(doc)) throw new WebhookVerificationError("malformed_body", `${eventType} body must be a JSON object`);
   if (info.shape === "flat") {
-    return { type: eventType, data: doc, triggerEvent: null, createdAt: null } as AnyWebhookEvent;
+    return { type: eventType, data: doc, triggerEvent: null, createdAt: null } as ParsedEvent;
   }
   if (doc.triggerEvent !== info.triggerEvent) {
     throw new WebhookVerificationError("malformed_body", `triggerEvent ${JSON.stringify(doc.triggerEvent)} does not match event type ${eventType}`);
   }
   if (!isObject(doc.payload)) throw new WebhookVerificationError("malformed_body", `${eventType} payload must be a JSON object`);
   const createdAt = typeof doc.createdAt === "string" ? doc.createdAt : null;
-  return { type: eventType, data: doc.payload, triggerEvent: info.triggerEvent, createdAt } as AnyWebhookEvent;
+  return { type: eventType, data: doc.payload, triggerEvent: info.triggerEvent, createdAt } as ParsedEvent;
 }
 
 /** Verifies and parses whole deliveries against a receiver's configuration. */

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { test } from "node:test";
-import { createNodeHandler, expressMiddleware, readRawBody } from "../dist/esm/index.js";
+import { createNodeHandler, expressMiddleware, getRevdeskEvent, readRawBody } from "../dist/esm/index.js";
 
 const SECRET = "sécret-ключ-🔑";
 const BODY = '{"triggerEvent":"number.purchased","createdAt":"2026-06-30T19:30:00.000Z","payload":{"id":4821,"phone_number":"+15551234567","area_code":"555","status":"ACTIVE","organization_id":"…"}}';
@@ -57,6 +57,10 @@ test("node:http handler", async (t) => {
   assert.equal(seen[0].authenticated, true);
 });
 
+test("getRevdeskEvent without the middleware says so", () => {
+  assert.throws(() => getRevdeskEvent({}), /mount expressMiddleware/);
+});
+
 test("Express middleware", async (t) => {
   // Express's app.post(path, middleware, handler) reduced to its calling
   // convention; `preparse` stands for a body parser mounted before it.
@@ -65,7 +69,7 @@ test("Express middleware", async (t) => {
     if (preparse === "json") req.body = JSON.parse(await readRawBody(req));
     middleware(req, res, (err) => {
       if (err) return res.writeHead(500).end(String(err.message));
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(req.revdeskEvent));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(getRevdeskEvent(req)));
     });
   };
   const mw = expressMiddleware({ secrets: ["whsec_new", SECRET] });
@@ -84,4 +88,28 @@ test("Express middleware", async (t) => {
       check(status === 200 ? JSON.parse(text) : text);
     });
   }
+});
+
+test("a Fetch-style route handler (Next.js App Router)", async () => {
+  const { Verifier } = await import("../dist/esm/index.js");
+  const verifier = new Verifier({ secrets: SECRET });
+  // What examples/nextjs-route.ts does with the Request a route handler gets.
+  const POST = async (request) => {
+    try {
+      const event = verifier.receive(new Uint8Array(await request.arrayBuffer()), request.headers);
+      return Response.json({ phone: event.data.phone_number });
+    } catch (err) {
+      return Response.json({ error: { code: err.code } }, { status: err.status });
+    }
+  };
+  const request = (signature) =>
+    new Request("http://localhost/api/hooks/revdesk", {
+      method: "POST",
+      headers: { "X-revdesk-Event-Type": "number_purchased", "X-revdesk-Signature-256": signature },
+      body: BODY,
+    });
+  const ok = await POST(request(sign(BODY)));
+  assert.deepEqual([ok.status, await ok.json()], [200, { phone: "+15551234567" }]);
+  const forged = await POST(request(sign(BODY, "guess")));
+  assert.deepEqual([forged.status, await forged.json()], [401, { error: { code: "invalid_signature" } }]);
 });

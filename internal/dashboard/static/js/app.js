@@ -68,6 +68,9 @@ function App() {
 if (location.pathname === '/portal') {
   document.body.classList.add('portal');
   takeToken();
+  // A new link opened in this tab changes only the fragment: start over
+  // with its token.
+  window.addEventListener('hashchange', () => { if (takeToken()) location.reload(); });
   render(html`<${PortalApp} />`, document.getElementById('app'));
 } else {
   render(html`<${App} />`, document.getElementById('app'));

@@ -8,11 +8,13 @@ import { Shell } from './shell.js';
 // takeToken moves a token from the URL fragment (#token=…) into the tab's
 // session storage and removes it from the address bar and history, so it is
 // neither shown, bookmarked nor passed on. Fragments never reach the server.
+// It reports whether there was one.
 export function takeToken() {
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (!token) return;
+  if (!token) return false;
   session.set({ token });
   history.replaceState(null, '', location.pathname + location.search);
+  return true;
 }
 
 function Expired() {
@@ -42,6 +44,15 @@ export function PortalApp() {
       setState({ info, catalog: catalog.data });
     }, () => setState({ expired: true }));
   }, []);
+  // The page turns into the expired page when the session ends, not only at
+  // the next request.
+  const expiresAt = state && state.info && state.info.expires_at;
+  useEffect(() => {
+    if (!expiresAt) return undefined;
+    const timer = setTimeout(() => { session.clear(); setState({ expired: true }); },
+      Math.min(Math.max(0, Date.parse(expiresAt) - Date.now()), 2 ** 31 - 1));
+    return () => clearTimeout(timer);
+  }, [expiresAt]);
   if (state === null) return html`<p class="muted loading">Loading…</p>`;
   if (state.expired) return html`<${Expired} />`;
   const { info, catalog } = state;

@@ -7,7 +7,20 @@ import { Health, Replay, rank } from './health.js';
 
 // unsigned: the subscription's deliveries carry no signature at all (a call
 // or SMS type without Standard Webhooks), so a secret would mean nothing.
-const unsigned = (sub, catalog) => !sub.standard_webhooks && !(catalog.find((t) => t.name === sub.event_type) || {}).signed;
+// typesOf is a subscription's event types: its one type, or its list.
+const typesOf = (sub) => (sub.event_type ? [sub.event_type] : sub.event_types || []);
+const typesText = (sub) => typesOf(sub).join(', ');
+const unsigned = (sub, catalog) => !sub.standard_webhooks && !typesOf(sub).includes('*')
+  && typesOf(sub).every((n) => !(catalog.find((t) => t.name === n) || {}).signed);
+
+// headerLines reads "Name: value" lines into the API's headers object.
+const headerLines = (text, secret, into) => {
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) into[line.slice(0, i).trim()] = secret ? { value: line.slice(i + 1).trim(), secret: true } : line.slice(i + 1).trim();
+  }
+  return into;
+};
 
 // CheckReport shows what POST /webhook_subscriptions/{id}/check found.
 function CheckReport({ report, onClose }) {
@@ -31,7 +44,8 @@ function CheckReport({ report, onClose }) {
 const SINCE = [['1', 'last hour'], ['24', 'last 24 hours'], ['168', 'last 7 days']];
 
 function CreateForm({ catalog, onCreated, notify }) {
-  const empty = { webhook_url: '', event_type: catalog[0].name, workflow_id: '', campaign_id: '', standard_webhooks: false };
+  const empty = { webhook_url: '', event_type: catalog[0].name, workflow_id: '', campaign_id: '', standard_webhooks: false,
+    event_types: '', headers: '', secret_headers: '', filter: '' };
   const [f, setF] = useState(empty);
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -44,6 +58,13 @@ function CreateForm({ catalog, onCreated, notify }) {
     if (f.workflow_id.trim()) body.workflow_id = f.workflow_id.trim();
     if (f.campaign_id.trim()) body.campaign_id = f.campaign_id.trim();
     if (f.standard_webhooks) body.standard_webhooks = true;
+    if (f.event_types.trim()) {
+      delete body.event_type;
+      body.event_types = f.event_types.split(',').map((t) => t.trim()).filter(Boolean);
+    }
+    const headers = headerLines(f.secret_headers, true, headerLines(f.headers, false, {}));
+    if (Object.keys(headers).length) body.headers = headers;
+    if (f.filter.trim()) body.filter = f.filter.trim();
     try {
       const sub = await api('POST', '/webhook_subscriptions', body);
       setF(empty);
@@ -81,6 +102,24 @@ function CreateForm({ catalog, onCreated, notify }) {
       <div class="field">
         <label for="sub-cmp">Campaign ID <span class="muted">(optional)</span></label>
         <input id="sub-cmp" value=${f.campaign_id} onInput=${set('campaign_id')} />
+      </div>
+      <div class="field span2">
+        <label for="sub-types">Several event types <span class="muted">(optional: comma-separated, or * for all; replaces the one above)</span></label>
+        <input id="sub-types" value=${f.event_types} onInput=${set('event_types')} aria-invalid=${invalid('event_types')}
+          placeholder="sms_sent, sms_failed" />
+      </div>
+      <div class="field">
+        <label for="sub-headers">Headers <span class="muted">(optional: Name: value, one a line)</span></label>
+        <textarea id="sub-headers" rows="2" value=${f.headers} onInput=${set('headers')} aria-invalid=${invalid('headers')}></textarea>
+      </div>
+      <div class="field">
+        <label for="sub-secret-headers">Secret headers <span class="muted">(never shown again)</span></label>
+        <textarea id="sub-secret-headers" rows="2" value=${f.secret_headers} onInput=${set('secret_headers')}></textarea>
+      </div>
+      <div class="field span2">
+        <label for="sub-filter">Filter <span class="muted">(optional CEL over data)</span></label>
+        <input id="sub-filter" value=${f.filter} onInput=${set('filter')} aria-invalid=${invalid('filter')}
+          placeholder='data.status == "VOICEMAIL" && data.duration_seconds > 30' />
       </div>
       <div class="field span2">
         <label><input id="sub-sw" type="checkbox" class="check-box" checked=${f.standard_webhooks}
@@ -157,11 +196,11 @@ function EditForm({ sub, onSaved, onCancel, notify }) {
           aria-invalid=${invalid('rate_limit')} />
       </div>
       <div class="field">
-        <label><input type="checkbox" checked=${f.ordered} onChange=${set('ordered')} /> Ordered per resource</label>
+        <label><input type="checkbox" class="check-box" checked=${f.ordered} onChange=${set('ordered')} /> Ordered per resource</label>
         <p class="hint">Events about one call, message or number go one at a time, in order.</p>
       </div>
       <div class="field">
-        <label><input type="checkbox" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
+        <label><input type="checkbox" class="check-box" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
           aria-invalid=${invalid('signing_secret')} /> Standard Webhooks headers</label>
       </div>
     </div>
@@ -225,7 +264,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
   const test = act(async () => {
     const r = await api('POST', `/webhook_subscriptions/${sub.id}/test`);
     setSent(r.event_id);
-    notify(`Test ${sub.event_type} event ${r.event_id} sent to ${sub.id} only.`);
+    notify(`Test ${typesOf(sub)[0]} event ${r.event_id} sent to ${sub.id} only.`);
   });
   const check = act(async () => {
     setChecking(true);
@@ -239,7 +278,7 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       <${Badge} status=${sub.status} />
     </div>
     <dl class="meta">
-      <div><dt>Event type</dt><dd><code>${sub.event_type}</code></dd></div>
+      <div><dt>${sub.event_type ? 'Event type' : 'Event types'}</dt><dd><code>${typesText(sub)}</code></dd></div>
       <div><dt>Scope</dt><dd>${scopeText(sub)}</dd></div>
       <div><dt>ID</dt><dd><code>${sub.id}</code></dd></div>
       <div><dt>Created</dt><dd>${fmtTime(sub.created_at)}</dd></div>
@@ -248,9 +287,14 @@ function SubscriptionCard({ sub, catalog, readOnly, notify, onChanged, onDeleted
       <div><dt>Rate limit</dt><dd>${sub.rate_limit === null ? 'none' : `${sub.rate_limit}/s`}</dd></div>
       <div><dt>Ordered</dt><dd>${sub.ordered ? 'per resource' : 'no'}</dd></div>
       ${sub.disabled_reason && html`<div><dt>Disabled</dt><dd>${sub.disabled_reason}</dd></div>`}
+      ${Object.keys(sub.headers || {}).length > 0 && html`<div><dt>Headers</dt><dd>${Object.entries(sub.headers)
+        .map(([n, v]) => `${n}: ${typeof v === 'string' ? v : '•••• (secret)'}`).join('; ')}</dd></div>`}
+      ${sub.filter && html`<div><dt>Filter</dt><dd><code>${sub.filter}</code></dd></div>`}
+      ${sub.client_certificate && html`<div><dt>Client certificate</dt><dd>${sub.client_certificate.subject}
+        (until ${fmtTime(sub.client_certificate.not_after)})</dd></div>`}
     </dl>
     <${Health} sub=${sub} notify=${notify} />
-    ${plain && html`<p class="hint">${sub.event_type} is delivered unsigned: the receiver cannot tell these deliveries
+    ${plain && html`<p class="hint">${typesText(sub)} is delivered unsigned: the receiver cannot tell these deliveries
       from forged ones. To authenticate them, subscribe with Standard Webhooks, which signs every event type
       (webhook-signature); until then keep the URL secret or allow only RevDesk's addresses.</p>`}
     ${!readOnly && html`<div class="actions">

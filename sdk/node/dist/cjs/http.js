@@ -4,6 +4,7 @@ exports.DEFAULT_MAX_BODY_BYTES = void 0;
 exports.readRawBody = readRawBody;
 exports.createNodeHandler = createNodeHandler;
 exports.expressMiddleware = expressMiddleware;
+exports.getRevdeskEvent = getRevdeskEvent;
 const receiver_js_1 = require("./receiver.js");
 const verify_js_1 = require("./verify.js");
 /** The body size read unless maxBodyBytes says otherwise (1 MiB). */
@@ -127,4 +128,14 @@ function expressMiddleware(options) {
             next();
         })();
     };
+}
+/**
+ * The event expressMiddleware verified, typed (Express's own Request type
+ * does not declare `revdeskEvent`). Throws if the middleware did not run.
+ */
+function getRevdeskEvent(req) {
+    const event = req.revdeskEvent;
+    if (event === undefined)
+        throw new Error("revdesk: no verified event on this request: mount expressMiddleware on the route");
+    return event;
 }

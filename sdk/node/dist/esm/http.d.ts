@@ -32,3 +32,8 @@ export interface ExpressLikeRequest extends IncomingMessage {
  * bytes, which a parsed and re-serialised body does not reproduce.
  */
 export declare function expressMiddleware(options: HandlerOptions): (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
+/**
+ * The event expressMiddleware verified, typed (Express's own Request type
+ * does not declare `revdeskEvent`). Throws if the middleware did not run.
+ */
+export declare function getRevdeskEvent(req: object): AnyWebhookEvent;

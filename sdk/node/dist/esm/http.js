@@ -122,3 +122,13 @@ export function expressMiddleware(options) {
         })();
     };
 }
+/**
+ * The event expressMiddleware verified, typed (Express's own Request type
+ * does not declare `revdeskEvent`). Throws if the middleware did not run.
+ */
+export function getRevdeskEvent(req) {
+    const event = req.revdeskEvent;
+    if (event === undefined)
+        throw new Error("revdesk: no verified event on this request: mount expressMiddleware on the route");
+    return event;
+}

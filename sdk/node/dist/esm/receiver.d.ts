@@ -49,13 +49,17 @@ export interface WebhookEvent<T extends EventType = EventType> {
 export type AnyWebhookEvent = {
     [K in EventType]: WebhookEvent<K>;
 }[EventType];
+/** What parseEvent returns: the body's part of an event, still discriminated by `type`. */
+export type ParsedEvent = {
+    [K in EventType]: Pick<WebhookEvent<K>, "type" | "data" | "triggerEvent" | "createdAt">;
+}[EventType];
 export declare function isEventType(name: string): name is EventType;
 /**
  * Parses a delivery body of eventType (the X-revdesk-Event-Type header)
  * without verifying it. For enveloped types the envelope's triggerEvent must
  * match, so a signed body cannot be passed off as another event type.
  */
-export declare function parseEvent(eventType: string, body: RawBody): Pick<AnyWebhookEvent, "type" | "data" | "triggerEvent" | "createdAt">;
+export declare function parseEvent(eventType: string, body: RawBody): ParsedEvent;
 /** Verifies and parses whole deliveries against a receiver's configuration. */
 export declare class Verifier {
     #private;
