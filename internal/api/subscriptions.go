@@ -203,8 +203,8 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, status, reaso
 		return err
 	}
 	sub, err := s.store.SetSubscriptionStatus(r.Context(), store.SetSubscriptionStatusParams{
-		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason,
-		By: requestedBy(r), Now: time.Now(),
+		WorkspaceID: workspaceID(r.Context()), ID: r.PathValue("id"), Status: status, Reason: reason, Now: time.Now(),
+		By: requestedBy(r),
 	})
 	if err != nil {
 		return err

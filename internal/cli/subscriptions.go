@@ -17,7 +17,7 @@ type SubscriptionsCmd struct {
 	Create       SubscriptionCreateCmd      `cmd:"" help:"Subscribe a URL to an event type; prints the signing secret once."`
 	List         SubscriptionListCmd        `cmd:"" help:"List subscriptions."`
 	Get          SubscriptionIDCmd          `cmd:"" aliases:"show" help:"Show a subscription."`
-	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering, Standard Webhooks, automatic recovery or delivery options."`
+	Update       SubscriptionUpdateCmd      `cmd:"" help:"Change a subscription's URL, scope, rate limit, ordering, Standard Webhooks, delivery options or automatic recovery."`
 	Delete       SubscriptionDeleteCmd      `cmd:"" help:"Delete a subscription."`
 	RotateSecret SubscriptionRotateCmd      `cmd:"" name:"rotate-secret" help:"Rotate the signing secret; prints the new one once."`
 	Enable       SubscriptionEnableCmd      `cmd:"" help:"Re-enable a disabled subscription."`

@@ -24,9 +24,6 @@ type Store interface {
 	AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error)
 }
 
-// ReplayPage is how many deliveries a replay makes per transaction.
-const ReplayPage = 500
-
 // Reporter learns what each round of retention found (metrics).
 type Reporter interface {
 	Retention(store.PruneResult)
@@ -38,6 +35,9 @@ const (
 	DefaultPartitionInterval = 24 * time.Hour
 	DefaultPartitionsAhead   = 48 * time.Hour
 )
+
+// ReplayPage is how many deliveries a replay makes per transaction.
+const ReplayPage = 500
 
 // Maintainer disables subscriptions that keep failing and prunes old
 // deliveries and events. With many processes on one database only the one
@@ -90,19 +90,6 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 	if err != nil || !lead {
 		return err
 	}
-	// Partitions first: ingest (and the facts and replays of this round)
-	// must always find one for its rows.
-	if p, ok := m.Store.(store.Partitioned); ok {
-		interval := cmp.Or(m.PartitionInterval, DefaultPartitionInterval)
-		ahead := cmp.Or(m.PartitionsAhead, DefaultPartitionsAhead)
-		n, err := p.EnsurePartitions(ctx, store.PartitionParams{Now: now, Interval: interval, Ahead: ahead})
-		if err != nil {
-			return fmt.Errorf("creating history partitions: %w", err)
-		}
-		if n > 0 && m.Logger != nil {
-			m.Logger.Info("created history partitions", "count", n)
-		}
-	}
 	if m.DisableAfter > 0 {
 		reason := fmt.Sprintf("every delivery attempt failed for %s", m.DisableAfter)
 		disabled, err := m.Store.DisableFailingSubscriptions(ctx, store.DisableFailingParams{
@@ -113,6 +100,18 @@ func (m *Maintainer) RunOnce(ctx context.Context, now time.Time, interval time.D
 		}
 		if len(disabled) > 0 && m.Logger != nil {
 			m.Logger.Info("disabled failing subscriptions", "count", len(disabled))
+		}
+	}
+	// Partitions first: ingest must always find one for its rows.
+	if p, ok := m.Store.(store.Partitioned); ok {
+		interval := cmp.Or(m.PartitionInterval, DefaultPartitionInterval)
+		ahead := cmp.Or(m.PartitionsAhead, DefaultPartitionsAhead)
+		n, err := p.EnsurePartitions(ctx, store.PartitionParams{Now: now, Interval: interval, Ahead: ahead})
+		if err != nil {
+			return fmt.Errorf("creating history partitions: %w", err)
+		}
+		if n > 0 && m.Logger != nil {
+			m.Logger.Info("created history partitions", "count", n)
 		}
 	}
 	if _, err := m.Store.StartProbes(ctx, store.ProbeParams{Now: now, Schedule: m.RecoverySchedule}); err != nil {

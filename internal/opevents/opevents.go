@@ -72,8 +72,6 @@ func Events(facts []store.Fact) ([]store.IngestParams, error) {
 		if !ok {
 			i = len(reqs)
 			index[f.WorkspaceID] = i
-			// The request is stamped with its first fact's time: the store
-			// reads no clock (store.CheckNow).
 			reqs = append(reqs, store.IngestParams{WorkspaceID: f.WorkspaceID, Now: f.At})
 		}
 		reqs[i].Events = append(reqs[i].Events, ev)

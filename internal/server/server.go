@@ -232,9 +232,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err err
 	retention := &metrics.Retention{}
 	m.Register(retention)
 	s.maint = &maintenance.Maintainer{Store: st, Owner: s.owner, Interval: cfg.MaintenanceInterval,
-		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, RecoverySchedule: cfg.RecoverySchedule,
-		Logger: log, PartitionInterval: cfg.PartitionInterval, PartitionsAhead: cfg.PartitionsAhead,
-		Reporter: retention}
+		DisableAfter: cfg.DisableAfter, Retention: cfg.Retention, RecoverySchedule: cfg.RecoverySchedule, Logger: log,
+		PartitionInterval: cfg.PartitionInterval, PartitionsAhead: cfg.PartitionsAhead, Reporter: retention}
 
 	extra := map[string]http.Handler{"GET /metrics": m.Handler(), "GET /openapi.json": openapi.Handler()}
 	for k, v := range cfg.Extra {

@@ -24,6 +24,11 @@ func (s *Store) writeFacts(ctx context.Context, tx dbtx, facts []store.Fact) err
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
+	for _, r := range reqs {
+		if err := store.CheckNow(r.Now); err != nil {
+			return err
+		}
+	}
 	return ingestTx(ctx, tx, reqs, make([]store.IngestResult, len(reqs)))
 }
 

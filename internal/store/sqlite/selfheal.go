@@ -24,6 +24,11 @@ func (s *Store) writeFacts(ctx context.Context, tx *sql.Tx, facts []store.Fact) 
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
+	for _, r := range reqs {
+		if err := store.CheckNow(r.Now); err != nil {
+			return err
+		}
+	}
 	in := ingester{s: s, ctx: ctx, tx: tx, routes: map[routeKey][]*store.Subscription{}}
 	results := make([]store.IngestResult, len(reqs))
 	for i, req := range reqs {

@@ -25,8 +25,8 @@ func scanSubscription(row scanner) (sub store.Subscription, deleted bool, err er
 	err = row.Scan(&sub.ID, &sub.WorkspaceID, &sub.WebhookURL, &sub.EventType, &sub.WorkflowID, &sub.CampaignID,
 		&sub.SigningSecret, &sub.PreviousSecret, &prevUntil, &sub.StandardWebhooks, &sub.Status, &sub.DisabledReason,
 		&failing, &created, &updated, &sub.RateLimit, &sub.Ordered, (*store.TypesColumn)(&sub.EventTypes),
-		store.OptionsColumn{Sub: &sub}, &sub.Failures, &sub.AutoRecover, &sub.DisabledKind, &probeAt,
-		&sub.Probes, &sub.ProbeDeliveryID, &recoverSince, &deleted)
+		store.OptionsColumn{Sub: &sub}, &sub.Failures, &sub.AutoRecover, &sub.DisabledKind, &probeAt, &sub.Probes,
+		&sub.ProbeDeliveryID, &recoverSince, &deleted)
 	if err != nil {
 		return sub, false, translate(err)
 	}
@@ -72,8 +72,8 @@ func (s *Store) CreateSubscription(ctx context.Context, p store.CreateSubscripti
 		ID: ids.NewAt(ids.Subscription, now), WorkspaceID: p.WorkspaceID, WebhookURL: p.WebhookURL,
 		EventType: p.EventType, WorkflowID: p.WorkflowID, CampaignID: p.CampaignID,
 		SigningSecret: p.SigningSecret, StandardWebhooks: p.StandardWebhooks,
-		RateLimit: p.RateLimit, Ordered: p.Ordered, AutoRecover: !p.NoAutoRecover, EventTypes: p.EventTypes,
-		Headers: p.Headers, Filter: p.Filter, ClientCert: p.ClientCert, ClientKey: p.ClientKey,
+		RateLimit: p.RateLimit, Ordered: p.Ordered, EventTypes: p.EventTypes, Headers: p.Headers,
+		Filter: p.Filter, ClientCert: p.ClientCert, ClientKey: p.ClientKey, AutoRecover: !p.NoAutoRecover,
 		Status: store.SubscriptionActive, CreatedAt: at, UpdatedAt: at,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -169,22 +169,21 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, p store.SetSubscripti
 		if err != nil {
 			return err
 		}
-		now := p.Now
 		if p.Status == store.SubscriptionActive {
 			if err := activeTwin(ctx, tx, cur); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'active', disabled_reason = '',
 				failing_since = NULL, failures = 0, disabled_kind = '', next_probe_at = NULL, probes = 0,
-				probe_delivery_id = '', recover_since = NULL, updated_at = ? WHERE id = ?`, ns(now), p.ID)
+				probe_delivery_id = '', recover_since = NULL, updated_at = ? WHERE id = ?`, ns(p.Now), p.ID)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?,
-				disabled_kind = 'manual', next_probe_at = NULL, updated_at = ? WHERE id = ?`, p.Reason, ns(now), p.ID)
+				disabled_kind = 'manual', next_probe_at = NULL, updated_at = ? WHERE id = ?`, p.Reason, ns(p.Now), p.ID)
 		}
 		if err != nil {
 			return err
 		}
-		if fact, ok := store.StatusFact(cur, p, fromNS(ns(now))); ok {
+		if fact, ok := store.StatusFact(cur, p, fromNS(ns(p.Now))); ok {
 			if err := s.writeFacts(ctx, tx, []store.Fact{fact}); err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ func (r *factRecorder) events(facts []store.Fact) ([]store.IngestParams, error) 
 		e := store.NewEvent{ID: ids.New(ids.Event), EventType: "new_call", OccurredAt: f.At,
 			Data: []byte(fmt.Sprintf(`{"fact":%q,"subscription":%q}`, f.Kind, f.SubscriptionID))}
 		reqs = append(reqs, store.IngestParams{WorkspaceID: f.WorkspaceID, Events: []store.NewEvent{e},
-			ResponseIDs: []string{e.ID}})
+			ResponseIDs: []string{e.ID}, Now: f.At})
 	}
 	return reqs, nil
 }
