@@ -58,8 +58,13 @@ type clientCertInput struct {
 }
 
 // eventTypes checks an event_types list: known types without repeats, or
-// ["*"] alone.
-func eventTypes(types []string) ([]string, error) {
+// ["*"] alone. A portal session limited to some types cannot make a
+// multi-type subscription: it sees subscriptions of its own types only
+// (visibleSubscription, the list's limit), and would lose sight of it.
+func eventTypes(ctx context.Context, types []string) ([]string, error) {
+	if len(callerOf(ctx).eventTypes) > 0 {
+		return nil, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "a portal session subscribes to one event_type at a time", Field: "event_types"}
+	}
 	bad := func(msg string) error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: msg, Field: "event_types"}
 	}
@@ -162,14 +167,9 @@ type optionsPatch struct {
 
 func (o *optionsPatch) apply(ctx context.Context, p *store.UpdateSubscriptionParams) error {
 	if f := o.EventTypes; f.Set {
-		types, err := eventTypes(f.Value)
+		types, err := eventTypes(ctx, f.Value)
 		if err != nil {
 			return err
-		}
-		for _, t := range types {
-			if !callerOf(ctx).sees(t) {
-				return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this portal session cannot subscribe to " + t, Field: "event_types"}
-			}
 		}
 		p.EventTypes = &types
 	}

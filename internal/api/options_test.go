@@ -108,3 +108,20 @@ func TestOptionsInput(t *testing.T) {
 		}
 	})
 }
+
+// TestPortalSessionOneType: a session limited to some types cannot make a
+// multi-type subscription (it could not see it afterwards).
+func TestPortalSessionOneType(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Config{})
+	r := f.request(t, "POST", "/api/v1/portal_sessions", `{"expires_in":600,"event_types":["sms_sent","sms_failed"]}`)
+	token := r.object(t)["token"].(string)
+	as := []string{"Authorization", "Bearer " + token}
+	e := f.request(t, "POST", "/api/v1/webhook_subscriptions", `{"webhook_url":"https://example.com/p","event_types":["sms_sent"]}`, as...).
+		wantError(t, http.StatusForbidden, "forbidden")
+	if e.Field != "event_types" {
+		t.Fatalf("error %+v", e)
+	}
+	id := f.request(t, "POST", "/api/v1/webhook_subscriptions", `{"webhook_url":"https://example.com/p","event_type":"sms_sent"}`, as...).object(t)["id"].(string)
+	f.request(t, "PATCH", "/api/v1/webhook_subscriptions/"+id, `{"event_types":["sms_sent","sms_failed"]}`, as...).wantError(t, http.StatusForbidden, "forbidden")
+}

@@ -187,16 +187,20 @@ func manageSubscription(t *testing.T, ctx context.Context, firstSecret string) {
 	if s := text(t, ctx, `[data-testid=secret]`); !strings.HasPrefix(s, "whsec_") || s == firstSecret {
 		t.Fatalf("rotated secret = %q (first was %q)", s, firstSecret)
 	}
-	step(t, ctx, "edit: a rate limit and ordered delivery",
+	step(t, ctx, "edit: a rate limit, ordered delivery, a filter and a header",
 		chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Edit"]`)),
 		chromedp.SendKeys(chromedp.CSS(`form.edit input[type=number]`), "20"),
 		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//label[contains(.,"Ordered")]/input`)),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[id$="-filter"]`), `data.status != "NONE"`),
+		chromedp.SendKeys(chromedp.CSS(`form.edit textarea[id$="-headers"]`), "X-Team: blue"),
 		screenshot(t, "edit-subscription"),
 		chromedp.Click(chromedp.Search(`//form[contains(@class,"edit")]//button[normalize-space()="Save changes"]`)),
 	)
 	waitFor(t, ctx, "the changed subscription", `!document.querySelector("form.edit") &&
 		document.querySelector("li.sub .meta").textContent.includes("20/s") &&
-		document.querySelector("li.sub .meta").textContent.includes("per resource")`)
+		document.querySelector("li.sub .meta").textContent.includes("per resource") &&
+		document.querySelector("li.sub .meta").textContent.includes('data.status != "NONE"') &&
+		document.querySelector("li.sub .meta").textContent.includes("X-Team: blue")`)
 	step(t, ctx, "disable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Disable"]`)))
 	waitFor(t, ctx, "the disabled badge", `document.querySelector("li.sub .badge")?.textContent === "disabled"`)
 	step(t, ctx, "enable", chromedp.Click(chromedp.Search(`//li[contains(@class,"sub")]//button[normalize-space()="Enable"]`)))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/revdesk/webhooks/internal/store"
+	"github.com/revdesk/webhooks/internal/store/postgres"
 	"github.com/revdesk/webhooks/internal/store/sqlite"
 	"github.com/revdesk/webhooks/internal/testutil"
 )
@@ -319,4 +320,52 @@ func run(t *testing.T, bin string, args ...string) runResult {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	return runResult{string(out), err}
+}
+
+// TestDeliveryOptionsPostgres: on PostgreSQL a server refuses to start
+// without a secrets key; two processes sharing one route a multi-type,
+// filtered subscription made on one for events ingested on the other,
+// and the database holds its secret sealed.
+func TestDeliveryOptionsPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := postgresDSN(t)
+	res := run(t, binary, "serve", "--addr", "127.0.0.1:0", "--db", dsn)
+	if res.err == nil || !strings.Contains(res.out, "PostgreSQL needs a secrets key") {
+		t.Fatalf("start without a key: %v\n%s", res.err, res.out)
+	}
+	rcv := newReceiver(t)
+	ca := rcv.caFile(t)
+	args := []string{"--allow-private-networks", "--retry-schedule", ""}
+	a, b := startServer(t, "rdk_options_pg_key", dsn, ca, args...), startServer(t, "rdk_options_pg_key", dsn, ca, args...)
+	id, created := a.subscribe(`{"webhook_url":"` + rcv.url("/pg") + `","event_types":["sms_sent","sms_failed"],
+		"headers":{"X-Token":{"value":"pg-header-secret","secret":true}},"filter":"data.status != \"sent\""}`)
+	for i, status := range []string{"sent", "delivered", "failed"} {
+		typ := "sms_sent"
+		if status == "failed" {
+			typ = "sms_failed"
+		}
+		b.ingest(`{"event_type":"` + typ + `","data":` + fmt.Sprintf(smsOf, i, status) + `}`)
+	}
+	got := rcv.waitFor("/pg", 2, 20*time.Second)
+	for _, d := range got {
+		if d.Header.Get("X-Token") != "pg-header-secret" || bytes.Contains(d.Body, []byte(`"status":"sent"`)) {
+			t.Errorf("delivery %s %s", d.Header, d.Body)
+		}
+	}
+	if n := len(deliveriesOf(t, b, id)); n != 2 {
+		t.Fatalf("%d deliveries, want 2 (the filter drops the one sent)", n)
+	}
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	subs, err := st.AllSubscriptions(t.Context())
+	if err != nil || len(subs) != 1 {
+		t.Fatalf("%d subscriptions, %v", len(subs), err)
+	}
+	if s := subs[0]; s.SigningSecret == created["signing_secret"] || !strings.HasPrefix(s.SigningSecret, "rdk-enc:v1:") ||
+		!strings.HasPrefix(s.Headers[0].Value, "rdk-enc:v1:") {
+		t.Fatalf("stored in PostgreSQL: %q, header %q", s.SigningSecret, s.Headers[0].Value)
+	}
 }

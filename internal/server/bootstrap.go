@@ -21,14 +21,24 @@ import (
 func OpenStore(ctx context.Context, dbURL string) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
-		return postgres.Open(ctx, dbURL)
+		return opened(postgres.Open(ctx, dbURL))
 	case strings.HasPrefix(dbURL, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(dbURL, "sqlite:"))
+		return opened(sqlite.Open(ctx, strings.TrimPrefix(dbURL, "sqlite:")))
 	case strings.Contains(dbURL, "://"):
 		return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", dbURL)
 	default:
-		return sqlite.Open(ctx, dbURL)
+		return opened(sqlite.Open(ctx, dbURL))
 	}
+}
+
+// opened turns a driver's (*Store)(nil) on failure into a nil store.Store:
+// a nil pointer in the interface would look like an open store to the
+// cleanup of a failed start.
+func opened[S store.Store](st S, err error) (store.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // CreateWorkspace makes a workspace with a fresh API key.

@@ -145,6 +145,13 @@ function changes(sub, f) {
   if (rate !== sub.rate_limit) body.rate_limit = rate;
   if (f.ordered !== sub.ordered) body.ordered = f.ordered;
   if (f.standard_webhooks !== sub.standard_webhooks) body.standard_webhooks = f.standard_webhooks;
+  text('filter');
+  const types = f.event_types.split(',').map((t) => t.trim()).filter(Boolean);
+  if (types.length && types.join(',') !== (sub.event_types || []).join(',')) body.event_types = types;
+  // Secret header values are never shown back, so headers are replaced
+  // whole, and only when some are given.
+  const headers = headerLines(f.secret_headers, true, headerLines(f.headers, false, {}));
+  if (Object.keys(headers).length) body.headers = headers;
   return body;
 }
 
@@ -153,7 +160,8 @@ function EditForm({ sub, onSaved, onCancel, notify }) {
   const [f, setF] = useState({
     webhook_url: sub.webhook_url, workflow_id: sub.workflow_id || '', campaign_id: sub.campaign_id || '',
     rate_limit: sub.rate_limit === null ? '' : String(sub.rate_limit), ordered: sub.ordered,
-    standard_webhooks: sub.standard_webhooks,
+    standard_webhooks: sub.standard_webhooks, filter: sub.filter || '',
+    event_types: (sub.event_types || []).join(', '), headers: '', secret_headers: '',
   });
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -202,6 +210,22 @@ function EditForm({ sub, onSaved, onCancel, notify }) {
       <div class="field">
         <label><input type="checkbox" class="check-box" checked=${f.standard_webhooks} onChange=${set('standard_webhooks')}
           aria-invalid=${invalid('signing_secret')} /> Standard Webhooks headers</label>
+      </div>
+      <div class="field span2">
+        <label for=${`${idp}-types`}>Event types <span class="muted">(comma-separated, or *; empty: keep ${sub.event_type ? `the one type` : 'these'})</span></label>
+        <input id=${`${idp}-types`} value=${f.event_types} onInput=${set('event_types')} aria-invalid=${invalid('event_types')} />
+      </div>
+      <div class="field span2">
+        <label for=${`${idp}-filter`}>Filter <span class="muted">(CEL over data; empty: every event)</span></label>
+        <input id=${`${idp}-filter`} value=${f.filter} onInput=${set('filter')} aria-invalid=${invalid('filter')} />
+      </div>
+      <div class="field">
+        <label for=${`${idp}-headers`}>Replace headers <span class="muted">(Name: value a line; empty: keep)</span></label>
+        <textarea id=${`${idp}-headers`} rows="2" value=${f.headers} onInput=${set('headers')} aria-invalid=${invalid('headers')}></textarea>
+      </div>
+      <div class="field">
+        <label for=${`${idp}-sheaders`}>…and secret headers <span class="muted">(never shown again)</span></label>
+        <textarea id=${`${idp}-sheaders`} rows="2" value=${f.secret_headers} onInput=${set('secret_headers')}></textarea>
       </div>
     </div>
     <div class="alert-slot" role="alert">${err && html`<p class="error">${err.message}</p>`}</div>
