@@ -19,7 +19,7 @@ VECTORS = json.loads((REPO / "sdk" / "vectors" / "signatures.json").read_text("u
 class Parse(unittest.TestCase):
     def test_knows_the_catalog(self):
         names = sorted(p.stem for p in EXAMPLES.glob("*.json"))
-        self.assertEqual(len(names), 21)  # the documentation's 16 and five operational events
+        self.assertEqual(len(names), 21)
         self.assertEqual(sorted(EVENT_TYPES), names)
         self.assertEqual(sorted(DATA_TYPES), names)
 

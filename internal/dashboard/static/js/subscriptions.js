@@ -49,7 +49,9 @@ function CreateForm({ catalog, onCreated, notify }) {
   const [f, setF] = useState(empty);
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  // Functional updates: several input events can arrive before a render,
+  // and each must build on the last, not on the state they were bound to.
+  const set = (k) => (e) => { const v = e.target.value; setF((prev) => ({ ...prev, [k]: v })); };
   const submit = async (e) => {
     e.preventDefault();
     setBusy(true);
@@ -123,7 +125,7 @@ function CreateForm({ catalog, onCreated, notify }) {
       </div>
       <div class="field span2">
         <label><input id="sub-sw" type="checkbox" class="check-box" checked=${f.standard_webhooks}
-          onChange=${(e) => setF({ ...f, standard_webhooks: e.target.checked })} /> Standard Webhooks</label>
+          onChange=${(e) => { const on = e.target.checked; setF((prev) => ({ ...prev, standard_webhooks: on })); }} /> Standard Webhooks</label>
         <p class="hint">Also sign with webhook-id, webhook-timestamp and webhook-signature: replay protection,
           and the only signature call and SMS types get${unsigned(f, catalog) ? ` (${f.event_type} is otherwise delivered unsigned)` : ''}.</p>
       </div>
@@ -165,7 +167,10 @@ function EditForm({ sub, onSaved, onCancel, notify }) {
   });
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  const set = (k) => (e) => {
+    const v = e.target.type === 'checkbox' ? e.target.checked : e.target.value;
+    setF((prev) => ({ ...prev, [k]: v }));
+  };
   const submit = async (e) => {
     e.preventDefault();
     const body = changes(sub, f);
