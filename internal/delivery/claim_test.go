@@ -57,6 +57,8 @@ func TestClaimBacksOffWhenNothingFits(t *testing.T) {
 	f := setup(t, Config{LaneCapacity: 1, Limits: limiter.Config{Max: 1}, ClaimBatch: 1, PollInterval: time.Hour})
 	f.subscribe(t, "https://a.example.com/hook")
 	f.ingest(t, 20, time.Time{}) // unleased: Run must claim them
+	quit := make(chan struct{})
+	t.Cleanup(func() { close(quit) }) // runs after the dispatcher's stop: cleanups run last in, first out
 	f.run(t)
 	// Claims of one: the first goes in flight, the second fills the queue,
 	// the third goes back.
@@ -75,4 +77,17 @@ func TestClaimBacksOffWhenNothingFits(t *testing.T) {
 		t.Errorf("%d claims, want 3: two taken and the one that all went back", claims)
 	}
 	inFlight.reply <- 200
+	// The queued delivery goes in flight next; answer it and any later one,
+	// or the stop at cleanup would wait out its deadline on a request
+	// nobody answers.
+	go func() {
+		for {
+			select {
+			case c := <-f.doer.started:
+				c.reply <- 200
+			case <-quit:
+				return
+			}
+		}
+	}()
 }
