@@ -157,7 +157,7 @@ func (c *SubscriptionUpdateCmd) Run(cl *Client) error {
 		return err
 	}
 	if len(body) == 0 {
-		return errors.New("nothing to change: give at least one of --webhook-url, --workflow-id, --campaign-id, --rate-limit, --no-rate-limit, --[no-]ordered, --[no-]standard-webhooks, --event-types, --header, --secret-header, --no-headers, --filter, --client-cert/--client-key, --no-client-cert")
+		return errors.New("nothing to change: give at least one of --webhook-url, --workflow-id, --campaign-id, --rate-limit, --no-rate-limit, --[no-]ordered, --[no-]standard-webhooks, --[no-]auto-recover, --event-types, --header, --secret-header, --no-headers, --filter, --client-cert/--client-key, --no-client-cert")
 	}
 	return cl.show(http.MethodPatch, subscriptionPath(c.ID), nil, body, subscriptionText)
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"errors"
 	"time"
-
-	"github.com/revdesk/webhooks/internal/ids"
 )
 
 // ErrNotActive: the operation needs an active subscription.
@@ -60,12 +58,4 @@ type CreateReplayParams struct {
 type AdvanceReplaysParams struct {
 	Now  time.Time
 	Page int
-}
-
-// DeliveryIDFloor is an id strictly below every delivery created at or
-// after t (ids.Floor of the millisecond before), so a scan of a
-// subscription's deliveries since t can start after it (id > floor)
-// instead of at its first delivery.
-func DeliveryIDFloor(t time.Time) string {
-	return ids.Floor(ids.Delivery, t.Add(-time.Millisecond))
 }

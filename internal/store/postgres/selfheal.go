@@ -24,6 +24,11 @@ func (s *Store) writeFacts(ctx context.Context, tx dbtx, facts []store.Fact) err
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
+	for _, r := range reqs {
+		if err := store.CheckNow(r.Now); err != nil {
+			return err
+		}
+	}
 	return ingestTx(ctx, tx, reqs, make([]store.IngestResult, len(reqs)))
 }
 
@@ -32,6 +37,9 @@ func (s *Store) writeFacts(ctx context.Context, tx dbtx, facts []store.Fact) err
 // next probe. A subscription whose probe is still pending, or that missed
 // nothing yet, only has its next probe planned.
 func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	limit := p.Limit
 	if limit <= 0 {
 		limit = store.ProbeLimit
@@ -93,14 +101,14 @@ func probeCandidate(ctx context.Context, tx dbtx, sub *store.Subscription) (stri
 			return "", err
 		}
 	}
-	since := time.Time{}
+	since := time.Unix(0, 0) // ids (SinceBound) start at the Unix epoch
 	if sub.RecoverSince != nil {
 		since = *sub.RecoverSince
 	}
 	var id string
 	err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE subscription_id = $1 AND status IN ('skipped', 'failed')
-		AND replay_id IS NULL AND created_at >= $2 AND id > $3 ORDER BY id LIMIT 1`, sub.ID, since,
-		store.DeliveryIDFloor(since)).Scan(&id)
+		AND replay_id IS NULL AND created_at >= $2 AND id >= $3 ORDER BY id LIMIT 1`, sub.ID, since,
+		store.SinceBound(since)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
@@ -108,6 +116,9 @@ func probeCandidate(ctx context.Context, tx dbtx, sub *store.Subscription) (stri
 }
 
 func (s *Store) CreateReplay(ctx context.Context, p store.CreateReplayParams) (store.Replay, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Replay{}, err
+	}
 	var r store.Replay
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var status string
@@ -177,6 +188,9 @@ func (s *Store) GetReplay(ctx context.Context, workspaceID, id string) (store.Re
 // parked behind the replay's order key, in one transaction per replay (its
 // row locked, so two processes never make the same page).
 func (s *Store) AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	page := max(p.Page, 1)
 	rows, err := s.pool.Query(ctx, `SELECT id FROM replays WHERE done_at IS NULL ORDER BY created_at LIMIT 10`)
 	running, err := rowsOf(rows, err, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
@@ -210,10 +224,10 @@ func advanceReplay(ctx context.Context, tx dbtx, r replayRow, page int, t time.T
 	// The originals' page and the new deliveries in one statement; ids are
 	// made in Go beforehand (a page's worth), in order.
 	rows, err := tx.Query(ctx, `SELECT id, event_id, event_type FROM deliveries
-		WHERE subscription_id = $1 AND id > $2 AND replay_id IS NULL AND created_at >= $3
+		WHERE subscription_id = $1 AND id > $2 AND id >= $7 AND replay_id IS NULL AND created_at >= $3
 		  AND ($4::timestamptz IS NULL OR created_at < $4) AND status = ANY ($5)
-		ORDER BY id LIMIT $6`, r.SubscriptionID, max(r.cursor, store.DeliveryIDFloor(r.Since)), r.Since, r.Until,
-		store.ReplayStatuses(r.Mode), page)
+		ORDER BY id LIMIT $6`, r.SubscriptionID, r.cursor, r.Since, r.Until,
+		store.ReplayStatuses(r.Mode), page, store.SinceBound(r.Since))
 	type original struct{ id, eventID, eventType string }
 	originals, err := rowsOf(rows, err, func(row pgx.Row) (original, error) {
 		var o original

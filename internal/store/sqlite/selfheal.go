@@ -24,6 +24,11 @@ func (s *Store) writeFacts(ctx context.Context, tx *sql.Tx, facts []store.Fact) 
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
+	for _, r := range reqs {
+		if err := store.CheckNow(r.Now); err != nil {
+			return err
+		}
+	}
 	in := ingester{s: s, ctx: ctx, tx: tx, routes: map[routeKey][]*store.Subscription{}}
 	results := make([]store.IngestResult, len(reqs))
 	for i, req := range reqs {
@@ -42,6 +47,9 @@ func (s *Store) writeFacts(ctx context.Context, tx *sql.Tx, facts []store.Fact) 
 // next probe. A subscription whose probe is still pending, or that missed
 // nothing yet, only has its next probe planned.
 func (s *Store) StartProbes(ctx context.Context, p store.ProbeParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	limit := p.Limit
 	if limit <= 0 {
 		limit = store.ProbeLimit
@@ -114,8 +122,8 @@ func probeCandidate(ctx context.Context, tx *sql.Tx, sub *store.Subscription) (s
 	}
 	var id string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN ('skipped', 'failed')
-		AND replay_id IS NULL AND created_at >= ? AND id > ? ORDER BY id LIMIT 1`, sub.ID, since,
-		store.DeliveryIDFloor(fromNS(since))).Scan(&id)
+		AND replay_id IS NULL AND created_at >= ? AND id >= ? ORDER BY id LIMIT 1`, sub.ID, since,
+		store.SinceBound(fromNS(since))).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -123,6 +131,9 @@ func probeCandidate(ctx context.Context, tx *sql.Tx, sub *store.Subscription) (s
 }
 
 func (s *Store) CreateReplay(ctx context.Context, p store.CreateReplayParams) (store.Replay, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return store.Replay{}, err
+	}
 	var r store.Replay
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		sub, err := getSubscription(ctx, tx, p.WorkspaceID, p.SubscriptionID)
@@ -194,6 +205,9 @@ func (s *Store) GetReplay(ctx context.Context, workspaceID, id string) (store.Re
 // page of its window's original deliveries (in id order, so event order),
 // parked behind the replay's order key, in one transaction per replay.
 func (s *Store) AdvanceReplays(ctx context.Context, p store.AdvanceReplaysParams) (int, error) {
+	if err := store.CheckNow(p.Now); err != nil {
+		return 0, err
+	}
 	page := max(p.Page, 1)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+replayColumns+` FROM replays WHERE done_at IS NULL
 		ORDER BY created_at LIMIT 10`)
@@ -245,9 +259,9 @@ func advanceReplay(ctx context.Context, tx *sql.Tx, r store.Replay, cursor strin
 		until = ns(*r.Until)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, event_id, event_type FROM deliveries
-		WHERE subscription_id = ?1 AND id > ?2 AND replay_id IS NULL AND created_at >= ?3 AND created_at < ?4
-		AND status IN (SELECT value FROM json_each(?5)) ORDER BY id LIMIT ?6`,
-		r.SubscriptionID, max(cursor, store.DeliveryIDFloor(r.Since)), ns(r.Since), until, string(statuses), page)
+		WHERE subscription_id = ?1 AND id > ?2 AND id >= ?7 AND replay_id IS NULL AND created_at >= ?3
+		AND created_at < ?4 AND status IN (SELECT value FROM json_each(?5)) ORDER BY id LIMIT ?6`,
+		r.SubscriptionID, cursor, ns(r.Since), until, string(statuses), page, store.SinceBound(r.Since))
 	if err != nil {
 		return 0, err
 	}

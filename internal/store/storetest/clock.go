@@ -156,4 +156,18 @@ func testClock(t *testing.T, s store.Store) {
 	if !lead("x", at(12)) || lead("y", at(13).Add(-time.Second)) || !lead("y", at(13)) {
 		t.Error("TryLead does not follow the given clock")
 	}
+
+	// A replay is stamped, and makes its deliveries, at the times given.
+	setStatus(store.SubscriptionActive, 14)
+	r := must[store.Replay](t)(s.CreateReplay(ctx, store.CreateReplayParams{WorkspaceID: ws.ID,
+		SubscriptionID: a.ID, Since: at(0), Mode: store.ReplayMissed, By: store.ByAPI, Now: at(14)}))
+	stamp("Replay.CreatedAt", r.CreatedAt, at(14))
+	if n := must[int](t)(s.AdvanceReplays(ctx, store.AdvanceReplaysParams{Now: at(15), Page: 10})); n != 1 {
+		t.Fatalf("AdvanceReplays made %d deliveries, want 1", n)
+	}
+	jobs := claim(t, s, "o", at(15), 10)
+	if len(jobs) != 1 || jobs[0].Delivery.ReplayID != r.ID {
+		t.Fatalf("claim after the replay: %v", jobIDs(jobs))
+	}
+	stamp("replayed Delivery.CreatedAt", jobs[0].Delivery.CreatedAt, at(15))
 }

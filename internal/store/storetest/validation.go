@@ -25,6 +25,10 @@ func testNoTime(t *testing.T, s store.Store) {
 		Events: []store.NewEvent{newEvent("new_call", "", "")}}})
 	_, calls["ClaimDeliveries"] = s.ClaimDeliveries(ctx, store.ClaimParams{Owner: "o", Limit: 1})
 	_, calls["TryLead"] = s.TryLead(ctx, store.LeadParams{Name: "n", Owner: "o"})
+	_, calls["StartProbes"] = s.StartProbes(ctx, store.ProbeParams{})
+	_, calls["CreateReplay"] = s.CreateReplay(ctx, store.CreateReplayParams{WorkspaceID: ws, SubscriptionID: sub.ID,
+		Since: time.Now().Add(-time.Hour), Mode: store.ReplayMissed, By: store.ByAPI})
+	_, calls["AdvanceReplays"] = s.AdvanceReplays(ctx, store.AdvanceReplaysParams{Page: 1})
 	for name, err := range calls {
 		wantErr(t, name+" without a time", err, store.ErrNoTime)
 	}
