@@ -105,10 +105,16 @@ func (s *Store) ListAPIKeys(ctx context.Context, workspaceID string) ([]store.AP
 
 // RevokeAPIKey keeps the first revocation time when called again.
 func (s *Store) RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error {
+	return s.revoke(ctx, "api_keys", workspaceID, id, now)
+}
+
+// revoke sets revoked_at of a credential row (api_keys, portal_sessions)
+// once: a second call keeps the first time.
+func (s *Store) revoke(ctx context.Context, table, workspaceID, id string, now time.Time) error {
 	if err := store.CheckNow(now); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3)
+	tag, err := s.pool.Exec(ctx, `UPDATE `+table+` SET revoked_at = coalesce(revoked_at, $3)
 		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, timestamp(now))
 	if err != nil {
 		return translate(err)

@@ -38,16 +38,5 @@ func (s *Store) GetPortalSession(ctx context.Context, id string) (store.PortalSe
 
 // RevokePortalSession keeps the first revocation time when called again.
 func (s *Store) RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error {
-	if err := store.CheckNow(now); err != nil {
-		return err
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, $3)
-		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, timestamp(now))
-	if err != nil {
-		return translate(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.revoke(ctx, "portal_sessions", workspaceID, id, now)
 }

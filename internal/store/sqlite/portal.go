@@ -53,12 +53,5 @@ func (s *Store) GetPortalSession(ctx context.Context, id string) (store.PortalSe
 }
 
 func (s *Store) RevokePortalSession(ctx context.Context, workspaceID, id string, now time.Time) error {
-	if err := store.CheckNow(now); err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, ?)
-			WHERE id = ? AND workspace_id = ?`, ns(now), id, workspaceID)
-		return expectOne(res, err)
-	})
+	return s.revoke(ctx, "portal_sessions", workspaceID, id, now)
 }

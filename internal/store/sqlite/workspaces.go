@@ -139,11 +139,17 @@ func scanAPIKeys(rows *sql.Rows) ([]store.APIKey, error) {
 
 // RevokeAPIKey marks a key revoked; revoking it again keeps the first time.
 func (s *Store) RevokeAPIKey(ctx context.Context, workspaceID, id string, now time.Time) error {
+	return s.revoke(ctx, "api_keys", workspaceID, id, now)
+}
+
+// revoke sets revoked_at of a credential row (api_keys, portal_sessions)
+// once: a second call keeps the first time.
+func (s *Store) revoke(ctx context.Context, table, workspaceID, id string, now time.Time) error {
 	if err := store.CheckNow(now); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)
+		res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_at = coalesce(revoked_at, ?)
 			WHERE id = ? AND workspace_id = ?`, ns(now), id, workspaceID)
 		return expectOne(res, err)
 	})
